@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Brings a fresh Debian host (root, Node and npm only) to what syscontainer and its tests
+# need: the outside tools, the npm dependencies and a build. Safe to run again: each step
+# is skipped when its result is already there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# command -> Debian package that ships it
+declare -A needed=(
+  [ostree]=ostree
+  [runc]=runc
+  [docker-registry]=docker-registry
+  [zstd]=zstd
+  [htpasswd]=apache2-utils
+  [systemd-analyze]=systemd
+  [nsenter]=util-linux
+)
+missing=()
+for cmd in "${!needed[@]}"; do
+  command -v "$cmd" >/dev/null 2>&1 || missing+=("${needed[$cmd]}")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "setup: missing Debian packages (${missing[*]}); run as root to install them" >&2
+    exit 1
+  fi
+  echo "setup: installing Debian packages: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# The Debian registry package enables its own service; we start registries ourselves.
+if command -v systemctl >/dev/null 2>&1 && [ "$(systemctl is-system-running 2>/dev/null || true)" != offline ]; then
+  systemctl disable --now docker-registry >/dev/null 2>&1 || true
+fi
+
+stamp=node_modules/.syscontainer-lock
+if [ ! -f "$stamp" ] || ! cmp -s package-lock.json "$stamp"; then
+  echo "setup: installing npm dependencies"
+  npm ci --no-audit --no-fund --loglevel=error
+  cp package-lock.json "$stamp"
+fi
+
+npx tsc -p tsconfig.json
