@@ -14,6 +14,10 @@ declare -A needed=(
   [htpasswd]=apache2-utils
   [systemd-analyze]=systemd
   [nsenter]=util-linux
+  # Content of the images under images/ (etcd, hello), read from the host at build time.
+  [etcd]=etcd-server
+  [etcdctl]=etcd-client
+  [busybox]=busybox-static
 )
 missing=()
 for cmd in "${!needed[@]}"; do
@@ -33,6 +37,8 @@ fi
 # The Debian registry package enables its own service; we start registries ourselves.
 if command -v systemctl >/dev/null 2>&1 && [ "$(systemctl is-system-running 2>/dev/null || true)" != offline ]; then
   systemctl disable --now docker-registry >/dev/null 2>&1 || true
+  # Likewise etcd-server's own service: it would hold 127.0.0.1:2379, which the etcd image uses.
+  systemctl disable --now etcd >/dev/null 2>&1 || true
 fi
 
 stamp=node_modules/.syscontainer-lock

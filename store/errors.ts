@@ -75,3 +75,14 @@ export class RegistryError extends SyscontainerError {
 export function isSyscontainerError(error: unknown): error is SyscontainerError {
   return error instanceof SyscontainerError;
 }
+
+/**
+ * Makes `error` name what was being worked on ("image X: layer …: digest mismatch"), once:
+ * messages that already start with `subject` are left alone. Returns the same error.
+ */
+export function inContext<E>(error: E, subject: string): E {
+  if (error instanceof SyscontainerError && !error.message.startsWith(subject)) {
+    error.message = `${subject}: ${error.message}`;
+  }
+  return error;
+}

@@ -1,0 +1,126 @@
+import { formatPlatform, ImageStore, type StoredImage } from '../../store/index.js';
+import { SyscontainerError } from '../../store/errors.js';
+import type { Command } from '../command.js';
+import { formatAge, formatBytes, shortId } from '../format.js';
+
+function oneImage(args: string[], command: string): string {
+  const [image, ...extra] = args;
+  if (image === undefined || extra.length > 0) throw new SyscontainerError('EUSAGE', `images ${command} takes exactly one IMAGE`);
+  return image;
+}
+
+async function findImage(store: ImageStore, name: string): Promise<StoredImage> {
+  const image = await store.getImage(name);
+  if (!image) throw new SyscontainerError('ENOTFOUND', `image ${name} is not in the store`, { hint: `pull it first: syscontainer pull ${name}` });
+  return image;
+}
+
+/** REGISTRY/REPO:TAG → [REGISTRY/REPO, TAG]; digest-only names get TAG "<none>". */
+function splitName(name: string): [string, string] {
+  const at = name.indexOf('@');
+  const base = at >= 0 ? name.slice(0, at) : name;
+  const colon = base.lastIndexOf(':');
+  if (colon > base.lastIndexOf('/')) return [base.slice(0, colon), base.slice(colon + 1)];
+  return [base, '<none>'];
+}
+
+const list: Command = {
+  name: ['images', 'list'],
+  summary: 'list stored images',
+  usage: '[--json]',
+  options: { json: { type: 'boolean' } },
+  async run({ settings, out, options }) {
+    const images = await new ImageStore(settings.root).listImages();
+    if (options.json) {
+      out.json(
+        images.map((image) => ({
+          name: image.name,
+          id: image.configDigest,
+          digest: image.manifestDigest,
+          created: image.created ?? null,
+          size: image.size,
+          platform: formatPlatform({ os: image.config.os, architecture: image.config.architecture, variant: image.config.variant }),
+        })),
+      );
+      return;
+    }
+    out.table(
+      ['REPOSITORY', 'TAG', 'IMAGE ID', 'CREATED', 'SIZE'],
+      images.map((image) => [...splitName(image.name), shortId(image.configDigest), formatAge(image.created), formatBytes(image.size)]),
+    );
+  },
+};
+
+const info: Command = {
+  name: ['images', 'info'],
+  summary: 'show an image: labels, platform, layers, template variables',
+  usage: '[--json] IMAGE',
+  options: { json: { type: 'boolean' } },
+  async run({ settings, out, args, options }) {
+    const image = await findImage(new ImageStore(settings.root), oneImage(args, 'info'));
+    const details = {
+      name: image.name,
+      id: image.configDigest,
+      digest: image.manifestDigest,
+      created: image.created ?? null,
+      platform: formatPlatform({ os: image.config.os, architecture: image.config.architecture, variant: image.config.variant }),
+      labels: image.config.config?.Labels ?? {},
+      entrypoint: image.config.config?.Entrypoint ?? null,
+      cmd: image.config.config?.Cmd ?? null,
+      env: image.config.config?.Env ?? [],
+      layers: image.layers.map((layer) => ({ digest: layer.digest, size: layer.size, uncompressedSize: layer.uncompressedSize })),
+    };
+    if (options.json) return out.json(details);
+    out.result(`Image:      ${details.name}`);
+    out.result(`Image ID:   ${details.id}`);
+    out.result(`Digest:     ${details.digest}`);
+    out.result(`Created:    ${details.created ?? '-'}`);
+    out.result(`Platform:   ${details.platform}`);
+    out.result(`Command:    ${JSON.stringify([...(details.entrypoint ?? []), ...(details.cmd ?? [])])}`);
+    out.result('Labels:');
+    for (const [key, value] of Object.entries(details.labels)) out.result(`  ${key}=${value}`);
+    out.result('Layers:');
+    for (const layer of details.layers) out.result(`  ${layer.digest}  ${formatBytes(layer.size)} (${formatBytes(layer.uncompressedSize)} uncompressed)`);
+  },
+};
+
+const remove: Command = {
+  name: ['images', 'delete'],
+  summary: 'remove an image from the store (its content goes at the next prune)',
+  usage: 'IMAGE',
+  async run({ settings, out, args }) {
+    const store = new ImageStore(settings.root);
+    const image = await findImage(store, oneImage(args, 'delete'));
+    await store.deleteImage(image.name);
+    out.result(`deleted ${image.name}`);
+  },
+};
+
+const prune: Command = {
+  name: ['images', 'prune'],
+  summary: 'remove content that no image and no installed container uses',
+  usage: '',
+  async run({ settings, out }) {
+    const report = await new ImageStore(settings.root).prune(new Set());
+    out.result(`removed ${report.removedRefs.length} unused blob(s)`);
+  },
+};
+
+const verify: Command = {
+  name: ['images', 'verify'],
+  summary: 're-check an image stored content against its digests',
+  usage: 'IMAGE',
+  async run({ settings, out, args }) {
+    const store = new ImageStore(settings.root);
+    const image = await findImage(store, oneImage(args, 'verify'));
+    const report = await store.verifyImage(image.name);
+    if (report.ok) {
+      out.result(`${image.name}: ok`);
+      return 0;
+    }
+    for (const problem of report.problems) out.result(`${image.name}: ${problem}`);
+    return 1;
+  },
+};
+
+export const images: Command[] = [list, info, remove, prune, verify];

@@ -1,0 +1,7 @@
+// Every command the CLI knows, in the order `--help` lists them.
+import type { Command } from '../command.js';
+import { images } from './images.js';
+import { login, logout } from './login.js';
+import { pull } from './pull.js';
+
+export const commands: Command[] = [pull, ...images, login, logout];

@@ -1,0 +1,127 @@
+#!/usr/bin/env node
+// Entry point: parses argv, dispatches to a command, prints errors as one line and exits.
+// Nothing below cli/ reads argv, writes to stdout or decides exit codes.
+import { parseArgs } from 'node:util';
+import { commands } from './commands/index.js';
+import type { Command, GlobalSettings, OptionSpecs, OptionValues } from './command.js';
+import { Output } from './output.js';
+import { SyscontainerError } from '../store/errors.js';
+
+const globalOptions: OptionSpecs = {
+  root: { type: 'string' },
+  'registries-conf': { type: 'string' },
+  'auth-file': { type: 'string' },
+  debug: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+};
+
+const defaultRoot = '/var/lib/containers/atomic';
+
+function settingsFrom(values: OptionValues, env: NodeJS.ProcessEnv): GlobalSettings {
+  const text = (name: string) => (typeof values[name] === 'string' ? (values[name] as string) : undefined);
+  return {
+    root: text('root') ?? env.SYSCONTAINER_ROOT ?? defaultRoot,
+    registriesConf: text('registries-conf') ?? env.SYSCONTAINER_REGISTRIES_CONF,
+    authFile: text('auth-file') ?? env.REGISTRY_AUTH_FILE,
+    debug: values.debug === true || env.SYSCONTAINER_DEBUG === '1',
+  };
+}
+
+/** Finds the longest command name that the leading positional words spell. */
+function findCommand(words: string[]): Command | undefined {
+  let best: Command | undefined;
+  for (const command of commands) {
+    const matches = command.name.every((part, index) => words[index] === part);
+    if (matches && (!best || command.name.length > best.name.length)) best = command;
+  }
+  return best;
+}
+
+function usage(): string {
+  const lines = ['usage: syscontainer [--root DIR] [--registries-conf FILE] [--auth-file FILE] [--debug] COMMAND', '', 'commands:'];
+  const width = Math.max(...commands.map((command) => command.name.join(' ').length));
+  for (const command of commands) lines.push(`  ${command.name.join(' ').padEnd(width)}   ${command.summary}`);
+  lines.push('', 'Run `syscontainer COMMAND --help` for the options of a command.');
+  return lines.join('\n');
+}
+
+function commandUsage(command: Command): string {
+  const lines = [`usage: syscontainer ${command.name.join(' ')} ${command.usage}`, '', command.summary];
+  const options = Object.entries(command.options ?? {});
+  if (options.length > 0) {
+    lines.push('', 'options:');
+    for (const [name, spec] of options) {
+      const flag = `${spec.short ? `-${spec.short}, ` : ''}--${name}${spec.type === 'string' ? ' VALUE' : ''}`;
+      lines.push(`  ${flag}${spec.multiple ? ' (repeatable)' : ''}`);
+    }
+  }
+  return lines.join('\n');
+}
+
+/** Splits argv so that, for exec-like commands, the words after N positionals stay untouched. */
+function splitRaw(argv: string[], command: Command): { parsed: string[]; rest: string[] } {
+  if (command.rawAfter === undefined) return { parsed: argv, rest: [] };
+  let positionals = 0;
+  const stringOptions = new Set(
+    Object.entries({ ...globalOptions, ...command.options })
+      .filter(([, spec]) => spec.type === 'string')
+      .flatMap(([name, spec]) => [`--${name}`, ...(spec.short ? [`-${spec.short}`] : [])]),
+  );
+  for (let index = 0; index < argv.length; index++) {
+    const word = argv[index] as string;
+    if (word === '--') return { parsed: argv.slice(0, index), rest: argv.slice(index + 1) };
+    if (word.startsWith('-')) {
+      if (stringOptions.has(word)) index++;
+      continue;
+    }
+    positionals++;
+    if (positionals === command.name.length + command.rawAfter) {
+      return { parsed: argv.slice(0, index + 1), rest: argv.slice(index + 1) };
+    }
+  }
+  return { parsed: argv, rest: [] };
+}
+
+export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  let out = new Output();
+  let debug = env.SYSCONTAINER_DEBUG === '1';
+  try {
+    const first = parseArgs({ args: argv, options: globalOptions, strict: false, allowPositionals: true });
+    const words = first.positionals;
+    const command = findCommand(words);
+    if (!command) {
+      if (words.length === 0) {
+        out.result(usage());
+        return first.values.help ? 0 : 2;
+      }
+      throw new SyscontainerError('EUSAGE', `unknown command: ${words.slice(0, 2).join(' ')}`, {
+        hint: 'run `syscontainer --help` for the list of commands',
+      });
+    }
+    const { parsed, rest } = splitRaw(argv, command);
+    const { values, positionals } = parseArgs({
+      args: parsed,
+      options: { ...globalOptions, ...command.options },
+      strict: true,
+      allowPositionals: true,
+    }).valueOf() as { values: OptionValues; positionals: string[] };
+    if (values.help) {
+      out.result(commandUsage(command));
+      return 0;
+    }
+    const settings = settingsFrom(values, env);
+    debug = settings.debug;
+    out = new Output(process.stdout, process.stderr, values.quiet === true);
+    const status = await command.run({ settings, out, args: positionals.slice(command.name.length), options: values, rest });
+    return status ?? 0;
+  } catch (error) {
+    const shown =
+      error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS')
+        ? new SyscontainerError('EUSAGE', error.message, { hint: 'run with --help for the options' })
+        : error;
+    out.error(shown, debug);
+    return shown instanceof SyscontainerError && shown.code === 'EUSAGE' ? 2 : 1;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,22 @@
+// Container names become file names (ROOT/NAME.0, NAME.service), runc ids and cgroup path
+// elements, so they are restricted to characters that are safe in all of those.
+import { SyscontainerError } from '../store/errors.js';
+
+const namePattern = /^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,63}$/;
+
+/** Throws EINVAL unless `name` is 1–64 of [A-Za-z0-9_.-] and does not start with `.`. Pure. */
+export function validateContainerName(name: string): void {
+  if (!namePattern.test(name)) {
+    const why =
+      name.length === 0
+        ? 'is empty'
+        : name.length > 64
+          ? 'is longer than 64 characters'
+          : name.startsWith('.')
+            ? 'starts with "."'
+            : 'has characters outside [A-Za-z0-9_.-]';
+    throw new SyscontainerError('EINVAL', `container name ${JSON.stringify(name)} ${why}`, {
+      hint: 'use 1 to 64 letters, digits, "_", "." or "-", not starting with "."',
+    });
+  }
+}

@@ -1,0 +1,42 @@
+// What the lifecycle functions need from outside: where things live, which runtime, the image
+// store (through its public entry) and the systemd wrapper. The CLI builds one per command.
+import type { ImageConfig, ImageManifest } from '../store/oci-types.js';
+import type { Runc } from './runc.js';
+import type { Systemd } from './systemd.js';
+
+/** The view of a stored image the runtime uses; the store's StoredImage has at least this. */
+export interface RuntimeImage {
+  /** REGISTRY/REPO:TAG */
+  name: string;
+  manifestDigest: string;
+  configDigest: string;
+  config: ImageConfig;
+  manifest?: ImageManifest;
+}
+
+/** The part of the image store the runtime calls. */
+export interface RuntimeImageStore<I extends RuntimeImage = RuntimeImage> {
+  /** The image by name (REGISTRY/REPO:TAG, normalised by the store), id or ref; undefined if not stored. */
+  getImage(nameOrIdOrRef: string): Promise<I | undefined>;
+  /** Checks the image's rootfs out to `dest` (must not exist): union of layers with whiteouts, hardlinks. */
+  checkoutImage(image: I, dest: string): Promise<void>;
+}
+
+export interface RuntimeContext<I extends RuntimeImage = RuntimeImage> {
+  /** Deployments root: /var/lib/containers/atomic for the system. */
+  root: string;
+  /** Where units go: /etc/systemd/system. */
+  unitDir: string;
+  /** Where tmpfiles.d files go: /etc/tmpfiles.d. */
+  tmpfilesDir: string;
+  /** The OCI runtime binary (absolute path): it is written into units. */
+  runtimePath: string;
+  store: RuntimeImageStore<I>;
+  systemd: Systemd;
+  /** The runc wrapper; default one for runtimePath, through the same nsenter prefix as systemd. */
+  runc?: Runc;
+  /** How long a started container must stay up to count as started (ms); default 2000. */
+  settleMs?: number;
+  /** Progress lines for the user (the CLI prints them); default: none. */
+  log?: (line: string) => void;
+}

@@ -1,0 +1,205 @@
+// Deployments on disk, as Atomic laid them out: ROOT/NAME.0 and ROOT/NAME.1, and the symlink
+// ROOT/NAME pointing at the active one. A slot holds rootfs/, config.json, NAME.service,
+// NAME.conf (tmpfiles, when any) and `info`, which is written last (temp + rename): a slot
+// without a readable info is debris from an interrupted command and is cleared before reuse.
+import { lstat, mkdir, readFile, readlink, readdir, rename, rm, symlink, writeFile, chmod } from 'node:fs/promises';
+import path from 'node:path';
+import { z } from 'zod';
+import { SyscontainerError } from '../store/errors.js';
+import { validateContainerName } from './container-name.js';
+
+export type Slot = 0 | 1;
+
+export const deploymentInfoSchema = z.object({
+  version: z.literal(1),
+  name: z.string(),
+  /** REGISTRY/REPO:TAG as stored. */
+  image: z.string(),
+  /** Image id: the config digest (sha256:…). */
+  imageId: z.string(),
+  manifestDigest: z.string(),
+  /** The user's --set values, reused by update. */
+  set: z.record(z.string(), z.string()),
+  /** Every variable the templates were rendered with (UUID is kept from here across updates). */
+  values: z.record(z.string(), z.string()),
+  created: z.string(),
+  runtime: z.string(),
+  /** Counts installs and updates of this container: 1 for the first install. */
+  revision: z.number().int().positive(),
+  privileged: z.boolean(),
+  privileges: z.array(z.string()),
+  /** Where config.json and the unit came from. */
+  source: z.enum(['exports', 'image-config']),
+  command: z.array(z.string()),
+  stateDirectory: z.string(),
+  hasTmpfiles: z.boolean(),
+  exposedPorts: z.array(z.string()),
+});
+export type DeploymentInfo = z.infer<typeof deploymentInfoSchema>;
+
+export interface ActiveDeployment {
+  slot: Slot;
+  dir: string;
+  info: DeploymentInfo;
+}
+
+async function pathExists(p: string): Promise<boolean> {
+  try {
+    await lstat(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Reads ROOT and changes it; every method that changes something is safe to retry. */
+export class DeploymentStore {
+  readonly root: string;
+
+  constructor(root: string) {
+    this.root = root;
+  }
+
+  slotDir(name: string, slot: Slot): string {
+    validateContainerName(name);
+    return path.join(this.root, `${name}.${slot}`);
+  }
+
+  linkPath(name: string): string {
+    validateContainerName(name);
+    return path.join(this.root, name);
+  }
+
+  /** The info record of a slot directory, or undefined when missing or unreadable (debris). */
+  async readInfo(dir: string): Promise<DeploymentInfo | undefined> {
+    let text: string;
+    try {
+      text = await readFile(path.join(dir, 'info'), 'utf8');
+    } catch {
+      return undefined;
+    }
+    try {
+      const parsed = deploymentInfoSchema.safeParse(JSON.parse(text));
+      return parsed.success ? parsed.data : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** The slot ROOT/NAME points at, with its info; undefined when not installed (or only debris). */
+  async active(name: string): Promise<ActiveDeployment | undefined> {
+    let target: string;
+    try {
+      target = await readlink(this.linkPath(name));
+    } catch {
+      return undefined;
+    }
+    const base = path.basename(target);
+    const slot = base === `${name}.0` ? 0 : base === `${name}.1` ? 1 : undefined;
+    if (slot === undefined) return undefined;
+    const dir = this.slotDir(name, slot);
+    const info = await this.readInfo(dir);
+    return info === undefined ? undefined : { slot, dir, info };
+  }
+
+  /** The deployment in the slot that is not active, when it is complete. */
+  async inactive(name: string, activeSlot: Slot): Promise<ActiveDeployment | undefined> {
+    const slot: Slot = activeSlot === 0 ? 1 : 0;
+    const dir = this.slotDir(name, slot);
+    const info = await this.readInfo(dir);
+    return info === undefined ? undefined : { slot, dir, info };
+  }
+
+  /** Whether anything of NAME is on disk (link or either slot). */
+  async anyExists(name: string): Promise<boolean> {
+    for (const p of [this.linkPath(name), this.slotDir(name, 0), this.slotDir(name, 1)]) if (await pathExists(p)) return true;
+    return false;
+  }
+
+  /** Empties slot `slot` of NAME and creates it again, so a deployment starts from scratch. */
+  async prepareSlot(name: string, slot: Slot): Promise<string> {
+    const dir = this.slotDir(name, slot);
+    await this.removeTree(dir);
+    await mkdir(this.root, { recursive: true, mode: 0o700 });
+    await mkdir(dir, { mode: 0o700 });
+    return dir;
+  }
+
+  /** Writes a file of a slot through a temporary name; atomic. */
+  async writeSlotFile(dir: string, file: string, content: string, mode = 0o644): Promise<void> {
+    const target = path.join(dir, file);
+    const temp = path.join(dir, `.${file}.tmp`);
+    await writeFile(temp, content, { mode });
+    await rename(temp, target);
+  }
+
+  /** Writes `info`, which makes the slot a complete deployment. Call it last. Atomic. */
+  async writeInfo(dir: string, info: DeploymentInfo): Promise<void> {
+    await this.writeSlotFile(dir, 'info', `${JSON.stringify(deploymentInfoSchema.parse(info), null, 2)}\n`, 0o600);
+  }
+
+  /** Points ROOT/NAME at `slot`: new symlink under a temporary name, then rename over. Atomic. */
+  async activate(name: string, slot: Slot): Promise<void> {
+    const link = this.linkPath(name);
+    const temp = path.join(this.root, `.${name}.link-tmp`);
+    await rm(temp, { force: true });
+    await symlink(`${name}.${slot}`, temp);
+    await rename(temp, link);
+  }
+
+  /** Removes ROOT/NAME if it is a symlink. Idempotent. */
+  async removeLink(name: string): Promise<void> {
+    const link = this.linkPath(name);
+    try {
+      if ((await lstat(link)).isSymbolicLink()) await rm(link, { force: true });
+    } catch {
+      // not there
+    }
+  }
+
+  /** Removes a directory tree even when parts of it are read-only. Idempotent. */
+  async removeTree(dir: string): Promise<void> {
+    try {
+      await rm(dir, { recursive: true, force: true });
+    } catch (error) {
+      // Read-only directories (from the image) refuse unlinking their entries: open them up.
+      await makeWritable(dir);
+      await rm(dir, { recursive: true, force: true }).catch((again: unknown) => {
+        throw new SyscontainerError('ERUNTIME', `cannot remove ${dir}: ${(again as Error).message}`, { cause: error });
+      });
+    }
+  }
+
+  /** Names that have an active, complete deployment. */
+  async names(): Promise<string[]> {
+    let entries: string[];
+    try {
+      entries = await readdir(this.root);
+    } catch {
+      return [];
+    }
+    const names: string[] = [];
+    for (const entry of entries.sort()) {
+      if (entry.startsWith('.') || /\.[01]$/.test(entry)) continue;
+      try {
+        validateContainerName(entry);
+      } catch {
+        continue;
+      }
+      if ((await this.active(entry)) !== undefined) names.push(entry);
+    }
+    return names;
+  }
+}
+
+async function makeWritable(dir: string): Promise<void> {
+  let stats;
+  try {
+    stats = await lstat(dir);
+  } catch {
+    return;
+  }
+  if (!stats.isDirectory()) return;
+  await chmod(dir, 0o700).catch(() => undefined);
+  for (const entry of await readdir(dir).catch(() => [] as string[])) await makeWritable(path.join(dir, entry));
+}

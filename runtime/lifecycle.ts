@@ -1,0 +1,549 @@
+// Install, update, rollback, uninstall, start/stop/restart, status, exec, logs and list of
+// system containers. Every command that changes state either completes or puts back what was
+// there: no slot without info, no dangling ROOT/NAME, no unit whose rootfs is missing.
+// With systemd running, systemd runs the container (runc is the unit's main process);
+// without it (containers, CI), runc runs it directly in the background.
+import { lstat, mkdir, readFile, rename, rm, writeFile, open } from 'node:fs/promises';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { SyscontainerError, isSyscontainerError } from '../store/errors.js';
+import { validateContainerName } from './container-name.js';
+import type { RuntimeContext, RuntimeImage } from './context.js';
+import { DeploymentStore, type ActiveDeployment, type DeploymentInfo, type Slot } from './deployment.js';
+import { nsenterPrefix } from './command-prefix.js';
+import { renderDeployment, type RenderedDeployment } from './render.js';
+import { Runc } from './runc.js';
+import { validateSetValues } from './values.js';
+
+export interface InstallOptions {
+  name: string;
+  /** Image name, id or ref as the store resolves it. */
+  image: string;
+  set?: Readonly<Record<string, string>>;
+  /** Replace an existing container of that name (its state directory is kept). */
+  force?: boolean;
+  /** Consent to privileges beyond the default (`--privileged`). */
+  allowPrivileges?: boolean;
+  /** Start it (and enable it with systemd); default true. */
+  start?: boolean;
+}
+
+export interface UpdateOptions {
+  name: string;
+  /** Switch to another image (`rebase`); default: the image name of the active deployment. */
+  rebase?: string;
+  /** Added to (and overriding) the --set values kept from the active deployment. */
+  set?: Readonly<Record<string, string>>;
+  allowPrivileges?: boolean;
+  /** Make a new deployment even when image and values are unchanged. */
+  force?: boolean;
+}
+
+export interface DeploymentResult {
+  name: string;
+  info: DeploymentInfo;
+  /** False when update found nothing to do. */
+  changed: boolean;
+  /** Whether the container was (re)started. */
+  started: boolean;
+  privileges: string[];
+}
+
+export interface ContainerStatus {
+  name: string;
+  image: string;
+  imageId: string;
+  /** running, stopped, failed, activating, … (systemd ActiveState/SubState or runc status) */
+  state: string;
+  pid: number | undefined;
+  runtime: string;
+  managedBy: 'systemd' | 'runc';
+  enabled: boolean | undefined;
+  /** systemctl status text (lists the container's processes), when systemd runs it. */
+  details: string | undefined;
+  deployment: string;
+  revision: number;
+}
+
+export interface ContainerListEntry {
+  name: string;
+  image: string;
+  imageId: string;
+  command: string;
+  created: string;
+  state: string;
+  runtime: string;
+}
+
+const unitName = (name: string) => `${name}.service`;
+const unitFile = (ctx: RuntimeContext, name: string) => path.join(ctx.unitDir, unitName(name));
+const tmpfilesFile = (ctx: RuntimeContext, name: string) => path.join(ctx.tmpfilesDir, `${name}.conf`);
+const otherSlot = (slot: Slot): Slot => (slot === 0 ? 1 : 0);
+
+function runcOf(ctx: RuntimeContext): Runc {
+  return ctx.runc ?? new Runc({ runtimePath: ctx.runtimePath, prefix: nsenterPrefix() });
+}
+
+function say(ctx: RuntimeContext, line: string): void {
+  ctx.log?.(line);
+}
+
+async function exists(p: string): Promise<boolean> {
+  try {
+    await lstat(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function writeAtomically(file: string, content: string): Promise<void> {
+  await mkdir(path.dirname(file), { recursive: true });
+  const temp = path.join(path.dirname(file), `.${path.basename(file)}.syscontainer-tmp`);
+  await writeFile(temp, content, { mode: 0o644 });
+  await rename(temp, file);
+}
+
+/** One syscontainer command at a time per container: ROOT/.NAME.lock holds the owner's pid. */
+async function withLock<T>(ctx: RuntimeContext, name: string, body: () => Promise<T>): Promise<T> {
+  await mkdir(ctx.root, { recursive: true, mode: 0o700 });
+  const lock = path.join(ctx.root, `.${name}.lock`);
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const handle = await open(lock, 'wx', 0o600);
+      await handle.writeFile(String(process.pid));
+      await handle.close();
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) {
+        throw new SyscontainerError('ELOCKED', `container ${name}: another syscontainer command is working on it`, {
+          hint: `if none is running, remove ${lock}`,
+          cause: error,
+        });
+      }
+      const owner = Number((await readFile(lock, 'utf8').catch(() => '')).trim());
+      let alive = false;
+      if (Number.isInteger(owner) && owner > 0) {
+        try {
+          process.kill(owner, 0);
+          alive = true;
+        } catch {
+          alive = false;
+        }
+      }
+      if (alive) {
+        throw new SyscontainerError('ELOCKED', `container ${name}: another syscontainer command (pid ${owner}) is working on it`);
+      }
+      await rm(lock, { force: true }); // left by a command that died
+    }
+  }
+  try {
+    return await body();
+  } finally {
+    await rm(lock, { force: true });
+  }
+}
+
+async function resolveImage<I extends RuntimeImage>(ctx: RuntimeContext<I>, image: string): Promise<I> {
+  const found = await ctx.store.getImage(image);
+  if (found === undefined) {
+    throw new SyscontainerError('ENOTFOUND', `image ${image} is not in the store`, { hint: `pull it first: syscontainer pull ${image}` });
+  }
+  return found;
+}
+
+async function requireActive(ctx: RuntimeContext, name: string): Promise<ActiveDeployment> {
+  validateContainerName(name);
+  const active = await new DeploymentStore(ctx.root).active(name);
+  if (active === undefined) throw new SyscontainerError('ENOTFOUND', `container ${name} is not installed`);
+  return active;
+}
+
+/**
+ * Builds a complete deployment in `slot` from scratch: checkout, render, checks, files, and
+ * `info` last. On failure the slot is removed and the error rethrown.
+ */
+async function buildSlot<I extends RuntimeImage>(
+  ctx: RuntimeContext<I>,
+  name: string,
+  slot: Slot,
+  image: I,
+  options: { set: Record<string, string>; previousUuid?: string; allowPrivileges?: boolean; revision: number },
+): Promise<{ dir: string; rendered: RenderedDeployment; info: DeploymentInfo }> {
+  const deployments = new DeploymentStore(ctx.root);
+  const dir = await deployments.prepareSlot(name, slot);
+  try {
+    say(ctx, `Extracting ${image.name} to ${dir}`);
+    await ctx.store.checkoutImage(image, path.join(dir, 'rootfs'));
+    const rendered = await renderDeployment({
+      name,
+      destDir: dir,
+      image,
+      runtimePath: ctx.runtimePath,
+      set: options.set,
+      previousUuid: options.previousUuid,
+      allowPrivileges: options.allowPrivileges,
+    });
+    await deployments.writeSlotFile(dir, 'config.json', rendered.configJson);
+    await deployments.writeSlotFile(dir, unitName(name), rendered.unit);
+    if (rendered.tmpfiles !== undefined) await deployments.writeSlotFile(dir, `${name}.conf`, rendered.tmpfiles);
+    const problems = await ctx.systemd.verify(path.join(dir, unitName(name)));
+    if (problems.length > 0) {
+      throw new SyscontainerError('ETEMPLATE', `unit ${unitName(name)} rendered for image ${image.name} does not pass systemd-analyze verify: ${problems.join(' / ')}`);
+    }
+    const info: DeploymentInfo = {
+      version: 1,
+      name,
+      image: image.name,
+      imageId: image.configDigest,
+      manifestDigest: image.manifestDigest,
+      set: options.set,
+      values: rendered.values,
+      created: new Date().toISOString(),
+      runtime: ctx.runtimePath,
+      revision: options.revision,
+      privileged: rendered.privileges.length > 0,
+      privileges: rendered.privileges,
+      source: rendered.source,
+      command: rendered.spec.process.args,
+      stateDirectory: rendered.stateDirectory,
+      hasTmpfiles: rendered.tmpfiles !== undefined,
+      exposedPorts: rendered.exposedPorts,
+    };
+    await deployments.writeInfo(dir, info);
+    return { dir, rendered, info };
+  } catch (error) {
+    await deployments.removeTree(dir).catch(() => undefined);
+    throw error;
+  }
+}
+
+/** Copies the slot's unit and tmpfiles file to where systemd reads them (or removes stale ones). */
+async function publishHostFiles(ctx: RuntimeContext, name: string, dir: string, info: DeploymentInfo): Promise<void> {
+  await writeAtomically(unitFile(ctx, name), await readFile(path.join(dir, unitName(name)), 'utf8'));
+  if (info.hasTmpfiles) await writeAtomically(tmpfilesFile(ctx, name), await readFile(path.join(dir, `${name}.conf`), 'utf8'));
+  else await rm(tmpfilesFile(ctx, name), { force: true });
+}
+
+async function removeHostFiles(ctx: RuntimeContext, name: string): Promise<void> {
+  await rm(unitFile(ctx, name), { force: true });
+  await rm(tmpfilesFile(ctx, name), { force: true });
+}
+
+async function systemdRunning(ctx: RuntimeContext): Promise<boolean> {
+  return ctx.systemd.isRunning();
+}
+
+/** Whether the container runs now (systemd unit active, or runc has it running). */
+async function isRunning(ctx: RuntimeContext, name: string, useSystemd: boolean): Promise<boolean> {
+  if (useSystemd) {
+    const state = await ctx.systemd.unitState(unitName(name));
+    return state.activeState === 'active' || state.activeState === 'activating' || state.activeState === 'reloading';
+  }
+  return (await runcOf(ctx).state(name))?.status === 'running';
+}
+
+/** Starts the container and waits `settleMs` to see it stay up; throws ERUNTIME if it does not. */
+async function startAndCheck(ctx: RuntimeContext, name: string, dir: string, useSystemd: boolean, restart: boolean): Promise<void> {
+  const settle = ctx.settleMs ?? 2000;
+  if (useSystemd) {
+    const unit = unitName(name);
+    await ctx.systemd.resetFailed(unit);
+    const before = await ctx.systemd.unitState(unit);
+    if (restart) await ctx.systemd.restart(unit);
+    else await ctx.systemd.start(unit);
+    await sleep(settle);
+    const after = await ctx.systemd.unitState(unit);
+    const running = (await runcOf(ctx).state(name))?.status === 'running';
+    if (after.activeState !== 'active' || after.subState !== 'running' || after.nRestarts > before.nRestarts || !running) {
+      const journal = await ctx.systemd.journal(unit, { lines: 5 }).catch(() => '');
+      throw new SyscontainerError('ERUNTIME', `container ${name} did not stay running (unit ${after.activeState}/${after.subState})`, {
+        hint: journal.trim() === '' ? `see journalctl -u ${unit}` : `last log lines:\n${journal.trim()}`,
+      });
+    }
+    return;
+  }
+  const runc = runcOf(ctx);
+  await runc.delete(name, { force: true });
+  await runc.runDetached(name, dir, { logFile: path.join(dir, 'container.log'), pidFile: path.join(dir, 'container.pid') });
+  await sleep(settle);
+  const state = await runc.state(name);
+  if (state?.status !== 'running') {
+    const log = await readFile(path.join(dir, 'container.log'), 'utf8').catch(() => '');
+    throw new SyscontainerError('ERUNTIME', `container ${name} did not stay running (runc: ${state?.status ?? 'gone'})`, {
+      hint: log.trim() === '' ? undefined : `last output:\n${log.trim().split('\n').slice(-5).join('\n')}`,
+    });
+  }
+}
+
+/** Stops the container, whoever runs it. Idempotent. */
+async function stopContainer(ctx: RuntimeContext, name: string, useSystemd: boolean): Promise<void> {
+  if (useSystemd) await ctx.systemd.stop(unitName(name));
+  const runc = runcOf(ctx);
+  const state = await runc.state(name);
+  if (state !== undefined && state.status === 'running') {
+    await runc.kill(name, 'TERM').catch(() => undefined);
+    for (let i = 0; i < 50 && (await runc.state(name))?.status === 'running'; i++) await sleep(100);
+  }
+  await runc.delete(name, { force: true });
+}
+
+/** Points NAME at `slot` and makes the host files (unit, tmpfiles) those of that slot. */
+async function switchTo(ctx: RuntimeContext, name: string, target: ActiveDeployment, useSystemd: boolean): Promise<void> {
+  await new DeploymentStore(ctx.root).activate(name, target.slot);
+  await publishHostFiles(ctx, name, target.dir, target.info);
+  if (target.info.hasTmpfiles) await ctx.systemd.tmpfilesCreate(tmpfilesFile(ctx, name));
+  if (useSystemd) await ctx.systemd.daemonReload();
+}
+
+/**
+ * Installs container `name` from a stored image into slot 0, publishes its unit and tmpfiles
+ * file, and (unless start is false) enables and starts it. Fails with EEXIST when the name is
+ * taken (unless force), EINVAL for a bad name, --set or unconsented privileges. On any failure
+ * nothing of the container is left.
+ */
+export async function install<I extends RuntimeImage>(ctx: RuntimeContext<I>, options: InstallOptions): Promise<DeploymentResult> {
+  validateContainerName(options.name);
+  const set = { ...(options.set ?? {}) };
+  validateSetValues(set);
+  const name = options.name;
+  const deployments = new DeploymentStore(ctx.root);
+  if ((await deployments.anyExists(name)) || (await exists(unitFile(ctx, name)))) {
+    if (!options.force) {
+      throw new SyscontainerError('EEXIST', `container ${name} already exists`, {
+        hint: `choose another --name, update it, or reinstall with --force`,
+      });
+    }
+    await uninstall(ctx, { name, purge: false });
+  }
+  const image = await resolveImage(ctx, options.image);
+  return withLock(ctx, name, async () => {
+    const useSystemd = await systemdRunning(ctx);
+    const built = await buildSlot(ctx, name, 0, image, { set, allowPrivileges: options.allowPrivileges, revision: 1 });
+    const target: ActiveDeployment = { slot: 0, dir: built.dir, info: built.info };
+    const stateExisted = await exists(built.info.stateDirectory);
+    let started = false;
+    try {
+      await switchTo(ctx, name, target, useSystemd);
+      if (useSystemd) await ctx.systemd.enable(unitName(name));
+      if (options.start !== false) {
+        await startAndCheck(ctx, name, built.dir, useSystemd, false);
+        started = true;
+      }
+    } catch (error) {
+      // Only a state directory this install made goes: never data of an earlier container.
+      await removeEverything(ctx, name, useSystemd, !stateExisted).catch(() => undefined);
+      throw error;
+    }
+    say(ctx, `Installed ${name} from ${image.name}${started ? ' and started it' : ''}`);
+    return { name, info: built.info, changed: true, started, privileges: built.rendered.privileges };
+  });
+}
+
+/**
+ * Makes a new deployment of `name` in its other slot from scratch (the same image name, its
+ * newest stored version, or `rebase`), keeping its --set values and UUID; swaps to it and
+ * restarts the container if it was running. If the new one does not stay running, the
+ * previous deployment is put back and started, and ERUNTIME says so.
+ */
+export async function update<I extends RuntimeImage>(ctx: RuntimeContext<I>, options: UpdateOptions): Promise<DeploymentResult> {
+  validateSetValues(options.set ?? {});
+  const current = await requireActive(ctx, options.name);
+  const name = options.name;
+  const image = await resolveImage(ctx, options.rebase ?? current.info.image);
+  const set = { ...current.info.set, ...(options.set ?? {}) };
+  const sameSet = JSON.stringify(Object.entries(set).sort()) === JSON.stringify(Object.entries(current.info.set).sort());
+  if (!options.force && image.configDigest === current.info.imageId && image.manifestDigest === current.info.manifestDigest && sameSet) {
+    say(ctx, `${name} is already up to date (${image.name})`);
+    return { name, info: current.info, changed: false, started: false, privileges: current.info.privileges };
+  }
+  return withLock(ctx, name, async () => {
+    const useSystemd = await systemdRunning(ctx);
+    const slot = otherSlot(current.slot);
+    const built = await buildSlot(ctx, name, slot, image, {
+      set,
+      previousUuid: current.info.values.UUID,
+      allowPrivileges: options.allowPrivileges ?? current.info.privileged,
+      revision: current.info.revision + 1,
+    });
+    const wasRunning = await isRunning(ctx, name, useSystemd);
+    const next: ActiveDeployment = { slot, dir: built.dir, info: built.info };
+    try {
+      if (wasRunning && !useSystemd) await stopContainer(ctx, name, false);
+      await switchTo(ctx, name, next, useSystemd);
+      if (wasRunning) await startAndCheck(ctx, name, built.dir, useSystemd, useSystemd);
+    } catch (error) {
+      // Put the previous deployment back, as it was.
+      await stopContainer(ctx, name, useSystemd).catch(() => undefined);
+      await switchTo(ctx, name, current, useSystemd);
+      if (wasRunning) await startAndCheck(ctx, name, current.dir, useSystemd, false);
+      // The failed deployment is not kept as a rollback target.
+      await new DeploymentStore(ctx.root).removeTree(built.dir);
+      const why = isSyscontainerError(error) ? error.message : String(error);
+      throw new SyscontainerError('ERUNTIME', `container ${name}: update to ${image.name} failed (${why}); rolled back to ${current.info.image} (revision ${current.info.revision})`, {
+        hint: isSyscontainerError(error) ? error.hint : undefined,
+        cause: error,
+      });
+    }
+    say(ctx, `Updated ${name} to ${image.name}${wasRunning ? ' and restarted it' : ''}`);
+    return { name, info: built.info, changed: true, started: wasRunning, privileges: built.rendered.privileges };
+  });
+}
+
+/**
+ * Switches `name` back to its other deployment (unit and tmpfiles too) and restarts the
+ * container if it was running. ENOTFOUND when there is no previous deployment.
+ */
+export async function rollback(ctx: RuntimeContext, options: { name: string }): Promise<DeploymentResult> {
+  const current = await requireActive(ctx, options.name);
+  const name = options.name;
+  const previous = await new DeploymentStore(ctx.root).inactive(name, current.slot);
+  if (previous === undefined) throw new SyscontainerError('ENOTFOUND', `container ${name} has no previous deployment to roll back to`);
+  return withLock(ctx, name, async () => {
+    const useSystemd = await systemdRunning(ctx);
+    const wasRunning = await isRunning(ctx, name, useSystemd);
+    if (wasRunning && !useSystemd) await stopContainer(ctx, name, false);
+    await switchTo(ctx, name, previous, useSystemd);
+    if (wasRunning) await startAndCheck(ctx, name, previous.dir, useSystemd, useSystemd);
+    say(ctx, `Rolled ${name} back to ${previous.info.image} (revision ${previous.info.revision})`);
+    return { name, info: previous.info, changed: true, started: wasRunning, privileges: previous.info.privileges };
+  });
+}
+
+async function removeEverything(ctx: RuntimeContext, name: string, useSystemd: boolean, purge: boolean): Promise<void> {
+  const deployments = new DeploymentStore(ctx.root);
+  const active = await deployments.active(name);
+  const infos = [active?.info];
+  for (const slot of [0, 1] as const) infos.push(await deployments.readInfo(deployments.slotDir(name, slot)));
+  await stopContainer(ctx, name, useSystemd);
+  if (useSystemd) await ctx.systemd.disable(unitName(name));
+  // The unit goes first: never a unit pointing at a removed rootfs.
+  await rm(unitFile(ctx, name), { force: true });
+  if (useSystemd) {
+    await ctx.systemd.daemonReload();
+    await ctx.systemd.resetFailed(unitName(name));
+  }
+  if (await exists(tmpfilesFile(ctx, name))) {
+    await ctx.systemd.tmpfilesRemove(tmpfilesFile(ctx, name)).catch(() => undefined);
+    await rm(tmpfilesFile(ctx, name), { force: true });
+  }
+  await deployments.removeLink(name);
+  await deployments.removeTree(deployments.slotDir(name, 0));
+  await deployments.removeTree(deployments.slotDir(name, 1));
+  await removeHostFiles(ctx, name);
+  if (purge) {
+    for (const dir of new Set(infos.flatMap((i) => (i === undefined ? [] : [i.stateDirectory])))) {
+      if (dir.startsWith('/') && dir.split('/').filter(Boolean).length >= 2) await deployments.removeTree(dir);
+    }
+  }
+}
+
+/**
+ * Stops and disables the container, removes its unit, tmpfiles file and both deployments. The
+ * image stays in the store; `purge` also removes its state directory. ENOTFOUND when nothing
+ * of the container exists; debris of a broken install is removed too.
+ */
+export async function uninstall(ctx: RuntimeContext, options: { name: string; purge?: boolean }): Promise<void> {
+  validateContainerName(options.name);
+  const name = options.name;
+  const deployments = new DeploymentStore(ctx.root);
+  if (!(await deployments.anyExists(name)) && !(await exists(unitFile(ctx, name))) && !(await exists(tmpfilesFile(ctx, name)))) {
+    throw new SyscontainerError('ENOTFOUND', `container ${name} is not installed`);
+  }
+  await withLock(ctx, name, async () => {
+    await removeEverything(ctx, name, await systemdRunning(ctx), options.purge === true);
+  });
+  say(ctx, `Uninstalled ${name}`);
+}
+
+/** Starts the container (systemctl start, or runc run -d without systemd). Idempotent. */
+export async function start(ctx: RuntimeContext, options: { name: string }): Promise<void> {
+  const active = await requireActive(ctx, options.name);
+  const useSystemd = await systemdRunning(ctx);
+  if (await isRunning(ctx, options.name, useSystemd)) return;
+  await startAndCheck(ctx, options.name, active.dir, useSystemd, false);
+}
+
+/** Stops the container and every process of it. Idempotent. */
+export async function stop(ctx: RuntimeContext, options: { name: string }): Promise<void> {
+  await requireActive(ctx, options.name);
+  await stopContainer(ctx, options.name, await systemdRunning(ctx));
+}
+
+export async function restart(ctx: RuntimeContext, options: { name: string }): Promise<void> {
+  const active = await requireActive(ctx, options.name);
+  const useSystemd = await systemdRunning(ctx);
+  if (!useSystemd) await stopContainer(ctx, options.name, false);
+  await startAndCheck(ctx, options.name, active.dir, useSystemd, useSystemd);
+}
+
+export async function status(ctx: RuntimeContext, options: { name: string }): Promise<ContainerStatus> {
+  const active = await requireActive(ctx, options.name);
+  const name = options.name;
+  const useSystemd = await systemdRunning(ctx);
+  const base = {
+    name,
+    image: active.info.image,
+    imageId: active.info.imageId,
+    runtime: active.info.runtime,
+    deployment: active.dir,
+    revision: active.info.revision,
+  };
+  if (useSystemd) {
+    const unit = await ctx.systemd.unitState(unitName(name));
+    return {
+      ...base,
+      state: unit.activeState === 'active' ? unit.subState : unit.activeState,
+      pid: (await runcOf(ctx).state(name))?.pid,
+      managedBy: 'systemd',
+      enabled: unit.unitFileState === 'enabled',
+      details: await ctx.systemd.statusText(unitName(name)),
+    };
+  }
+  const state = await runcOf(ctx).state(name);
+  return { ...base, state: state?.status ?? 'stopped', pid: state?.pid, managedBy: 'runc', enabled: undefined, details: undefined };
+}
+
+/** Runs a command inside the running container (runc exec) and returns its result. */
+export async function exec(ctx: RuntimeContext, options: { name: string; command: readonly string[] }) {
+  await requireActive(ctx, options.name);
+  if (options.command.length === 0) throw new SyscontainerError('EUSAGE', 'exec needs a command to run');
+  const state = await runcOf(ctx).state(options.name);
+  if (state?.status !== 'running') throw new SyscontainerError('ERUNTIME', `container ${options.name} is not running`);
+  return runcOf(ctx).exec(options.name, options.command);
+}
+
+/** The container's output: the unit's journal with systemd, the container.log of the deployment without. */
+export async function logs(ctx: RuntimeContext, options: { name: string; lines?: number }): Promise<string> {
+  const active = await requireActive(ctx, options.name);
+  if (await systemdRunning(ctx)) return ctx.systemd.journal(unitName(options.name), { lines: options.lines });
+  const text = await readFile(path.join(active.dir, 'container.log'), 'utf8').catch(() => '');
+  return options.lines === undefined ? text : text.split('\n').slice(-options.lines - 1).join('\n');
+}
+
+/** Every installed container (complete deployments only), for `syscontainer ps`. */
+export async function list(ctx: RuntimeContext): Promise<ContainerListEntry[]> {
+  const deployments = new DeploymentStore(ctx.root);
+  const useSystemd = await systemdRunning(ctx);
+  const runcStates = new Map((await runcOf(ctx).list().catch(() => [])).map((s) => [s.id, s.status]));
+  const entries: ContainerListEntry[] = [];
+  for (const name of await deployments.names()) {
+    const active = await deployments.active(name);
+    if (active === undefined) continue;
+    let state = runcStates.get(name) ?? 'stopped';
+    if (useSystemd) {
+      const unit = await ctx.systemd.unitState(unitName(name)).catch(() => undefined);
+      if (unit !== undefined) state = unit.activeState === 'active' ? unit.subState : unit.activeState;
+    }
+    entries.push({
+      name,
+      image: active.info.image,
+      imageId: active.info.imageId.replace(/^sha256:/, '').slice(0, 12),
+      command: active.info.command.join(' '),
+      created: active.info.created,
+      state,
+      runtime: active.info.runtime,
+    });
+  }
+  return entries;
+}

@@ -1,0 +1,134 @@
+// The one wrapper of the OCI runtime's command line (runc, or a compatible one given by
+// `runtimePath`). Every call runs `RUNTIME [--root STATE] COMMAND ...`, optionally through a
+// command prefix (nsenter into the test harness); failures become ERUNTIME errors carrying
+// runc's own stderr line.
+import { execa } from 'execa';
+import { SyscontainerError } from '../store/errors.js';
+import { withPrefix } from './command-prefix.js';
+
+export interface RuncOptions {
+  /** Path of the runtime binary; default `runc` from PATH. */
+  runtimePath?: string;
+  /** runc's state directory (`--root`); default runc's own (/run/runc for root). */
+  stateRoot?: string;
+  /** Run every command through this prefix (e.g. nsenter into a harness). */
+  prefix?: readonly string[];
+}
+
+export interface RuncState {
+  id: string;
+  pid: number;
+  status: 'creating' | 'created' | 'running' | 'paused' | 'stopped' | string;
+  bundle: string;
+  created?: string;
+}
+
+export interface ExecResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+function lastLine(text: string): string {
+  const lines = text.trim().split('\n');
+  const line = lines[lines.length - 1] ?? '';
+  // runc logs as `time="..." level=error msg="..."`: keep the message.
+  const msg = /msg="((?:[^"\\]|\\.)*)"/.exec(line);
+  return (msg?.[1] ?? line).slice(0, 500);
+}
+
+export class Runc {
+  readonly runtimePath: string;
+  private readonly stateRoot: string | undefined;
+  private readonly prefix: readonly string[];
+
+  constructor(options: RuncOptions = {}) {
+    this.runtimePath = options.runtimePath ?? 'runc';
+    this.stateRoot = options.stateRoot;
+    this.prefix = options.prefix ?? [];
+  }
+
+  private command(args: readonly string[]): [string, string[]] {
+    const global = this.stateRoot === undefined ? [] : ['--root', this.stateRoot];
+    return withPrefix(this.prefix, this.runtimePath, [...global, ...args]);
+  }
+
+  private async run(args: readonly string[], what: string): Promise<string> {
+    const [file, argv] = this.command(args);
+    const result = await execa(file, argv, { reject: false, stdin: 'ignore' });
+    if (result.failed) {
+      const detail = lastLine(String(result.stderr ?? '')) || result.shortMessage || 'failed';
+      throw new SyscontainerError('ERUNTIME', `${what}: ${detail}`, { cause: result });
+    }
+    return String(result.stdout ?? '');
+  }
+
+  /**
+   * Starts container `id` from `bundle` in the background (`run -d`) and returns when runc has
+   * started it. Its stdout/stderr go to `logFile` (appended). Not idempotent: fails if `id` exists.
+   */
+  async runDetached(id: string, bundle: string, options: { pidFile?: string; logFile: string }): Promise<void> {
+    const args = ['run', '--detach', '--bundle', bundle];
+    if (options.pidFile !== undefined) args.push('--pid-file', options.pidFile);
+    args.push(id);
+    const [file, argv] = this.command(args);
+    // The container inherits these descriptors: pipes would keep execa waiting for ever.
+    const log = { file: options.logFile, append: true } as const;
+    const result = await execa(file, argv, { reject: false, stdin: 'ignore', stdout: log, stderr: log });
+    if (result.failed) {
+      throw new SyscontainerError('ERUNTIME', `container ${id}: runc run failed (exit ${result.exitCode ?? '?'}); see ${options.logFile}`, {
+        cause: result,
+      });
+    }
+  }
+
+  /** State of container `id`, or undefined when runc does not know it. */
+  async state(id: string): Promise<RuncState | undefined> {
+    const [file, argv] = this.command(['state', id]);
+    const result = await execa(file, argv, { reject: false, stdin: 'ignore' });
+    if (result.failed) {
+      const stderr = String(result.stderr ?? '');
+      if (/does not exist|not found|container .* not exist/i.test(stderr)) return undefined;
+      throw new SyscontainerError('ERUNTIME', `container ${id}: runc state: ${lastLine(stderr) || result.shortMessage}`, { cause: result });
+    }
+    return JSON.parse(String(result.stdout)) as RuncState;
+  }
+
+  /** All containers runc knows (`runc list --format json`). */
+  async list(): Promise<RuncState[]> {
+    const out = await this.run(['list', '--format', 'json'], 'runc list');
+    const parsed: unknown = out.trim() === '' ? [] : JSON.parse(out);
+    return Array.isArray(parsed) ? (parsed as RuncState[]) : [];
+  }
+
+  /** Sends `signal` to the container's init (or every process with `all`). */
+  async kill(id: string, signal = 'TERM', options: { all?: boolean } = {}): Promise<void> {
+    await this.run(['kill', ...(options.all ? ['--all'] : []), id, signal], `container ${id}: runc kill`);
+  }
+
+  /** Deletes container `id` (`--force` kills it first). Idempotent: a missing container is fine. */
+  async delete(id: string, options: { force?: boolean } = {}): Promise<void> {
+    if ((await this.state(id)) === undefined) return;
+    await this.run(['delete', ...(options.force ? ['--force'] : []), id], `container ${id}: runc delete`);
+  }
+
+  /** Runs `args` inside container `id` and returns its output; a non-zero exit is not an error. */
+  async exec(id: string, args: readonly string[], options: { env?: readonly string[]; cwd?: string } = {}): Promise<ExecResult> {
+    const flags: string[] = [];
+    for (const e of options.env ?? []) flags.push('--env', e);
+    if (options.cwd !== undefined) flags.push('--cwd', options.cwd);
+    const [file, argv] = this.command(['exec', ...flags, id, ...args]);
+    const result = await execa(file, argv, { reject: false, stdin: 'ignore' });
+    if (result.exitCode === undefined) {
+      throw new SyscontainerError('ERUNTIME', `container ${id}: runc exec: ${result.shortMessage}`, { cause: result });
+    }
+    return { exitCode: result.exitCode, stdout: String(result.stdout ?? ''), stderr: String(result.stderr ?? '') };
+  }
+
+  /** Like exec, with the caller's terminal attached (for the CLI); resolves to the exit code. */
+  async execInteractive(id: string, args: readonly string[], options: { tty?: boolean } = {}): Promise<number> {
+    const [file, argv] = this.command(['exec', ...(options.tty ? ['--tty'] : []), id, ...args]);
+    const result = await execa(file, argv, { reject: false, stdio: 'inherit' });
+    return result.exitCode ?? 1;
+  }
+}

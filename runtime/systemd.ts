@@ -1,0 +1,169 @@
+// The one wrapper of systemd's command line tools: systemctl, journalctl, systemd-analyze and
+// systemd-tmpfiles. With a command prefix (nsenter into the test harness, from
+// SYSCONTAINER_SYSTEMD_NSENTER_PID by default) the same code drives a systemd running in a
+// private namespace. systemd-analyze verify runs without the prefix: it needs no manager.
+import { execa, type ResultPromise } from 'execa';
+import { SyscontainerError } from '../store/errors.js';
+import { nsenterPrefix, withPrefix } from './command-prefix.js';
+
+export interface SystemdOptions {
+  /** Run systemctl/journalctl/systemd-tmpfiles through this prefix; default from the environment. */
+  prefix?: readonly string[];
+}
+
+export interface UnitState {
+  activeState: string;
+  subState: string;
+  mainPid: number;
+  nRestarts: number;
+  unitFileState: string;
+  loadState: string;
+}
+
+function firstLines(text: string, count = 3): string {
+  return text.trim().split('\n').slice(0, count).join(' / ').slice(0, 500);
+}
+
+export class Systemd {
+  private readonly prefix: readonly string[];
+
+  constructor(options: SystemdOptions = {}) {
+    this.prefix = options.prefix ?? nsenterPrefix();
+  }
+
+  private async tool(file: string, args: readonly string[], what: string, usePrefix = true): Promise<string> {
+    const [cmd, argv] = withPrefix(usePrefix ? this.prefix : [], file, args);
+    const result = await execa(cmd, argv, { reject: false, stdin: 'ignore' });
+    if (result.failed) {
+      const detail = firstLines(String(result.stderr ?? '')) || result.shortMessage || 'failed';
+      throw new SyscontainerError('ERUNTIME', `${what}: ${detail}`, { cause: result });
+    }
+    return String(result.stdout ?? '');
+  }
+
+  private systemctl(args: readonly string[], what: string): Promise<string> {
+    return this.tool('systemctl', ['--no-pager', ...args], what);
+  }
+
+  /**
+   * Whether a systemd manager runs and can be talked to. `offline` (systemd not PID 1, as in
+   * containers and CI) and a failure to connect mean no; degraded, starting, … mean yes.
+   */
+  async isRunning(): Promise<boolean> {
+    const [cmd, argv] = withPrefix(this.prefix, 'systemctl', ['is-system-running']);
+    const result = await execa(cmd, argv, { reject: false, stdin: 'ignore' });
+    const answer = String(result.stdout ?? '').trim();
+    return answer !== '' && answer !== 'offline' && answer !== 'unknown';
+  }
+
+  async daemonReload(): Promise<void> {
+    await this.systemctl(['daemon-reload'], 'systemctl daemon-reload');
+  }
+
+  async enable(unit: string): Promise<void> {
+    await this.systemctl(['enable', unit], `systemctl enable ${unit}`);
+  }
+
+  /** Idempotent: disabling a unit that is not enabled (or does not exist any more) is fine. */
+  async disable(unit: string): Promise<void> {
+    const [cmd, argv] = withPrefix(this.prefix, 'systemctl', ['--no-pager', 'disable', unit]);
+    await execa(cmd, argv, { reject: false, stdin: 'ignore' });
+  }
+
+  async start(unit: string): Promise<void> {
+    await this.systemctl(['start', unit], `systemctl start ${unit}`);
+  }
+
+  /** Idempotent: stopping a stopped or unknown unit is fine. */
+  async stop(unit: string): Promise<void> {
+    const [cmd, argv] = withPrefix(this.prefix, 'systemctl', ['--no-pager', 'stop', unit]);
+    const result = await execa(cmd, argv, { reject: false, stdin: 'ignore' });
+    if (result.failed && !/not loaded|does not exist|not found/i.test(String(result.stderr))) {
+      throw new SyscontainerError('ERUNTIME', `systemctl stop ${unit}: ${firstLines(String(result.stderr))}`, { cause: result });
+    }
+  }
+
+  async restart(unit: string): Promise<void> {
+    await this.systemctl(['restart', unit], `systemctl restart ${unit}`);
+  }
+
+  /** Clears a failed state so the unit can start again and disappears when removed. Idempotent. */
+  async resetFailed(unit: string): Promise<void> {
+    const [cmd, argv] = withPrefix(this.prefix, 'systemctl', ['reset-failed', unit]);
+    await execa(cmd, argv, { reject: false, stdin: 'ignore' });
+  }
+
+  /** The few properties syscontainer acts on. */
+  async unitState(unit: string): Promise<UnitState> {
+    const out = await this.systemctl(
+      ['show', unit, '--property=ActiveState,SubState,MainPID,NRestarts,UnitFileState,LoadState'],
+      `systemctl show ${unit}`,
+    );
+    const props = Object.fromEntries(
+      out
+        .split('\n')
+        .filter((l) => l.includes('='))
+        .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+    );
+    return {
+      activeState: props.ActiveState ?? 'unknown',
+      subState: props.SubState ?? 'unknown',
+      mainPid: Number(props.MainPID ?? 0) || 0,
+      nRestarts: Number(props.NRestarts ?? 0) || 0,
+      unitFileState: props.UnitFileState ?? '',
+      loadState: props.LoadState ?? 'unknown',
+    };
+  }
+
+  /** `systemctl status` text (the exit code says the state, not a failure, so it is ignored). */
+  async statusText(unit: string): Promise<string> {
+    const [cmd, argv] = withPrefix(this.prefix, 'systemctl', ['--no-pager', '--full', 'status', unit]);
+    const result = await execa(cmd, argv, { reject: false, stdin: 'ignore' });
+    return String(result.stdout ?? '');
+  }
+
+  /**
+   * Checks a unit file with `systemd-analyze verify` (run on the host, not in any namespace).
+   * Returns the problems it reports for this unit; [] when none or when the tool is missing.
+   */
+  async verify(unitFile: string): Promise<string[]> {
+    const result = await execa('systemd-analyze', ['verify', '--man=no', unitFile], { reject: false, stdin: 'ignore' });
+    if ((result as { code?: string }).code === 'ENOENT') return [];
+    const base = unitFile.slice(unitFile.lastIndexOf('/') + 1);
+    const problems = String(result.stderr ?? '')
+      .split('\n')
+      .map((l) => l.trim())
+      // verify also loads and reports on other units (dependencies, the host's units): keep ours.
+      .filter((l) => l !== '' && (l.includes(unitFile) || l.startsWith(`${base}:`)));
+    if (result.exitCode !== 0 && problems.length === 0 && result.exitCode !== undefined) {
+      const other = firstLines(String(result.stderr ?? ''), 2);
+      if (/Failed to|Invalid|Unknown/i.test(other) && other.includes(base)) problems.push(other);
+    }
+    return problems;
+  }
+
+  /** `systemd-tmpfiles --create FILE` (creates what the file declares). */
+  async tmpfilesCreate(file: string): Promise<void> {
+    await this.tool('systemd-tmpfiles', ['--create', file], `systemd-tmpfiles --create ${file}`);
+  }
+
+  /** `systemd-tmpfiles --remove FILE`: removes only what the file marks for removal (r, R, D). */
+  async tmpfilesRemove(file: string): Promise<void> {
+    await this.tool('systemd-tmpfiles', ['--remove', file], `systemd-tmpfiles --remove ${file}`);
+  }
+
+  /** The unit's journal as text (last `lines` lines). */
+  async journal(unit: string, options: { lines?: number } = {}): Promise<string> {
+    const args = ['--no-pager', '-u', unit, '-o', 'cat'];
+    if (options.lines !== undefined) args.push('-n', String(options.lines));
+    return this.tool('journalctl', args, `journalctl -u ${unit}`);
+  }
+
+  /** Follows the unit's journal onto the caller's stdout; the caller kills the returned process. */
+  followJournal(unit: string, options: { lines?: number } = {}): ResultPromise {
+    const args = ['--no-pager', '-u', unit, '-o', 'cat', '-f'];
+    if (options.lines !== undefined) args.push('-n', String(options.lines));
+    const [cmd, argv] = withPrefix(this.prefix, 'journalctl', args);
+    return execa(cmd, argv, { stdin: 'ignore', stdout: 'inherit', stderr: 'inherit', reject: false });
+  }
+}

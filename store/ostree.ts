@@ -1,0 +1,397 @@
+// The one module that runs the `ostree` binary (2022.7 here). Everything else talks to the
+// repository through OstreeRepo. Failures become ESTORE carrying ostree's own error line.
+//
+// Facts about this ostree that shaped the calls below (checked by hand, see the tests):
+// - `commit --tree=tar=-` needs `--tar-autocreate-parents` or a layer without parent
+//   directory entries fails ("Can't commit an empty tree").
+// - `commit` rejects FIFOs/devices ("Unsupported file type"): the tar filter drops them first.
+// - `--no-bindings` keeps `ostree.ref-binding` out of orphan commits (refs are set later).
+// - `fsck` checks the whole repository; it takes no commit argument.
+// - `checkout --union` follows symlinks already present in the destination; store/checkout.ts
+//   guards against that.
+// - metadata goes on the command line: one argument is at most 128 KiB (MAX_ARG_STRLEN).
+import { mkdir, readFile as readFs, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { execa, type ResultPromise } from 'execa';
+import { SyscontainerError } from './errors.js';
+import tar from 'tar-stream';
+
+export type RepoMode = 'bare' | 'bare-user';
+
+export interface CheckoutOptions {
+  /** Keep existing directories, overwrite existing files (layering). */
+  union?: boolean;
+  /** Apply `.wh.NAME` and `.wh..wh..opq` entries instead of checking them out. */
+  whiteouts?: boolean;
+  /** Fail instead of copying when a hardlink into the repo is impossible. */
+  requireHardlinks?: boolean;
+  /** Do not restore ownership (non-root, or a bare-user repo). */
+  userMode?: boolean;
+}
+
+export interface TreeEntry {
+  /** Absolute path inside the commit, e.g. "/usr/bin/sh". */
+  path: string;
+  type: 'directory' | 'file' | 'symlink';
+}
+
+/** Longest metadata value we pass as one command-line argument (MAX_ARG_STRLEN is 128 KiB). */
+export const maxMetadataArgBytes = 120 * 1024;
+const defaultReadLimit = 16 * 1024 * 1024;
+
+const checksumPattern = /^[a-f0-9]{64}$/;
+
+function lastErrorLine(stderr: string): string {
+  const lines = stderr
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line.length > 0 && !/^fsck objects \(/.test(line));
+  const errorLine = lines.find((line) => line.startsWith('error:'));
+  return (errorLine ?? lines[lines.length - 1] ?? 'failed without a message').replace(/^error:\s*/, '');
+}
+
+export class OstreeRepo {
+  readonly path: string;
+
+  constructor(path: string) {
+    this.path = path;
+  }
+
+  private run(args: string[], options: { maxBuffer?: number; encoding?: 'buffer' } = {}) {
+    return execa('ostree', [...args, `--repo=${this.path}`], {
+      reject: false,
+      stdin: 'ignore',
+      maxBuffer: options.maxBuffer ?? defaultReadLimit,
+      encoding: options.encoding ?? 'utf8',
+    } as const);
+  }
+
+  private failure(what: string, stderr: string, cause?: unknown): SyscontainerError {
+    return new SyscontainerError('ESTORE', `ostree repo ${this.path}: ${what}: ${lastErrorLine(stderr)}`, { cause });
+  }
+
+  private async text(args: string[], what: string): Promise<string> {
+    const result = await this.run(args);
+    if (result.exitCode !== 0 || result.failed) throw this.failure(what, String(result.stderr ?? result.message), result);
+    return String(result.stdout);
+  }
+
+  /** The repository mode from its config, or undefined when there is no repository yet. */
+  async mode(): Promise<RepoMode | string | undefined> {
+    let config: string;
+    try {
+      config = await readFs(join(this.path, 'config'), 'utf8');
+    } catch {
+      return undefined;
+    }
+    return /^\s*mode\s*=\s*(\S+)/m.exec(config)?.[1] ?? 'bare';
+  }
+
+  /**
+   * Creates the repository with `mode` unless one exists. Idempotent; an existing repository
+   * keeps its mode (returned), so a repo written by atomic/skopeo is used as it is.
+   */
+  async ensure(mode: RepoMode): Promise<string> {
+    const existing = await this.mode();
+    if (existing !== undefined) return existing;
+    await mkdir(this.path, { recursive: true, mode: 0o700 });
+    await this.text(['init', `--mode=${mode}`], 'init');
+    return mode;
+  }
+
+  private metadataArgs(metadata: Record<string, string>): string[] {
+    return Object.entries(metadata).map(([key, value]) => {
+      const arg = `--add-metadata-string=${key}=${value}`;
+      if (Buffer.byteLength(arg) > maxMetadataArgBytes) {
+        throw new SyscontainerError('ELIMIT', `ostree commit: metadata ${key} is ${Buffer.byteLength(value)} bytes; at most ${maxMetadataArgBytes} fit on the ostree command line`);
+      }
+      if (key.includes('=') || value.includes('\0')) throw new SyscontainerError('EINVAL', `ostree commit: bad metadata key or value for ${key}`);
+      return arg;
+    });
+  }
+
+  /**
+   * Commits a tar stream as an orphan commit (no ref) and returns its checksum. Consumes
+   * `tarStream`; when it errors, ostree is killed (no commit is made from a truncated tar) and
+   * that error is thrown. An orphan commit that nobody refs is removed by prune().
+   */
+  async commitTar(tarStream: Readable, opts: { metadata: Record<string, string> }): Promise<string> {
+    const args = [
+      'commit',
+      `--repo=${this.path}`,
+      '--orphan',
+      '--no-bindings',
+      '--tree=tar=-',
+      '--tar-autocreate-parents',
+      ...this.metadataArgs(opts.metadata),
+    ];
+    const proc: ResultPromise<{ reject: false; stdin: 'pipe' }> = execa('ostree', args, { reject: false, stdin: 'pipe' });
+    let inputError: unknown;
+    const feeding = pipeline(tarStream, proc.stdin!).catch((error: unknown) => {
+      inputError = error;
+      // EPIPE means ostree stopped reading: its own exit status tells why.
+      if ((error as NodeJS.ErrnoException)?.code !== 'EPIPE') proc.kill('SIGKILL');
+    });
+    const result = await proc;
+    await feeding;
+    if (inputError !== undefined && (inputError as NodeJS.ErrnoException)?.code !== 'EPIPE') {
+      throw inputError;
+    }
+    if (result.exitCode !== 0 || result.failed) throw this.failure('commit', String(result.stderr ?? result.message), result);
+    const checksum = String(result.stdout).trim();
+    if (!checksumPattern.test(checksum)) throw this.failure('commit', `unexpected output ${JSON.stringify(checksum.slice(0, 80))}`);
+    return checksum;
+  }
+
+  /**
+   * Commits a small tree given as path → content (all files mode 0644, owned by root, parent
+   * directories created 0755). Returns the checksum of the orphan commit.
+   */
+  async commitFiles(files: Record<string, Buffer>, metadata: Record<string, string>): Promise<string> {
+    const pack = tar.pack();
+    for (const [name, content] of Object.entries(files)) {
+      pack.entry({ name: name.replace(/^\/+/, ''), type: 'file', mode: 0o100644, uid: 0, gid: 0, mtime: new Date(0) }, content);
+    }
+    pack.finalize();
+    const chunks: Buffer[] = [];
+    for await (const chunk of pack) chunks.push(chunk as Buffer);
+    return this.commitTar(Readable.from([Buffer.concat(chunks)]), { metadata });
+  }
+
+  /**
+   * A new orphan commit with the tree of `base` and the given metadata. Cheap (no content is
+   * rewritten): used to attach metadata known only after a tar has been read to its end.
+   */
+  async commitTreeOf(base: string, metadata: Record<string, string>): Promise<string> {
+    const out = await this.text(['commit', '--orphan', '--no-bindings', `--tree=ref=${base}`, ...this.metadataArgs(metadata)], `commit from ${base}`);
+    const checksum = out.trim();
+    if (!checksumPattern.test(checksum)) throw this.failure('commit', `unexpected output ${JSON.stringify(checksum.slice(0, 80))}`);
+    return checksum;
+  }
+
+  /** Points `ref` at `checksum`, creating or moving it. Atomic (ostree writes the ref file by rename). */
+  async setRef(ref: string, checksum: string): Promise<void> {
+    await this.text(['refs', '--force', `--create=${ref}`, checksum], `set ref ${ref}`);
+  }
+
+  /** Deletes `ref`; a missing ref is not an error. Only this exact ref (ostree does not match ociimage/abc against ociimage/abcd). */
+  async deleteRef(ref: string): Promise<void> {
+    if ((await this.resolveRef(ref)) === undefined) return;
+    await this.text(['refs', '--delete', ref], `delete ref ${ref}`);
+  }
+
+  /** The commit a ref points to, or undefined when the ref does not exist. */
+  async resolveRef(ref: string): Promise<string | undefined> {
+    const result = await this.run(['rev-parse', ref]);
+    if (result.exitCode === 0) return String(result.stdout).trim();
+    if (/not found|No such/i.test(String(result.stderr))) return undefined;
+    throw this.failure(`rev-parse ${ref}`, String(result.stderr), result);
+  }
+
+  /** Full names of the refs under `prefix` (e.g. "ociimage"), sorted. */
+  async listRefs(prefix: string): Promise<string[]> {
+    const out = await this.text(['refs', '--list', prefix.replace(/\/+$/, '')], `list refs ${prefix}`);
+    return out
+      .split('\n')
+      .map((line) => line.trim())
+      .filter((line) => line.length > 0)
+      .sort();
+  }
+
+  /** The string-valued metadata of a commit (other value types are left out). */
+  async commitMetadata(checksum: string): Promise<Record<string, string>> {
+    const raw = await this.text(['show', '--raw', checksum], `show ${checksum}`);
+    return parseRawCommitMetadata(raw);
+  }
+
+  /** One string metadata value, or undefined when the commit has no such key. */
+  async metadataString(checksum: string, key: string): Promise<string | undefined> {
+    const result = await this.run(['show', `--print-metadata-key=${key}`, checksum]);
+    if (result.exitCode !== 0) {
+      if (/No such metadata key/.test(String(result.stderr))) return undefined;
+      throw this.failure(`show ${checksum}`, String(result.stderr), result);
+    }
+    const text = String(result.stdout).trim();
+    return parseGVariantString(text, 0).value;
+  }
+
+  /** A file's content from a commit; ENOTFOUND when absent, ELIMIT above `maxBytes`. */
+  async readFile(checksum: string, path: string, maxBytes = defaultReadLimit): Promise<Buffer> {
+    const result = await this.run(['cat', checksum, path], { maxBuffer: maxBytes, encoding: 'buffer' });
+    if (result.isMaxBuffer) throw new SyscontainerError('ELIMIT', `ostree commit ${checksum}: ${path} is larger than ${maxBytes} bytes`);
+    if (result.exitCode !== 0) {
+      const stderr = Buffer.from(result.stderr as Uint8Array).toString('utf8');
+      if (/No such file|not found/i.test(stderr)) throw new SyscontainerError('ENOTFOUND', `ostree commit ${checksum}: no ${path}`);
+      throw this.failure(`cat ${path}`, stderr, result);
+    }
+    return Buffer.from(result.stdout as Uint8Array);
+  }
+
+  /** Every entry of a commit (recursively), without the root. */
+  async listTree(checksum: string): Promise<TreeEntry[]> {
+    const [typed, names] = await Promise.all([
+      this.run(['ls', '-R', checksum], { maxBuffer: 1024 * 1024 * 1024 }),
+      this.run(['ls', '-R', '--nul-filenames-only', checksum], { maxBuffer: 1024 * 1024 * 1024 }),
+    ]);
+    for (const result of [typed, names]) {
+      if (result.exitCode !== 0) throw this.failure(`ls ${checksum}`, String(result.stderr), result);
+    }
+    const kinds = String(typed.stdout)
+      .split('\n')
+      .filter((line) => line.length > 0)
+      .map((line) => line[0]);
+    const paths = String(names.stdout).split('\0');
+    if (paths[paths.length - 1] === '') paths.pop();
+    if (kinds.length !== paths.length) {
+      throw new SyscontainerError('ESTORE', `ostree commit ${checksum}: cannot list its tree (a file name contains a newline)`);
+    }
+    const entries: TreeEntry[] = [];
+    paths.forEach((path, index) => {
+      if (path === '/') return;
+      const kind = kinds[index];
+      entries.push({ path, type: kind === 'd' ? 'directory' : kind === 'l' ? 'symlink' : 'file' });
+    });
+    return entries;
+  }
+
+  /** The object checksum of a file in a commit (for tests and verification). */
+  async fileObjectChecksum(checksum: string, path: string): Promise<string> {
+    const out = await this.text(['ls', '-C', checksum, path], `ls ${path}`);
+    const field = out.trim().split(/\s+/)[4];
+    if (!field || !checksumPattern.test(field)) throw this.failure(`ls ${path}`, `unexpected output ${out.slice(0, 80)}`);
+    return field;
+  }
+
+  /** Path of a content object in a bare/bare-user repository. */
+  objectPath(objectChecksum: string): string {
+    return join(this.path, 'objects', objectChecksum.slice(0, 2), `${objectChecksum.slice(2)}.file`);
+  }
+
+  /**
+   * Checks `checksum` out into `dest` (created when missing; with `union` an existing tree is
+   * layered onto). Not atomic: store/checkout.ts builds into a temporary directory.
+   */
+  async checkout(checksum: string, dest: string, opts: CheckoutOptions = {}): Promise<void> {
+    const args = ['checkout'];
+    if (opts.union) args.push('--union');
+    if (opts.whiteouts) args.push('--whiteouts');
+    if (opts.requireHardlinks) args.push('--require-hardlinks');
+    if (opts.userMode) args.push('--user-mode');
+    args.push(checksum, dest);
+    await this.text(args, `checkout ${checksum}`);
+  }
+
+  /** `ostree fsck` of the whole repository; resolves when clean, else ESTORE with the first fault. */
+  async fsck(): Promise<void> {
+    await this.text(['fsck', '--quiet'], 'fsck');
+  }
+
+  /** Deletes objects no ref reaches (`prune --refs-only`), including unreferenced orphan commits. */
+  async prune(): Promise<void> {
+    await this.text(['prune', '--refs-only'], 'prune');
+  }
+
+  /** Whether the repository exists (a config file is there). */
+  async exists(): Promise<boolean> {
+    try {
+      await stat(join(this.path, 'config'));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+}
+
+/** Parses one GVariant text-format string literal ('…' or "…") starting at `pos`. */
+export function parseGVariantString(text: string, pos: number): { value: string; end: number } {
+  const quote = text[pos];
+  if (quote !== "'" && quote !== '"') throw new SyscontainerError('ESTORE', `ostree output: expected a string at ${pos}`);
+  let value = '';
+  let i = pos + 1;
+  while (i < text.length) {
+    const ch = text[i]!;
+    if (ch === quote) return { value, end: i + 1 };
+    if (ch !== '\\') {
+      value += ch;
+      i++;
+      continue;
+    }
+    const next = text[i + 1];
+    const simple: Record<string, string> = { n: '\n', t: '\t', r: '\r', b: '\b', f: '\f', v: '\v', a: '\x07', '\\': '\\', "'": "'", '"': '"' };
+    if (next !== undefined && simple[next] !== undefined) {
+      value += simple[next];
+      i += 2;
+    } else if (next === 'u' || next === 'U') {
+      const width = next === 'u' ? 4 : 8;
+      const hex = text.slice(i + 2, i + 2 + width);
+      if (!/^[0-9a-fA-F]+$/.test(hex) || hex.length !== width) throw new SyscontainerError('ESTORE', 'ostree output: bad \\u escape');
+      value += String.fromCodePoint(parseInt(hex, 16));
+      i += 2 + width;
+    } else if (next !== undefined && /[0-7]/.test(next)) {
+      const octal = /^[0-7]{1,3}/.exec(text.slice(i + 1))![0];
+      value += String.fromCharCode(parseInt(octal, 8));
+      i += 1 + octal.length;
+    } else {
+      value += next ?? '';
+      i += 2;
+    }
+  }
+  throw new SyscontainerError('ESTORE', 'ostree output: unterminated string');
+}
+
+/** Skips one GVariant text value (any type) starting at `pos`; returns the index after it. */
+function skipValue(text: string, pos: number): number {
+  let depth = 0;
+  let i = pos;
+  while (i < text.length) {
+    const ch = text[i]!;
+    if (ch === "'" || ch === '"') {
+      i = parseGVariantString(text, i).end;
+      continue;
+    }
+    if ('<[({'.includes(ch)) depth++;
+    else if ('>])}'.includes(ch)) {
+      if (depth === 0) return i;
+      depth--;
+    } else if (ch === ',' && depth === 0) return i;
+    i++;
+  }
+  return i;
+}
+
+/** The string entries of the metadata dictionary in `ostree show --raw` output. */
+export function parseRawCommitMetadata(raw: string): Record<string, string> {
+  const start = raw.indexOf('({');
+  if (start < 0) throw new SyscontainerError('ESTORE', 'ostree show --raw: no metadata dictionary');
+  const out: Record<string, string> = {};
+  let i = start + 2;
+  const ws = (): void => {
+    while (i < raw.length && /\s/.test(raw[i]!)) i++;
+  };
+  for (;;) {
+    ws();
+    if (raw[i] === '}') return out;
+    const key = parseGVariantString(raw, i);
+    i = key.end;
+    ws();
+    if (raw[i] !== ':') throw new SyscontainerError('ESTORE', 'ostree show --raw: expected ":"');
+    i++;
+    ws();
+    if (raw[i] !== '<') throw new SyscontainerError('ESTORE', 'ostree show --raw: expected a variant');
+    i++;
+    ws();
+    if (raw[i] === "'" || raw[i] === '"') {
+      const value = parseGVariantString(raw, i);
+      i = value.end;
+      ws();
+      if (raw[i] === '>') out[key.value] = value.value;
+    }
+    i = skipValue(raw, i);
+    if (raw[i] === '>') i++;
+    ws();
+    if (raw[i] === ',') i++;
+    else if (raw[i] !== '}') throw new SyscontainerError('ESTORE', 'ostree show --raw: malformed metadata');
+  }
+}

@@ -1,0 +1,101 @@
+// pull: reference → source → resolved, validated manifest → verified layer streams → store.
+// The image ref is written last, only after every layer and the config are stored and
+// checked, so an interrupted pull never leaves an image ref to incomplete content.
+import type { ImageSource } from './image-source.js';
+import type { ImageStore } from './image-store.js';
+import type { Platform } from './oci-types.js';
+import { inContext } from './errors.js';
+import { resolveImage } from './resolve-manifest.js';
+
+export type PullEvent =
+  | { type: 'resolved'; image: string; manifestDigest: string; layers: number }
+  | { type: 'layer-present'; digest: string; size: number }
+  | { type: 'layer-progress'; digest: string; size: number; received: number }
+  | { type: 'layer-stored'; digest: string; size: number }
+  | { type: 'stored'; image: string; manifestDigest: string };
+
+export interface PullOptions {
+  platform?: Platform | undefined;
+  /** Layers fetched and imported at once. The store's write path is CPU-bound, so a few. */
+  concurrency?: number;
+  onEvent?: (event: PullEvent) => void;
+}
+
+export interface PullResult {
+  /** The name the image is stored under: REGISTRY/REPO:TAG. */
+  name: string;
+  manifestDigest: string;
+  configDigest: string;
+  layersFetched: number;
+  layersPresent: number;
+}
+
+/**
+ * Stores the image `reference` (tag or digest) of `source` under `name`.
+ * Idempotent: layers and config already in the store are not fetched again.
+ */
+export async function pullFromSource(
+  store: ImageStore,
+  source: ImageSource,
+  reference: string,
+  name: string,
+  options: PullOptions = {},
+): Promise<PullResult> {
+  try {
+    return await pullInto(store, source, reference, name, options);
+  } catch (error) {
+    throw inContext(error, `image ${name}`);
+  }
+}
+
+async function pullInto(store: ImageStore, source: ImageSource, reference: string, name: string, options: PullOptions): Promise<PullResult> {
+  const emit = options.onEvent ?? (() => {});
+  const resolved = await resolveImage(source, reference, options.platform);
+  emit({ type: 'resolved', image: name, manifestDigest: resolved.manifestDigest, layers: resolved.manifest.layers.length });
+  await store.ensure();
+
+  const stats = { fetched: 0, present: 0 };
+  await forEachBounded(resolved.manifest.layers.map((layer, index) => ({ layer, index })), options.concurrency ?? 3, async ({ layer, index }) => {
+    if (await store.hasLayer(layer.digest)) {
+      stats.present++;
+      emit({ type: 'layer-present', digest: layer.digest, size: layer.size });
+      return;
+    }
+    const diffId = resolved.config.rootfs.diff_ids[index] as string;
+    const stream = await source.openBlob(layer);
+    await store.importLayer(layer, stream, diffId, (progress) =>
+      emit({ type: 'layer-progress', digest: layer.digest, size: layer.size, received: progress.bytes }),
+    );
+    stats.fetched++;
+    emit({ type: 'layer-stored', digest: layer.digest, size: layer.size });
+  });
+
+  await store.writeConfig(resolved.configDigest, resolved.configBytes);
+  await store.writeImage(name, resolved.manifestBytes, resolved.manifestDigest);
+  emit({ type: 'stored', image: name, manifestDigest: resolved.manifestDigest });
+  return {
+    name,
+    manifestDigest: resolved.manifestDigest,
+    configDigest: resolved.configDigest,
+    layersFetched: stats.fetched,
+    layersPresent: stats.present,
+  };
+}
+
+/** Runs `work` over `items` with at most `limit` at once; the first failure stops new work and is thrown. */
+async function forEachBounded<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  let failure: { error: unknown } | undefined;
+  const worker = async () => {
+    while (!failure && next < items.length) {
+      const item = items[next++] as T;
+      try {
+        await work(item);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (failure) throw failure.error;
+}

@@ -1,0 +1,137 @@
+// The one module that puts bytes on the wire (node-fetch). One request, no redirects followed,
+// no retries, no decompression: policy lives in registry-client.ts, so it reads the same for
+// every request and tests can reason about exactly one place. Connection failures come out as
+// a retryable RegistryError('ENETWORK') naming the host.
+import { readFileSync, readdirSync } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { rootCertificates } from 'node:tls';
+import fetch, { type RequestInit } from 'node-fetch';
+import { RegistryError } from '../errors.js';
+
+export interface HttpRequest {
+  method: 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  url: URL;
+  headers?: Record<string, string>;
+  /** A Readable is sent chunked unless headers give Content-Length; it can be sent only once. */
+  body?: Buffer | Readable;
+  /** Skip TLS certificate verification (insecure registries). */
+  insecureTls?: boolean;
+  /** Abort when the response headers have not arrived after this long. */
+  timeoutMs: number;
+}
+
+export interface HttpResponse {
+  status: number;
+  statusText: string;
+  url: URL;
+  header(name: string): string | undefined;
+  /** The raw body. The caller consumes or destroys it (destroying closes the connection). */
+  body: Readable;
+}
+
+const userAgent = 'syscontainer/0.1';
+const certsDirs = ['/etc/containers/certs.d', '/etc/docker/certs.d'];
+
+interface TlsFiles {
+  ca?: string[];
+  cert?: Buffer;
+  key?: Buffer;
+}
+
+/**
+ * Per-host TLS material in the podman/docker layout: `certs.d/HOST[:PORT]/*.crt` are extra CAs,
+ * `*.cert` + `*.key` a client certificate. Read once per host.
+ */
+function tlsFilesFor(host: string): TlsFiles {
+  const files: TlsFiles = {};
+  for (const base of certsDirs) {
+    const dir = join(base, host);
+    let names: string[];
+    try {
+      names = readdirSync(dir).sort();
+    } catch {
+      continue;
+    }
+    for (const name of names) {
+      const path = join(dir, name);
+      if (name.endsWith('.crt')) (files.ca ??= [...rootCertificates]).push(readFileSync(path, 'utf8'));
+      else if (name.endsWith('.cert')) {
+        const key = join(dir, `${name.slice(0, -'.cert'.length)}.key`);
+        files.cert = readFileSync(path);
+        files.key = readFileSync(key);
+      }
+    }
+  }
+  return files;
+}
+
+const agents = new Map<string, http.Agent>();
+
+function agentFor(url: URL, insecureTls: boolean): http.Agent {
+  const key = `${url.protocol}//${url.host}|${insecureTls}`;
+  let agent = agents.get(key);
+  if (agent === undefined) {
+    agent =
+      url.protocol === 'https:'
+        ? new https.Agent({ keepAlive: true, rejectUnauthorized: !insecureTls, ...tlsFilesFor(url.host) })
+        : new http.Agent({ keepAlive: true });
+    agents.set(key, agent);
+  }
+  return agent;
+}
+
+/** Network error codes worth another try. */
+export function describeNetworkError(error: unknown): string {
+  const e = error as { code?: string; errno?: string; type?: string; name?: string; message?: string; cause?: unknown };
+  if (e?.name === 'AbortError' || e?.type === 'aborted') return 'timed out';
+  const code = e?.code ?? e?.errno;
+  if (typeof code === 'string' && code !== '' && code !== 'ERR_STREAM_PREMATURE_CLOSE') return code;
+  return (e?.message ?? String(error)).split('\n')[0] ?? 'connection failed';
+}
+
+/** Sends one request. Resolves with any HTTP status; rejects only when there is no response. */
+export async function sendHttp(request: HttpRequest): Promise<HttpResponse> {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), request.timeoutMs);
+  const init: RequestInit = {
+    method: request.method,
+    headers: { 'User-Agent': userAgent, ...request.headers },
+    redirect: 'manual',
+    compress: false,
+    signal: controller.signal as RequestInit['signal'],
+    agent: agentFor(request.url, request.insecureTls ?? false),
+    highWaterMark: 1024 * 1024,
+  };
+  if (request.body !== undefined) init.body = request.body;
+  try {
+    const response = await fetch(request.url.href, init);
+    clearTimeout(timer);
+    const body = response.body as unknown as Readable | null;
+    return {
+      status: response.status,
+      statusText: response.statusText,
+      url: request.url,
+      header: (name) => response.headers.get(name) ?? undefined,
+      body: body ?? emptyReadable(),
+    };
+  } catch (error) {
+    clearTimeout(timer);
+    throw new RegistryError('ENETWORK', `registry ${request.url.host}: ${request.method} ${request.url.pathname} failed: ${describeNetworkError(error)}`, {
+      retryable: true,
+      cause: error,
+    });
+  }
+}
+
+function emptyReadable(): Readable {
+  return Readable.from([]);
+}
+
+/** Closes idle keep-alive connections (tests call this so servers can stop at once). */
+export function closeIdleConnections(): void {
+  for (const agent of agents.values()) agent.destroy();
+  agents.clear();
+}

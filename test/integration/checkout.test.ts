@@ -1,0 +1,171 @@
+import test from 'ava';
+import { lstat, mkdir, readdir, readFile, readlink, rm, stat } from 'node:fs/promises';
+import { join, posix } from 'node:path';
+import { execa } from 'execa';
+import { opaque, whiteout, type LayerEntry } from '../../images/build/layer.js';
+import { checkoutImage } from '../../store/checkout.js';
+import { SyscontainerError } from '../../store/errors.js';
+import { buildImage, storeImage, tempDir, tempStore, type BuiltImage } from '../helpers/store-fixtures.js';
+
+const layer1: LayerEntry[] = [
+  { type: 'dir', path: 'etc', mode: 0o755 },
+  { type: 'file', path: 'etc/passwd', content: 'root:x:0:0::/root:/bin/sh\n' },
+  { type: 'file', path: 'etc/old.conf', content: 'old' },
+  { type: 'dir', path: 'usr', mode: 0o755 },
+  { type: 'dir', path: 'usr/bin', mode: 0o755 },
+  { type: 'file', path: 'usr/bin/su', content: 'su-binary', mode: 0o4755 },
+  { type: 'file', path: 'usr/bin/wall', content: 'wall', mode: 0o2711, gid: 5 },
+  { type: 'hardlink', path: 'usr/bin/su-link', target: 'usr/bin/su' },
+  { type: 'symlink', path: 'bin', target: 'usr/bin' },
+  { type: 'symlink', path: 'etc/localtime', target: '/usr/share/zoneinfo/UTC' },
+  { type: 'dir', path: 'tmp', mode: 0o1777 },
+  { type: 'file', path: 'secret', content: 'mode zero', mode: 0 },
+  { type: 'file', path: 'owned', content: 'by 1234', mode: 0o640, uid: 1234, gid: 4321 },
+  { type: 'dir', path: 'opt', mode: 0o755 },
+  { type: 'dir', path: 'opt/app', mode: 0o750 },
+  { type: 'file', path: 'opt/app/lower-only', content: 'hidden by opaque' },
+  { type: 'file', path: 'opt/app/kept-name', content: 'lower version' },
+  { type: 'dir', path: 'var/cache/gone', mode: 0o755 },
+  { type: 'file', path: 'var/cache/gone/file', content: 'removed with its dir' },
+];
+// No parent directory entries at all in this layer.
+const layer2: LayerEntry[] = [
+  whiteout('etc/old.conf'),
+  whiteout('var/cache/gone'),
+  opaque('opt/app'),
+  { type: 'file', path: 'opt/app/kept-name', content: 'upper version' },
+  { type: 'file', path: 'opt/app/new', content: 'new' },
+  { type: 'file', path: 'srv/www/deep/index.html', content: '<h1>hi</h1>' },
+  { type: 'file', path: 'etc/passwd', content: 'root:x:0:0::/root:/bin/bash\n', mode: 0o644 },
+];
+const layer3: LayerEntry[] = [
+  { type: 'file', path: 'usr/bin/tool', content: 'tool', mode: 0o6755 },
+  whiteout('secret'),
+  { type: 'symlink', path: 'srv/www/current', target: 'deep' },
+];
+
+async function build(): Promise<BuiltImage> {
+  return buildImage([
+    { entries: layer1, options: { compression: 'gzip' } },
+    { entries: layer2, options: { compression: 'none' } },
+    { entries: layer3, options: { compression: 'zstd' } },
+  ]);
+}
+
+interface Node {
+  type: string;
+  mode: number;
+  uid: number;
+  gid: number;
+  content?: string;
+  target?: string;
+}
+
+async function snapshot(root: string): Promise<Record<string, Node>> {
+  const out: Record<string, Node> = {};
+  const walk = async (rel: string): Promise<void> => {
+    for (const name of (await readdir(join(root, rel))).sort()) {
+      const path = rel ? `${rel}/${name}` : name;
+      const st = await lstat(join(root, path));
+      const node: Node = { type: st.isDirectory() ? 'dir' : st.isSymbolicLink() ? 'symlink' : st.isFile() ? 'file' : 'other', mode: st.mode & 0o7777, uid: st.uid, gid: st.gid };
+      if (st.isSymbolicLink()) {
+        node.target = await readlink(join(root, path));
+        node.mode = 0;
+      }
+      if (st.isFile()) node.content = await readFile(join(root, path), 'utf8');
+      out[path] = node;
+      if (st.isDirectory()) await walk(path);
+    }
+  };
+  await walk('');
+  return out;
+}
+
+/** Applies the layers with GNU tar, with whiteout semantics done here, independently of ostree. */
+async function reference(image: BuiltImage, specs: LayerEntry[][], dest: string): Promise<void> {
+  await mkdir(dest, { recursive: true });
+  for (const [index, layer] of image.layers.entries()) {
+    for (const entry of specs[index]!) {
+      const base = posix.basename(entry.path);
+      const dir = posix.dirname(entry.path);
+      if (base === '.wh..wh..opq') {
+        const target = join(dest, dir);
+        for (const name of await readdir(target).catch(() => [] as string[])) await rm(join(target, name), { recursive: true, force: true });
+      } else if (base.startsWith('.wh.')) {
+        await rm(join(dest, dir, base.slice(4)), { recursive: true, force: true });
+      }
+    }
+    await execa('tar', ['-x', '-p', '--numeric-owner', '-f', '-', '-C', dest], { input: layer.tar });
+    for (const entry of specs[index]!) {
+      if (posix.basename(entry.path).startsWith('.wh.')) await rm(join(dest, entry.path), { force: true });
+    }
+  }
+}
+
+test('checkout equals GNU tar applying the layers with whiteouts; files are hardlinks into the repo', async (t) => {
+  const { root, store } = await tempStore(t);
+  const image = await build();
+  await storeImage(store, 'local/checkout:1', image);
+  const stored = (await store.getImage('local/checkout:1'))!;
+  const dest = join(root, 'rootfs');
+  await checkoutImage(store, stored, dest);
+
+  const expectedDir = await tempDir(t, 'syscontainer-ref-');
+  await reference(image, [layer1, layer2, layer3], join(expectedDir, 'rootfs'));
+  const actual = await snapshot(dest);
+  const expected = await snapshot(join(expectedDir, 'rootfs'));
+  t.deepEqual(Object.keys(actual).sort(), Object.keys(expected).sort());
+  t.deepEqual(actual, expected);
+
+  // Spot checks a user would make.
+  t.false('etc/old.conf' in actual);
+  t.false('var/cache/gone' in actual);
+  t.false('opt/app/lower-only' in actual);
+  t.is(actual['opt/app/kept-name']!.content, 'upper version');
+  t.is(actual['usr/bin/su']!.mode, 0o4755);
+  t.is(actual['usr/bin/tool']!.mode, 0o6755);
+  t.is(actual['tmp']!.mode, 0o1777);
+  t.deepEqual([actual['owned']!.uid, actual['owned']!.gid], [1234, 4321]);
+  t.is(actual['etc/localtime']!.target, '/usr/share/zoneinfo/UTC');
+  t.false(Object.keys(actual).some((path) => posix.basename(path).startsWith('.wh.')));
+
+  const su = await stat(join(dest, 'usr/bin/su'));
+  t.is((await stat(join(dest, 'usr/bin/su-link'))).ino, su.ino, 'hardlink within the layer');
+  const object = store.repo.objectPath(await store.repo.fileObjectChecksum(stored.layers[0]!.commit, '/usr/bin/su'));
+  t.is((await stat(object)).ino, su.ino, 'checked-out file is the repo object');
+  const passwdObject = store.repo.objectPath(await store.repo.fileObjectChecksum(stored.layers[1]!.commit, '/etc/passwd'));
+  t.is((await stat(passwdObject)).ino, (await stat(join(dest, 'etc/passwd'))).ino);
+
+  t.deepEqual((await readdir(root)).sort(), ['.storage', 'rootfs'], 'no temporary directory left');
+  const again = await t.throwsAsync(checkoutImage(store, stored, dest));
+  t.is((again as SyscontainerError).code, 'EEXIST');
+  await store.repo.fsck();
+});
+
+test('a later layer writing through an earlier symlink is refused; nothing outside is touched', async (t) => {
+  const { root, store } = await tempStore(t);
+  const outside = join(root, 'outside');
+  await mkdir(outside);
+  const image = await buildImage([
+    { entries: [{ type: 'symlink', path: 'evil', target: outside }, { type: 'file', path: 'ok', content: 'ok' }] },
+    { entries: [{ type: 'file', path: 'evil/pwned', content: 'x' }, whiteout('evil/victim')] },
+  ]);
+  await storeImage(store, 'local/evil:1', image);
+  const stored = (await store.getImage('local/evil:1'))!;
+  const error = await t.throwsAsync(checkoutImage(store, stored, join(root, 'rootfs')));
+  t.is((error as SyscontainerError).code, 'ELAYER');
+  t.regex(error!.message, /writes into \/evil, which an earlier layer made a symlink/);
+  t.deepEqual(await readdir(outside), []);
+  t.deepEqual((await readdir(root)).sort(), ['.storage', 'outside'], 'no rootfs and no partial temporary tree');
+});
+
+test('an image with a missing layer is ENOTFOUND and leaves nothing behind', async (t) => {
+  const { root, store } = await tempStore(t);
+  const image = await build();
+  await storeImage(store, 'local/broken:1', image);
+  const stored = (await store.getImage('local/broken:1'))!;
+  stored.layers[1]!.commit = '';
+  const error = await t.throwsAsync(checkoutImage(store, stored, join(root, 'rootfs')));
+  t.is((error as SyscontainerError).code, 'ENOTFOUND');
+  t.deepEqual((await readdir(root)).sort(), ['.storage']);
+});
