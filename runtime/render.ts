@@ -258,7 +258,7 @@ export async function renderDeployment(input: RenderInput): Promise<RenderedDepl
     throw new SyscontainerError('ELIMIT', `image ${input.image.name}: ${volumes.length} volumes, more than ${maxVolumes}`);
   }
   const volumeMounts = volumes.map((v) => {
-    const destination = path.posix.normalize(`/${v}`);
+    const destination = path.posix.resolve('/', v);
     if (destination === '/') throw new SyscontainerError('EMANIFEST', `image ${input.image.name}: a volume at / is not supported`);
     return { destination, source: `${stateDirectory}/${volumeDirectoryName(destination)}` };
   });

@@ -129,24 +129,25 @@ export class RegistryClient {
   private async doPing(): Promise<void> {
     const host = endpointHost(this.registry);
     const subject = `registry ${this.registry}`;
-    let response: HttpResponse | undefined;
+    // Insecure and loopback registries: https without verification first (one try, so a
+    // plain-HTTP server answers the TLS hello with garbage at once), else plain http.
+    let base = new URL(`https://${host}`);
+    let first: HttpResponse | undefined;
     if (this.allowsInsecure) {
       try {
-        response = await this.sendFollowing('GET', new URL(`https://${host}/v2/`), {}, undefined, true, subject);
-        this.base = new URL(`https://${host}`);
+        first = await this.sendFollowing('GET', new URL('/v2/', base), {}, undefined, true, subject);
       } catch (error) {
         if (!(error instanceof RegistryError && error.code === 'ENETWORK')) throw error;
+        base = new URL(`http://${host}`);
       }
     }
-    if (response === undefined) {
-      const base = new URL(`${this.allowsInsecure ? 'http' : 'https'}://${host}`);
-      response = await withRetry(this.registry, this.retry, async () => {
-        const r = await this.sendFollowing('GET', new URL('/v2/', base), {}, undefined, true, subject);
-        if (r.status >= 500 || r.status === 429) throw await errorFromResponse(r, { registry: this.registry, subject });
-        return r;
-      });
-      this.base = base;
-    }
+    this.base = base;
+    const response = await withRetry(this.registry, this.retry, async () => {
+      const r = first ?? (await this.sendFollowing('GET', new URL('/v2/', base), {}, undefined, true, subject));
+      first = undefined;
+      if (r.status >= 500 || r.status === 429) throw await errorFromResponse(r, { registry: this.registry, subject });
+      return r;
+    });
     const status = response.status;
     if (status === 401) {
       const challenge = preferredChallenge(response.header('www-authenticate'));

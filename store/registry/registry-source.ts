@@ -215,6 +215,11 @@ export class RegistrySource implements ImageSource {
           subject: what,
         });
       const first = await open(0, [200]);
+      const declared = first.header('content-length');
+      if (declared !== undefined && /^\d+$/.test(declared) && Number(declared) !== descriptor.size) {
+        first.body.destroy();
+        throw new IntegrityError(`${what} size mismatch`, String(descriptor.size), `${declared} (Content-Length)`);
+      }
       const reader = new ResumableBlobReader({
         first,
         reopen: (offset) => open(offset, offset > 0 ? [200, 206, 416] : [200]),

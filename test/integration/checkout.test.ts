@@ -8,7 +8,7 @@ import { SyscontainerError } from '../../store/errors.js';
 import { buildImage, storeImage, tempDir, tempStore, type BuiltImage } from '../helpers/store-fixtures.js';
 
 const layer1: LayerEntry[] = [
-  { type: 'dir', path: 'etc', mode: 0o755 },
+  { type: 'dir', path: 'etc', mode: 0o751 },
   { type: 'file', path: 'etc/passwd', content: 'root:x:0:0::/root:/bin/sh\n' },
   { type: 'file', path: 'etc/old.conf', content: 'old' },
   { type: 'dir', path: 'usr', mode: 0o755 },
@@ -28,10 +28,13 @@ const layer1: LayerEntry[] = [
   { type: 'dir', path: 'var/cache/gone', mode: 0o755 },
   { type: 'file', path: 'var/cache/gone/file', content: 'removed with its dir' },
 ];
-// No parent directory entries at all in this layer.
+// No parent directory entries in this layer, except for the opaque directory: with an
+// opaque marker and no entry, ostree recreates the directory 0755 where tar keeps the lower
+// mode (Docker always writes the entry).
 const layer2: LayerEntry[] = [
   whiteout('etc/old.conf'),
   whiteout('var/cache/gone'),
+  { type: 'dir', path: 'opt/app', mode: 0o750 },
   opaque('opt/app'),
   { type: 'file', path: 'opt/app/kept-name', content: 'upper version' },
   { type: 'file', path: 'opt/app/new', content: 'new' },

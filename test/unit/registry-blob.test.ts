@@ -119,11 +119,18 @@ test('a blob whose bytes do not match the digest ends in an IntegrityError, not 
 test('a blob shorter than its descriptor says fails with the sizes', async (t) => {
   const { source } = await sourceFor(t, (req, res) => {
     if (req.headers.range) return void res.writeHead(416).end();
-    res.writeHead(200, { 'Content-Length': blob.length - 10 }).end(blob.subarray(0, blob.length - 10));
+    res.writeHead(200).end(blob.subarray(0, blob.length - 10)); // chunked: no length announced
   });
   const error = await t.throwsAsync(collect(await source.openBlob(descriptor)));
   t.true(error instanceof IntegrityError);
   t.regex(error!.message, new RegExp(`size mismatch: expected ${blob.length}, got ${blob.length - 10}$`));
+});
+
+test('a Content-Length that contradicts the descriptor is refused before reading', async (t) => {
+  const { source } = await sourceFor(t, (_req, res) => void res.writeHead(200, { 'Content-Length': blob.length - 10 }).end(blob.subarray(0, blob.length - 10)));
+  const error = await t.throwsAsync(source.openBlob(descriptor));
+  t.true(error instanceof IntegrityError);
+  t.regex(error!.message, new RegExp(`blob sha256:[0-9a-f]{12}… size mismatch: expected ${blob.length}, got ${blob.length - 10} \\(Content-Length\\)$`));
 });
 
 test('an endless body is cut off as soon as it exceeds the descriptor size', async (t) => {
