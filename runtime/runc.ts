@@ -2,6 +2,8 @@
 // `runtimePath`). Every call runs `RUNTIME [--root STATE] COMMAND ...`, optionally through a
 // command prefix (nsenter into the test harness); failures become ERUNTIME errors carrying
 // runc's own stderr line.
+import { spawn } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
 import { execa } from 'execa';
 import { SyscontainerError } from '../store/errors.js';
 import { withPrefix } from './command-prefix.js';
@@ -73,12 +75,22 @@ export class Runc {
     args.push(id);
     const [file, argv] = this.command(args);
     // The container inherits these descriptors: pipes would keep execa waiting for ever.
-    const log = { file: options.logFile, append: true } as const;
-    const result = await execa(file, argv, { reject: false, stdin: 'ignore', stdout: log, stderr: log });
-    if (result.failed) {
-      throw new SyscontainerError('ERUNTIME', `container ${id}: runc run failed (exit ${result.exitCode ?? '?'}); see ${options.logFile}`, {
-        cause: result,
+    const fd = openSync(options.logFile, 'a', 0o640);
+    let exitCode: number | null;
+    try {
+      // child_process directly: execa would pipe or wait on descriptors the container keeps.
+      exitCode = await new Promise<number | null>((resolve, reject) => {
+        const child = spawn(file, argv, { stdio: ['ignore', fd, fd] });
+        child.once('error', reject);
+        child.once('exit', (code) => resolve(code));
       });
+    } catch (error) {
+      throw new SyscontainerError('ERUNTIME', `container ${id}: cannot run ${this.runtimePath}: ${(error as Error).message}`, { cause: error });
+    } finally {
+      closeSync(fd);
+    }
+    if (exitCode !== 0) {
+      throw new SyscontainerError('ERUNTIME', `container ${id}: runc run failed (exit ${exitCode ?? 'by signal'}); see ${options.logFile}`);
     }
   }
 

@@ -144,6 +144,7 @@ export async function importLayer(
   const existing = await storedLayer(repo, descriptor.digest);
   if (existing) {
     verifiedStream.destroy();
+    if (existing.diffId !== expectedDiffId) throw new IntegrityError(`${what} diff_id (stored)`, expectedDiffId, existing.diffId);
     return { ...existing, skipped: true, dropped: [], droppedCount: 0 };
   }
 

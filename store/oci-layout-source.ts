@@ -156,28 +156,30 @@ function sniffManifestMediaType(bytes: Buffer, what: string): string {
 /** Extracts the parts of an OCI archive we read into `dest`; refuses links and escaping names. */
 async function extractArchive(file: string, dest: string): Promise<void> {
   const extract = tar.extract();
+  const feeding = pipeline(createReadStream(file), extract);
+  // A read error also comes out of the loop below; a loop error destroys `extract`, which
+  // rejects `feeding` too. Either way the loop's error is the one reported.
+  feeding.catch(() => undefined);
   let entries = 0;
-  const done = (async () => {
-    for await (const entry of extract) {
-      entries += 1;
-      if (entries > maxArchiveEntries) {
-        throw new SyscontainerError('ELIMIT', `${file}: more than ${maxArchiveEntries} entries`);
-      }
-      const name = path.posix.normalize(entry.header.name.replace(/^(\.\/)+/, '')).replace(/\/$/, '');
-      const wanted =
-        entry.header.type === 'file' &&
-        (name === 'oci-layout' || name === 'index.json' || /^blobs\/sha256\/[a-f0-9]{64}$/.test(name));
-      if (!wanted) {
-        entry.resume();
-        continue;
-      }
-      const target = path.join(dest, name);
-      await mkdir(path.dirname(target), { recursive: true });
-      // 'wx': a name repeated in the archive is refused instead of silently replaced.
-      await pipeline(entry, createWriteStream(target, { flags: 'wx', mode: 0o600 }));
+  for await (const entry of extract) {
+    entries += 1;
+    if (entries > maxArchiveEntries) {
+      throw new SyscontainerError('ELIMIT', `${file}: more than ${maxArchiveEntries} entries`);
     }
-  })();
-  await Promise.all([pipeline(createReadStream(file), extract), done]);
+    const name = path.posix.normalize(entry.header.name.replace(/^(\.\/)+/, '')).replace(/\/$/, '');
+    const wanted =
+      entry.header.type === 'file' &&
+      (name === 'oci-layout' || name === 'index.json' || /^blobs\/sha256\/[a-f0-9]{64}$/.test(name));
+    if (!wanted) {
+      entry.resume();
+      continue;
+    }
+    const target = path.join(dest, name);
+    await mkdir(path.dirname(target), { recursive: true });
+    // 'wx': a name repeated in the archive is refused instead of silently replaced.
+    await pipeline(entry, createWriteStream(target, { flags: 'wx', mode: 0o600 }));
+  }
+  await feeding;
 }
 
 /**

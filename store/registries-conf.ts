@@ -234,11 +234,14 @@ export function registryFor(conf: Pick<RegistriesConf, 'registries'>, hostAndRep
     }
   }
   if (best === undefined) return { location: hostAndRepo, insecure: false, blocked: false, mirrors: [] };
-  const rewrite = (location: string): string =>
-    best!.prefix.startsWith('*.') ? hostAndRepo : location + hostAndRepo.slice(best!.prefix.length);
+  // A wildcard entry matches the whole host; an exact one its prefix. The rest of the name
+  // is appended to the location (and to each mirror's).
+  const wildcard = best.prefix.startsWith('*.');
+  const matched = wildcard ? hostOf(hostAndRepo).length : best.prefix.length;
+  const rewrite = (location: string): string => location + hostAndRepo.slice(matched);
   return {
     prefix: best.prefix,
-    location: best.prefix.startsWith('*.') ? hostAndRepo : rewrite(best.location),
+    location: wildcard ? hostAndRepo : rewrite(best.location),
     insecure: best.insecure,
     blocked: best.blocked,
     mirrors: best.mirrors.map((m) => ({ location: rewrite(m.location), insecure: m.insecure, pullFromMirror: m.pullFromMirror })),

@@ -1,7 +1,8 @@
 // Every command the CLI knows, in the order `--help` lists them.
 import type { Command } from '../command.js';
+import { containerCommands } from './containers.js';
 import { images } from './images.js';
 import { login, logout } from './login.js';
 import { pull } from './pull.js';
 
-export const commands: Command[] = [pull, ...images, login, logout];
+export const commands: Command[] = [pull, ...images, ...containerCommands, login, logout];

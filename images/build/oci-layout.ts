@@ -60,13 +60,11 @@ async function putBlob(dir: string, descriptor: Descriptor, bytes: Buffer): Prom
  * Returns the new index.json.
  */
 export async function writeOciLayout(dir: string, items: LayoutItem[]): Promise<ImageIndex> {
-  await mkdir(path.join(dir, 'blobs', 'sha256'), { recursive: true });
   const hasLayout = await exists(path.join(dir, 'oci-layout'));
-  if (!hasLayout) {
-    if ((await readdir(dir)).some((name) => name !== 'blobs')) {
-      throw new SyscontainerError('EEXIST', `${dir}: not empty and not an OCI layout`);
-    }
+  if (!hasLayout && (await readdir(dir).catch(() => [] as string[])).some((name) => name !== 'blobs')) {
+    throw new SyscontainerError('EEXIST', `${dir}: not empty and not an OCI layout`);
   }
+  await mkdir(path.join(dir, 'blobs', 'sha256'), { recursive: true });
   const existing: ImageIndex = hasLayout ? await readOciLayoutIndex(dir) : { schemaVersion: 2, manifests: [] };
 
   for (const { image } of items) {

@@ -115,6 +115,14 @@ async function runPlan(registry: PushPrimitives, repository: string, tag: string
   const counts = { uploaded: 0, mounted: 0, present: 0 };
   const queue = [...plan.blobs];
   const worker = async (): Promise<void> => {
+    try {
+      await drain();
+    } catch (error) {
+      queue.length = 0; // the other workers stop after their current blob
+      throw error;
+    }
+  };
+  const drain = async (): Promise<void> => {
     for (let blob = queue.shift(); blob !== undefined; blob = queue.shift()) {
       const { digest, size } = blob.descriptor;
       if (await registry.blobExists(repository, digest)) {

@@ -75,7 +75,7 @@ export const manifestJson = {
   },
 };
 
-const capabilities = ['CAP_AUDIT_WRITE', 'CAP_KILL', 'CAP_NET_BIND_SERVICE'];
+const capabilities = ['CAP_KILL', 'CAP_NET_BIND_SERVICE'];
 
 /** The OCI runtime config template: read-only rootfs, host network, data in a host state dir. */
 export const configTemplate = {

@@ -33,6 +33,21 @@ export interface HttpResponse {
 }
 
 const userAgent = 'syscontainer/0.1';
+
+/** OpenSSL/Node verification failures: the peer answered, but we do not trust it. */
+const tlsVerificationCodes = new Set([
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_SIGNATURE_FAILURE',
+  'CERT_UNTRUSTED',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'HOSTNAME_MISMATCH',
+]);
 const certsDirs = ['/etc/containers/certs.d', '/etc/docker/certs.d'];
 
 interface TlsFiles {
@@ -95,7 +110,17 @@ export function describeNetworkError(error: unknown): string {
 /** Sends one request. Resolves with any HTTP status; rejects only when there is no response. */
 export async function sendHttp(request: HttpRequest): Promise<HttpResponse> {
   const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), request.timeoutMs);
+  // The wait for response headers starts once the body is sent: a large upload may take
+  // far longer than any header timeout. Large Buffers go as streams so their end is visible.
+  let body = request.body;
+  if (Buffer.isBuffer(body) && body.length > 1024 * 1024) body = Readable.from([body]);
+  let timer: NodeJS.Timeout | undefined;
+  let settled = false;
+  const startTimer = (): void => {
+    if (!settled) timer = setTimeout(() => controller.abort(), request.timeoutMs);
+  };
+  if (body instanceof Readable) body.once('end', startTimer);
+  else startTimer();
   const init: RequestInit = {
     method: request.method,
     headers: { 'User-Agent': userAgent, ...request.headers },
@@ -105,20 +130,31 @@ export async function sendHttp(request: HttpRequest): Promise<HttpResponse> {
     agent: agentFor(request.url, request.insecureTls ?? false),
     highWaterMark: 1024 * 1024,
   };
-  if (request.body !== undefined) init.body = request.body;
+  if (body !== undefined) init.body = body;
   try {
     const response = await fetch(request.url.href, init);
+    settled = true;
     clearTimeout(timer);
-    const body = response.body as unknown as Readable | null;
+    const responseBody = response.body as unknown as Readable | null;
     return {
       status: response.status,
       statusText: response.statusText,
       url: request.url,
       header: (name) => response.headers.get(name) ?? undefined,
-      body: body ?? emptyReadable(),
+      body: responseBody ?? emptyReadable(),
     };
   } catch (error) {
+    settled = true;
     clearTimeout(timer);
+    const code = (error as { code?: unknown }).code;
+    if (typeof code === 'string' && tlsVerificationCodes.has(code)) {
+      // Not transient: retrying cannot make the certificate trusted.
+      throw new RegistryError('ENETWORK', `registry ${request.url.host}: TLS certificate not trusted (${code})`, {
+        retryable: false,
+        hint: `add its CA as /etc/containers/certs.d/${request.url.host}/ca.crt, or mark it insecure = true in registries.conf`,
+        cause: error,
+      });
+    }
     throw new RegistryError('ENETWORK', `registry ${request.url.host}: ${request.method} ${request.url.pathname} failed: ${describeNetworkError(error)}`, {
       retryable: true,
       cause: error,

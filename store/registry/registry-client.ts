@@ -4,12 +4,17 @@
 // with backoff, and one error shape for every failure.
 import { Readable } from 'node:stream';
 import { readCredentials, type Credentials } from '../auth-file.js';
-import { RegistryError, SyscontainerError } from '../errors.js';
+import { RegistryError } from '../errors.js';
 import { preferredChallenge, type AuthChallenge } from './auth-challenge.js';
+import { basicHeader, fetchBearerToken } from './bearer-token.js';
 import { errorFromResponse, oneLine, readErrorBody } from './errors-from-response.js';
-import { sendHttp, describeNetworkError, type HttpRequest, type HttpResponse } from './http.js';
+import { endpointHost, isLoopbackHost } from './hosts.js';
+import { sendHttp, type HttpRequest, type HttpResponse } from './http.js';
+import { readSmallBody } from './read-body.js';
 import { retryOptions, withRetry, type RetryOptions } from './retry.js';
 import { sharedTokenCache, TokenCache } from './token-cache.js';
+
+export { endpointHost, isLoopbackHost };
 
 export interface RegistryClientOptions {
   /** Host[:port] as written in references ("docker.io", "127.0.0.1:5000"). */
@@ -47,28 +52,12 @@ export interface ClientRequest {
 
 const redirectStatuses = new Set([301, 302, 303, 307, 308]);
 
-export function isLoopbackHost(host: string): boolean {
-  const name = host.replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1').toLowerCase();
-  return name === 'localhost' || name === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(name);
-}
-
-/** Docker Hub's name in references is not where its API is served. */
-export function endpointHost(registry: string): string {
-  return registry === 'docker.io' || registry === 'index.docker.io' ? 'registry-1.docker.io' : registry;
-}
-
 export function pullScope(repository: string): string {
   return `repository:${repository}:pull`;
 }
 
 export function pushScope(repository: string): string {
   return `repository:${repository}:pull,push`;
-}
-
-interface TokenResponse {
-  token?: unknown;
-  access_token?: unknown;
-  expires_in?: unknown;
 }
 
 export class RegistryClient {
@@ -82,6 +71,7 @@ export class RegistryClient {
   /** null: the registry let us in without credentials. */
   private challenge: AuthChallenge | null | undefined;
   private credentialsLookup: Promise<Credentials | undefined> | undefined;
+  private readonly pendingTokens = new Map<string, Promise<string>>();
 
   constructor(options: RegistryClientOptions) {
     this.options = options;
@@ -160,9 +150,14 @@ export class RegistryClient {
       this.challenge = null;
       return;
     }
-    if (status >= 500 || status === 429) throw await errorFromResponse(response, { registry: this.registry, subject });
-    // 404 and friends: not a v2 registry at this address. Requests will say what exactly fails,
-    // but a registry without /v2/ at all is worth a clear word.
+    if (status !== 404) {
+      // 403 and friends on /v2/ itself: some registries guard only the root; the requests
+      // that follow say what exactly fails.
+      response.body.resume();
+      this.challenge = null;
+      return;
+    }
+    // No /v2/ at all: not a registry at this address, which is worth a clear word.
     const text = oneLine(await readErrorBody(response), 80);
     throw new RegistryError('EREGISTRY', `registry ${this.registry}: does not speak the registry API v2 (GET /v2/ answered ${status}${text ? `: ${text}` : ''})`, {
       status,
@@ -203,7 +198,8 @@ export class RegistryClient {
       if (next.protocol !== 'https:' && next.protocol !== 'http:') {
         throw new RegistryError('EREGISTRY', `${subject}: redirect to unsupported scheme ${oneLine(next.protocol, 20)}`, { status: response.status });
       }
-      if (next.host !== current.host) {
+      // Credentials stay with their origin: another host, or a switch to plain HTTP, loses them.
+      if (next.host !== current.host || next.protocol !== current.protocol) {
         currentHeaders = Object.fromEntries(Object.entries(currentHeaders).filter(([k]) => k.toLowerCase() !== 'authorization'));
       }
       current = next;
@@ -239,111 +235,42 @@ export class RegistryClient {
     if (!refresh) {
       const cached = this.tokenCache.get(key);
       if (cached !== undefined) return cached;
+      // Parallel layer downloads share one token request.
+      const pending = this.pendingTokens.get(key);
+      if (pending !== undefined) return pending;
     } else {
       this.tokenCache.delete(key);
     }
-    let url: URL;
-    try {
-      url = new URL(realm);
-    } catch {
-      throw new RegistryError('EAUTH', `registry ${this.registry}: token realm "${oneLine(realm, 100)}" is not a URL`);
-    }
-    if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-      throw new RegistryError('EAUTH', `registry ${this.registry}: token realm has unsupported scheme ${oneLine(url.protocol, 20)}`);
-    }
-    if (url.protocol === 'http:' && !this.allowsInsecure && !isLoopbackHost(url.host) && credentials !== undefined) {
-      // Never send a password in clear text to a realm of a registry we reach over TLS.
-      throw new RegistryError('EAUTH', `registry ${this.registry}: refusing to send credentials to plain-HTTP token realm ${url.host}`);
-    }
-    if (service !== undefined) url.searchParams.set('service', service);
-    for (const scope of scopes) url.searchParams.append('scope', scope);
-    if (credentials) url.searchParams.set('account', credentials.username);
-    const headers: Record<string, string> = { Accept: 'application/json' };
-    if (credentials) headers['Authorization'] = basicHeader(credentials);
-    const subject = `registry ${this.registry}`;
+    const request = this.requestToken(realm, service, key, scopes, credentials).finally(() => this.pendingTokens.delete(key));
+    this.pendingTokens.set(key, request);
+    return request;
+  }
 
-    const bytes = await withRetry(this.registry, this.retry, async () => {
-      const response = await this.sendFollowing('GET', url, headers, undefined, true, subject);
-      if (response.status === 401 || response.status === 403) {
-        response.body.resume();
-        if (credentials) {
-          throw new RegistryError('EAUTH', `registry ${this.registry}: credentials for user "${oneLine(credentials.username, 64)}" were rejected by the token server (${response.status})`, {
-            status: response.status,
-            hint: `run syscontainer login ${this.registry}`,
-          });
-        }
-        throw new RegistryError('EAUTH', `registry ${this.registry}: authentication required (${response.status}); run syscontainer login ${this.registry}`, {
-          status: response.status,
-        });
-      }
-      if (response.status !== 200) throw await errorFromResponse(response, { registry: this.registry, subject: `${subject}: token server` });
-      return this.readBody(response, 1024 * 1024, subject, 'token response');
+  private async requestToken(
+    realm: string,
+    service: string | undefined,
+    key: string,
+    scopes: readonly string[],
+    credentials: Credentials | undefined,
+  ): Promise<string> {
+    const { token, expiresIn } = await fetchBearerToken({
+      registry: this.registry,
+      realm,
+      ...(service !== undefined ? { service } : {}),
+      scopes,
+      ...(credentials !== undefined ? { credentials } : {}),
+      allowPlainHttpCredentials: this.allowsInsecure,
+      retry: this.retry,
+      send: (url, headers, subject) => this.sendFollowing('GET', url, headers, undefined, true, subject),
+      readBody: (response, max, subject, what) => this.readBody(response, max, subject, what),
     });
-    let doc: TokenResponse;
-    try {
-      doc = JSON.parse(bytes.toString('utf8')) as TokenResponse;
-    } catch (error) {
-      throw new RegistryError('EAUTH', `registry ${this.registry}: token server answered with invalid JSON`, { cause: error });
-    }
-    const token = typeof doc.token === 'string' && doc.token !== '' ? doc.token : doc.access_token;
-    if (typeof token !== 'string' || token === '' || /[\r\n]/.test(token)) {
-      throw new RegistryError('EAUTH', `registry ${this.registry}: token server answered without a token`);
-    }
-    const expiresIn = typeof doc.expires_in === 'number' && Number.isFinite(doc.expires_in) && doc.expires_in > 0 ? doc.expires_in : 60;
     this.tokenCache.set(key, token, expiresIn);
     return token;
   }
 
-  /**
-   * Reads a whole small body, at most `max` bytes (ELIMIT beyond), failing with a retryable
-   * ENETWORK error when the connection breaks or stalls for `stallTimeoutMs`.
-   */
-  async readBody(response: HttpResponse, max: number, subject: string, what: string): Promise<Buffer> {
-    const declared = Number(response.header('content-length'));
-    if (Number.isFinite(declared) && declared > max) {
-      response.body.destroy();
-      throw new SyscontainerError('ELIMIT', `${subject}: ${what} is larger than ${max} bytes (${declared})`);
-    }
-    const body = response.body;
-    const chunks: Buffer[] = [];
-    let total = 0;
-    await new Promise<void>((resolve, reject) => {
-      let timer: NodeJS.Timeout | undefined;
-      const arm = (): void => {
-        clearTimeout(timer);
-        timer = setTimeout(() => {
-          finish(new RegistryError('ENETWORK', `registry ${this.registry}: ${what} stalled (no data for ${this.retry.stallTimeoutMs} ms)`, { retryable: true }));
-        }, this.retry.stallTimeoutMs);
-      };
-      let finished = false;
-      const finish = (error?: Error): void => {
-        if (finished) return;
-        finished = true;
-        clearTimeout(timer);
-        if (error) {
-          body.destroy();
-          reject(error);
-        } else resolve();
-      };
-      body.on('data', (chunk: Buffer) => {
-        total += chunk.length;
-        if (total > max) {
-          finish(new SyscontainerError('ELIMIT', `${subject}: ${what} is larger than ${max} bytes`));
-          return;
-        }
-        chunks.push(chunk);
-        arm();
-      });
-      body.once('end', () => finish());
-      body.once('error', (error) => {
-        finish(new RegistryError('ENETWORK', `registry ${this.registry}: ${what} interrupted: ${describeNetworkError(error)}`, { retryable: true, cause: error }));
-      });
-      body.once('close', () => {
-        if (!body.readableEnded) finish(new RegistryError('ENETWORK', `registry ${this.registry}: ${what} interrupted`, { retryable: true }));
-      });
-      arm();
-    });
-    return Buffer.concat(chunks, total);
+  /** readSmallBody with this client's stall timeout. */
+  readBody(response: HttpResponse, max: number, subject: string, what: string): Promise<Buffer> {
+    return readSmallBody(response, { max, subject, what, registry: this.registry, stallTimeoutMs: this.retry.stallTimeoutMs });
   }
 
   /** Resolves a request path or an upload Location against the base URL. */
@@ -413,6 +340,3 @@ export class RegistryClient {
   }
 }
 
-function basicHeader(credentials: Credentials): string {
-  return `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`, 'utf8').toString('base64')}`;
-}

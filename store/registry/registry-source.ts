@@ -6,7 +6,7 @@ import type { Credentials } from '../auth-file.js';
 import { IntegrityError, RegistryError, SyscontainerError } from '../errors.js';
 import type { FetchedManifest, ImageSource } from '../image-source.js';
 import { digestPattern, limits, MediaType, type Descriptor } from '../oci-types.js';
-import { formatReference, manifestReferenceOf, type ImageReference } from '../reference.js';
+import { formatReference, manifestReferenceOf, parseReference, qualifyReference, type ImageReference } from '../reference.js';
 import { registryFor, type PullFromMirror, type RegistriesConf } from '../registries-conf.js';
 import { sha256Digest, shortDigest, verifiedBlobStream } from '../verified-blob.js';
 import { ResumableBlobReader } from './blob-reader.js';
@@ -136,7 +136,8 @@ export class RegistrySource implements ImageSource {
     const subject = this.subject(reference);
     const byDigest = digestPattern.test(reference);
     if (!byDigest && !/^[\w][\w.-]{0,127}$/.test(reference)) {
-      throw new SyscontainerError('EREFERENCE', `${subject}: "${reference}" is neither a tag nor a sha256 digest`);
+      const shown = reference.replace(/[^\x20-\x7e]/g, '?').slice(0, 140);
+      throw new SyscontainerError('EREFERENCE', `image ${this.description}: "${shown}" is neither a tag nor a sha256 digest`);
     }
     return this.firstEndpoint(this.endpointsFor(reference), async (endpoint) => {
       const { bytes, response } = await this.fetchSmall(endpoint, `/v2/${endpoint.repository}/manifests/${reference}`, subject, limits.manifestBytes, 'manifest');
@@ -260,4 +261,13 @@ export async function openFirstAvailable(candidates: readonly ImageReference[], 
   throw new SyscontainerError(notFound ? 'ENOTFOUND' : lastError instanceof SyscontainerError ? lastError.code : 'ENOTFOUND', `image not found in any search registry (${failures.join('; ')})`, {
     cause: lastError,
   });
+}
+
+/**
+ * From what the user typed to a source: parse, qualify through registries.conf (aliases,
+ * unqualified-search-registries), then openFirstAvailable. Resolve with
+ * `resolveImage(source, source.defaultManifestReference, platform)`.
+ */
+export async function openRegistry(input: string, options: OpenFirstOptions): Promise<RegistrySource> {
+  return openFirstAvailable(qualifyReference(parseReference(input), options.conf), options);
 }

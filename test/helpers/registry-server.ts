@@ -3,6 +3,7 @@
 // stop() kills the process by pid and removes the directory.
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { closeSync, openSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import net from 'node:net';
@@ -74,9 +75,8 @@ export async function startRegistry(options: RegistryServerOptions = {}): Promis
     const configFile = join(dir, 'config.yml');
     await writeFile(configFile, config);
     const logFile = join(dir, 'registry.log');
-    const { openSync, closeSync } = await import('node:fs');
     const log = openSync(logFile, 'a');
-    const child = spawn(registryBinary, ['serve', configFile], { stdio: ['ignore', log, log], detached: false });
+    const child = spawn(registryBinary, ['serve', configFile], { stdio: ['ignore', log, log] });
     closeSync(log);
     let exited = false;
     const exit = new Promise<void>((resolve) => child.once('exit', () => ((exited = true), resolve())));

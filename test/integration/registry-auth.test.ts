@@ -3,6 +3,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import test from 'ava';
 import type { Credentials } from '../../store/auth-file.js';
 import { RegistryError } from '../../store/errors.js';
@@ -67,9 +68,13 @@ test('anonymous: push primitives, then pull back through RegistrySource', async 
   t.false(await push.mountBlob('test/other', sha256('absent'), 'test/tiny'));
   // A streamed upload (no Buffer) works as well.
   const streamed = Buffer.from('streamed blob');
-  const { Readable } = await import('node:stream');
   await push.uploadBlob('test/other', { digest: sha256(streamed), size: streamed.length }, () => Readable.from([streamed]));
   t.true(await push.blobExists('test/other', sha256(streamed)));
+  // A large Buffer (sent as a stream, header timeout after the body) uploads and reads back.
+  const large = Buffer.alloc(3 * 1024 * 1024 + 17, 0x5a);
+  await push.uploadBlob('test/other', { digest: sha256(large), size: large.length }, large);
+  const other = new RegistrySource({ reference: { registry: server.host, repository: 'test/other', tag: 'x' }, conf, retry, tokenCache: new TokenCache() });
+  t.true((await collect(await other.openBlob({ mediaType: 'x', digest: sha256(large), size: large.length }))).equals(large));
   await readBack(t, source(server.host), image);
 
   const missing = await t.throwsAsync(source(server.host).fetchManifest('nope'));

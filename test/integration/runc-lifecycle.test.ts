@@ -1,7 +1,7 @@
 // The runc path (no systemd, as in containers and CI): real runc runs the container in the
 // background. Needs root, runc and /bin/busybox.
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, readdir, readlink, rm, rmdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import test, { type ExecutionContext } from 'ava';
@@ -46,7 +46,23 @@ async function setup(t: ExecutionContext, images: TestImage[]): Promise<Setup & 
       await rmdir(path.join('/sys/fs/cgroup', hierarchy, 'system.slice', `${name}.service`)).catch(() => undefined);
     }
   });
-  return { ctx, base, store, runc, stateDir: path.join(base, 'state'), name };
+  const stateDir = path.join(base, 'state');
+  await mkdir(stateDir);
+  // They exist on every host (/etc/systemd/system, /etc/tmpfiles.d).
+  await mkdir(ctx.unitDir);
+  await mkdir(ctx.tmpfilesDir);
+  return { ctx, base, store, runc, stateDir, name };
+}
+
+/** Whether `pid` is a live process (a zombie waiting for its reaper counts as gone). */
+function alive(pid: number | undefined): boolean {
+  if (pid === undefined) return false;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
 }
 
 const serviceScript = (marker: string) => ['/bin/sh', '-c', `echo ${marker}; trap 'exit 0' TERM; while true; do sleep 1; done`];
@@ -66,7 +82,7 @@ test('install runs the container with runc; exec works; the rootfs is read-only 
   const st = await status(ctx, { name });
   t.is(st.state, 'running');
   t.is(st.managedBy, 'runc');
-  t.true(st.pid !== undefined && existsSync(`/proc/${st.pid}`), 'the container process exists on the host');
+  t.true(alive(st.pid), 'the container process exists on the host');
   t.is((await runc.state(name))?.bundle, path.join(ctx.root, `${name}.0`));
   t.is(await readlink(path.join(ctx.root, name)), `${name}.0`);
 
@@ -92,7 +108,7 @@ test('install runs the container with runc; exec works; the rootfs is read-only 
   t.is(entries[0]?.imageId, image.configDigest.slice(7, 19));
 
   await stop(ctx, { name });
-  t.false(existsSync(`/proc/${st.pid}`), 'stop leaves no process');
+  t.false(alive(st.pid), 'stop leaves no process');
   t.is((await status(ctx, { name })).state, 'stopped');
   await start(ctx, { name });
   t.is((await status(ctx, { name })).state, 'running');
@@ -171,7 +187,7 @@ test('uninstall removes deployments, unit, tmpfiles and the container; purge rem
   t.true(existsSync(path.join(stateDir, name, 'data')), 'tmpfiles made the volume directory');
 
   await uninstall(ctx, { name });
-  t.false(existsSync(`/proc/${pid}`));
+  t.false(alive(pid));
   t.is(await runc.state(name), undefined);
   t.true(existsSync(path.join(stateDir, name)), 'state is kept without purge');
   await t.throwsAsync(uninstall(ctx, { name }), { message: new RegExp(`container ${name} is not installed`) });

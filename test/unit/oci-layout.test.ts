@@ -230,3 +230,16 @@ test('a manifest fetched by a digest no entry names is still verified against th
   const missing = await t.throwsAsync(source.fetchManifest(other.manifestDigest));
   t.is((missing as SyscontainerError).code, 'ENOTFOUND');
 });
+
+// Serial: it watches the temp dir for a leftover extraction.
+test.serial('a truncated archive fails with ELAYER and leaves no extraction behind', async (t) => {
+  const dir = await tempDir(t);
+  const archive = path.join(dir, 'images.tar');
+  await writeOciArchive(archive, [{ image: await buildFixture('layered'), tag: 'x' }]);
+  const bytes = await readFile(archive);
+  await writeFile(archive, bytes.subarray(0, Math.floor(bytes.length / 2) + 100));
+  const before = new Set(await readdir(tmpdir()));
+  const error = await t.throwsAsync(OciLayoutSource.open(`oci-archive:${archive}:x`));
+  t.is((error as SyscontainerError).code, 'ELAYER');
+  t.deepEqual((await readdir(tmpdir())).filter((n) => !before.has(n) && n.startsWith('syscontainer-oci-archive-')), []);
+});

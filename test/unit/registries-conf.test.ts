@@ -50,6 +50,8 @@ blocked = true
 [[registry]]
 prefix = "*.corp.example"
 insecure = true
+[[registry.mirror]]
+location = "cache.corp.example/proxy"
 `,
   });
   const conf = await loadRegistriesConf(join(dir, 'registries.conf'));
@@ -69,6 +71,8 @@ insecure = true
   t.true(registryFor(conf, 'blocked.example').blocked);
   t.true(registryFor(conf, 'reg.corp.example:5000/x').insecure);
   t.false(registryFor(conf, 'corp.example/x').insecure);
+  t.deepEqual(registryFor(conf, 'reg.corp.example/team/app').mirrors, [{ location: 'cache.corp.example/proxy/team/app', insecure: false, pullFromMirror: 'all' }]);
+  t.is(registryFor(conf, 'reg.corp.example/team/app').location, 'reg.corp.example/team/app');
 });
 
 test('drop-ins are read in name order; later entries replace same-prefix ones', async (t) => {

@@ -71,7 +71,7 @@ test('a 401 Bearer challenge is answered with a token for repository:NAME:pull',
 });
 
 test('tokens are cached per registry and scope until they expire', async (t) => {
-  const { server, issued } = await bearerRegistry(t, { expiresIn: 1 });
+  const { server, issued } = await bearerRegistry(t, { expiresIn: 2 });
   const tokens = new TokenCache();
   const src = source(server.host, { tokenCache: tokens });
   await src.fetchManifest('latest');
@@ -82,7 +82,7 @@ test('tokens are cached per registry and scope until they expire', async (t) => 
   // A second source for the same registry shares the cache it is given.
   await source(server.host, { tokenCache: tokens }).fetchManifest('latest');
   t.is(issued(), 1);
-  await new Promise((resolve) => setTimeout(resolve, 1_100));
+  await new Promise((resolve) => setTimeout(resolve, 2_100));
   await src.fetchManifest('latest');
   t.is(issued(), 2, 'an expired token is replaced');
 });
@@ -170,4 +170,14 @@ test('login to a Bearer registry asks the token server and accepts its answer', 
     login({ registry: server.host, username: 'u', password: 'q', conf: defaultRegistriesConf(), authFile: join(dir, 'other.json'), retry: fastRetry, tokenCache: new TokenCache() }),
   );
   t.is((wrong as RegistryError).code, 'EAUTH');
+});
+
+test('parallel requests share one token request', async (t) => {
+  const { server, issued } = await bearerRegistry(t);
+  const src = source(server.host);
+  const blob = { mediaType: 'x', digest: image.layerDigest, size: image.layer.length };
+  const results = await Promise.all([src.fetchManifest('latest'), src.fetchManifest(image.manifestDigest), src.openBlob(blob), src.openBlob(blob)]);
+  for (const r of results) if ('resume' in r) r.resume();
+  t.is(issued(), 1);
+  t.is(server.count('/v2/', 'GET') - server.count('/v2/foo'), 1, 'one ping');
 });

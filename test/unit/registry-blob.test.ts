@@ -76,7 +76,7 @@ test('a stalled blob download is aborted after the stall timeout and resumed', a
 });
 
 test('a registry that ignores Range after bytes were passed on fails clearly', async (t) => {
-  const { source } = await sourceFor(t, (req, res) => {
+  const { source } = await sourceFor(t, (_req, res) => {
     res.writeHead(200, { 'Content-Length': blob.length });
     res.write(blob.subarray(0, 70_000), () => setTimeout(() => res.socket?.destroy(), 20));
   });
@@ -209,3 +209,21 @@ function escape(s: string): string {
 function sourceHost(source: RegistrySource): string {
   return source.reference.registry!;
 }
+
+test('a slow consumer is not mistaken for a stalled registry', async (t) => {
+  const big = Buffer.alloc(8 * 1024 * 1024, 7);
+  const bigDescriptor = { mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: sha256(big), size: big.length };
+  const { server, source } = await sourceFor(t, (_req, res) => void res.writeHead(200, { 'Content-Length': big.length }).end(big), { stallTimeoutMs: 150 });
+  const stream = await source.openBlob(bigDescriptor);
+  let total = 0;
+  let paused = false;
+  for await (const chunk of stream) {
+    total += (chunk as Buffer).length;
+    if (!paused && total > 1024 * 1024) {
+      paused = true;
+      await new Promise((resolve) => setTimeout(resolve, 600)); // four stall timeouts of not reading
+    }
+  }
+  t.is(total, big.length);
+  t.is(server.count(blobPath.replace(descriptor.digest, bigDescriptor.digest)), 1, 'no resume was needed');
+});

@@ -6,7 +6,7 @@ import test from 'ava';
 import { IntegrityError, RegistryError, SyscontainerError } from '../../store/errors.js';
 import { limits } from '../../store/oci-types.js';
 import { defaultRegistriesConf, loadRegistriesConf } from '../../store/registries-conf.js';
-import { openFirstAvailable, RegistrySource } from '../../store/registry/registry-source.js';
+import { openFirstAvailable, openRegistry, RegistrySource } from '../../store/registry/registry-source.js';
 import type { RetryOptions } from '../../store/registry/retry.js';
 import { TokenCache } from '../../store/registry/token-cache.js';
 import { fastRetry, imageMaps, serveImages, startFakeServer, tinyImage, type Handler } from '../helpers/fake-registry.js';
@@ -179,4 +179,49 @@ test('a blocked registry is refused before any request', async (t) => {
   conf.registries.push({ prefix: 'blocked.example', location: 'blocked.example', insecure: false, blocked: true, mirrors: [] });
   const error = t.throws(() => new RegistrySource({ reference: { registry: 'blocked.example', repository: 'x', tag: 'latest' }, conf }));
   t.regex(error!.message, /registry blocked\.example is blocked in registries\.conf/);
+});
+
+test('openRegistry qualifies a short name through the search registries', async (t) => {
+  const empty = await startFakeServer(serveImages(new Map(), new Map()));
+  const full = await startFakeServer(serveImages(manifests, blobs));
+  t.teardown(() => Promise.all([empty.stop(), full.stop()]).then(() => undefined));
+  const conf = { ...defaultRegistriesConf(), unqualifiedSearchRegistries: [empty.host, full.host] };
+  const source = await openRegistry('foo', { conf, retry: fastRetry, tokenCache: new TokenCache() });
+  t.is(source.description, `${full.host}/foo:latest`);
+  t.is(source.defaultManifestReference, 'latest');
+  await t.throwsAsync(openRegistry('Foo', { conf }), { message: /must be lowercase/ });
+});
+
+test('an untrusted TLS certificate fails at once with a hint; loopback TLS registries work unverified', async (t) => {
+  const { execFile } = await import('node:child_process');
+  const { promisify } = await import('node:util');
+  const { readFile } = await import('node:fs/promises');
+  const https = await import('node:https');
+  const { sendHttp } = await import('../../store/registry/http.js');
+  const dir = await mkdtemp(join(tmpdir(), 'syscontainer-tls-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  await promisify(execFile)('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1', '-keyout', join(dir, 'k'), '-out', join(dir, 'c')]);
+  let hits = 0;
+  const serve = serveImages(manifests, blobs);
+  const server = https.createServer({ key: await readFile(join(dir, 'k')), cert: await readFile(join(dir, 'c')) }, (req, res) => {
+    hits++;
+    void serve(req, res, Buffer.alloc(0));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => new Promise<void>((resolve) => (server.closeAllConnections(), server.close(() => resolve()))));
+  const url = new URL(`https://127.0.0.1:${(server.address() as import('node:net').AddressInfo).port}/v2/`);
+  const error = await t.throwsAsync(sendHttp({ method: 'GET', url, timeoutMs: 5_000 }));
+  t.true(error instanceof RegistryError);
+  t.false((error as RegistryError).retryable);
+  t.is(error!.message, `registry ${url.host}: TLS certificate not trusted (DEPTH_ZERO_SELF_SIGNED_CERT)`);
+  t.regex((error as RegistryError).hint ?? '', /certs\.d|insecure/);
+  t.is(hits, 0);
+  // The same server is fine for a loopback registry (TLS without verification).
+  const ok = await sendHttp({ method: 'GET', url, timeoutMs: 5_000, insecureTls: true });
+  ok.body.resume();
+  t.is(ok.status, 200);
+  // And a loopback registry that speaks TLS is reached over https, not downgraded.
+  const source = new RegistrySource({ reference: { registry: url.host, repository: 'foo', tag: 'latest' }, conf: defaultRegistriesConf(), retry: fastRetry, tokenCache: new TokenCache() });
+  t.is((await source.fetchManifest('latest')).digest, image.manifestDigest);
+  t.is(hits, 3);
 });

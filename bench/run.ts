@@ -1,0 +1,151 @@
+// `npm run bench`: syscontainer against the tools an operator would otherwise use (podman;
+// skopeo as the transfer floor), side by side in one run on this machine, on deterministic
+// test images served by a loopback docker-registry. Prints one table per section and writes
+// the figures as JSON under bench/results/ (gitignored).
+//   node dist/bench/run.js [--quick] [--runs N] [--only NAME,...] [--image-cache DIR] [--keep]
+// Measurements are files of their own (measure-*.ts), listed below; each returns rows.
+import { execFile } from 'node:child_process';
+import { access, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs, promisify } from 'node:util';
+import { startRegistry, type RegistryServer } from '../test/helpers/registry-server.js';
+import { writeBenchImages } from './bench-images.js';
+import type { BenchContext, Measurement } from './context.js';
+import { coldPull } from './measure-cold-pull.js';
+import { disk } from './measure-disk.js';
+import { pullBreakdown } from './measure-pull-breakdown.js';
+import { warmPull } from './measure-warm-pull.js';
+import { timeBinary } from './runner.js';
+import { formatTables, MiB, type Row } from './table.js';
+import { podmanSupports, type PodmanDriver } from './tools.js';
+
+const run = promisify(execFile);
+
+/** In table order. Add a measurement: write bench/measure-NAME.ts, list it here. */
+const measurements: Measurement[] = [coldPull, warmPull, disk, pullBreakdown];
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const quickScale = 0.2;
+
+function log(line: string): void {
+  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
+}
+
+async function requireTools(): Promise<void> {
+  const missing: string[] = [];
+  for (const tool of ['podman', 'skopeo', 'ostree', 'docker-registry', 'du']) {
+    try {
+      await run('sh', ['-c', `command -v ${tool}`]);
+    } catch {
+      missing.push(tool);
+    }
+  }
+  await access(timeBinary).catch(() => missing.push(timeBinary));
+  if (missing.length > 0) throw new Error(`bench: missing ${missing.join(', ')} (run bash bench/setup.sh as root)`);
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      quick: { type: 'boolean' },
+      runs: { type: 'string' },
+      only: { type: 'string' },
+      'image-cache': { type: 'string' },
+      keep: { type: 'boolean' },
+    },
+  });
+  const quick = values.quick === true;
+  const runs = Math.max(3, Number(values.runs ?? 3));
+  const only = values.only?.split(',');
+  const selected = only ? measurements.filter((m) => only.includes(m.name)) : measurements;
+  if (selected.length === 0) throw new Error(`bench: --only names none of ${measurements.map((m) => m.name).join(', ')}`);
+  await requireTools();
+  const cli = join(repoRoot, 'dist', 'cli', 'main.js');
+  await access(cli).catch(() => {
+    throw new Error(`bench: ${cli} is missing; build first (npx tsc -p .)`);
+  });
+
+  // A short name: podman refuses a runroot longer than 50 characters.
+  const workDir = await mkdtemp('/var/tmp/scbench-');
+  // Temporary files of the registry helper and of every tool run go under the work dir too.
+  await mkdir(join(workDir, 'tmp'));
+  process.env.TMPDIR = join(workDir, 'tmp');
+  let registry: RegistryServer | undefined;
+  let cleaning: Promise<void> | undefined;
+  const cleanup = (): Promise<void> =>
+    (cleaning ??= (async () => {
+      await registry?.stop().catch(() => undefined);
+      if (values.keep) log(`kept ${workDir}`);
+      else await rm(workDir, { recursive: true, force: true });
+    })());
+  process.once('SIGINT', () => void cleanup().finally(() => process.exit(130)));
+  process.once('SIGTERM', () => void cleanup().finally(() => process.exit(143)));
+
+  try {
+    const scale = quick ? quickScale : 1;
+    const layoutDir = values['image-cache'] ?? join(workDir, 'images');
+    log(`building test images (scale ${scale}) in ${layoutDir}`);
+    const images = await writeBenchImages(layoutDir, scale);
+    for (const image of [images.large, images.sibling]) {
+      log(
+        `  ${image.tag}: ${image.layers.length} layers, ${(image.compressedBytes / MiB).toFixed(0)} MiB gzip, ` +
+          `${(image.uncompressedBytes / MiB).toFixed(0)} MiB tar, ${image.fileEntries} file entries, ${image.manifestDigest}`,
+      );
+    }
+
+    registry = await startRegistry();
+    const refs = { large: `${registry.host}/bench/large:v1`, sibling: `${registry.host}/bench/sibling:v1` };
+    for (const [tag, ref] of [['large', refs.large], ['sibling', refs.sibling]] as const) {
+      await run('skopeo', ['copy', '-q', '--dest-tls-verify=false', `oci:${layoutDir}:${tag}`, `docker://${ref}`]);
+    }
+    log(`registry ${registry.host}: pushed ${refs.large}, ${refs.sibling}`);
+
+    let podmanDriver: PodmanDriver = 'overlay';
+    if (!(await podmanSupports('overlay', workDir))) {
+      podmanDriver = 'vfs';
+      log('podman: the overlay driver does not work here; using vfs (podman figures are pessimistic)');
+    }
+
+    const ctx: BenchContext = { workDir, registryHost: registry.host, images, refs, runs, quick, cli, podmanDriver, log, shared: new Map() };
+    const rows: Row[] = [];
+    for (const measurement of selected) rows.push(...(await measurement.run(ctx)));
+
+    const header =
+      `syscontainer bench (${quick ? 'quick' : 'full'}): ${runs} runs each, alternating, medians; ratio = syscontainer / podman; ` +
+      `podman storage driver ${podmanDriver}\n` +
+      `large image: ${(images.large.compressedBytes / MiB).toFixed(0)} MiB gzip in ${images.large.layers.length} layers, ` +
+      `${(images.large.uncompressedBytes / MiB).toFixed(0)} MiB tar, ${images.large.fileEntries} file entries\n`;
+    process.stdout.write(`${header}\n${formatTables(rows)}`);
+
+    const resultsDir = join(repoRoot, 'bench', 'results');
+    await mkdir(resultsDir, { recursive: true });
+    const file = join(resultsDir, `${new Date().toISOString().replace(/[:.]/g, '-')}-${quick ? 'quick' : 'full'}.json`);
+    const { stdout: host } = await run('uname', ['-srm']);
+    await writeFile(
+      file,
+      JSON.stringify(
+        {
+          date: new Date().toISOString(),
+          host: host.trim(),
+          cpus: (await run('nproc')).stdout.trim(),
+          quick,
+          runs,
+          podmanDriver,
+          images: { large: images.large, sibling: images.sibling },
+          rows,
+        },
+        null,
+        2,
+      ),
+    );
+    log(`results: ${file}`);
+  } finally {
+    await cleanup();
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exitCode = 1;
+});

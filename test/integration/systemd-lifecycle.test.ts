@@ -1,0 +1,146 @@
+// The systemd path against a real systemd (test/helpers/systemd-harness.ts): runc as the unit's
+// main process, the container in the unit's cgroup. Needs root, runc, systemd and /bin/busybox.
+// Serial: one harness, and the cgroup hierarchies are shared with the host.
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, readlink, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import test from 'ava';
+import type { RuntimeContext } from '../../runtime/context.js';
+import { install, list, logs, status, stop, start, uninstall, update } from '../../runtime/lifecycle.js';
+import { Runc } from '../../runtime/runc.js';
+import { Systemd } from '../../runtime/systemd.js';
+import { busyboxStore, testImage, type TestImage } from '../helpers/busybox-image.js';
+import { listTree, SystemdHarness, testBaseDir } from '../helpers/systemd-harness.js';
+
+const runtimePath = execFileSync('sh', ['-c', 'command -v runc'], { encoding: 'utf8' }).trim();
+const serviceScript = (marker: string) => ['/bin/sh', '-c', `echo ${marker}; trap 'exit 0' TERM; while true; do sleep 1; done`];
+
+const good = testImage('127.0.0.1:5000/svc:1', { Cmd: serviceScript('svc-marker-one'), Volumes: { '/data': {} } });
+const other = testImage('127.0.0.1:5000/other:1', { Cmd: serviceScript('svc-marker-two') });
+const broken = testImage('127.0.0.1:5000/broken:1', { Cmd: ['/bin/sh', '-c', 'echo broken-start; exit 3'] });
+const store = busyboxStore([good, other, broken]);
+
+let base = '';
+let harness: SystemdHarness;
+const name = `sd${process.pid}`;
+
+function context(): RuntimeContext<TestImage> {
+  return {
+    root: path.join(base, 'containers'),
+    unitDir: path.join(base, 'units'),
+    tmpfilesDir: path.join(base, 'tmpfiles'),
+    runtimePath,
+    store,
+    systemd: new Systemd({ prefix: harness.prefix }),
+    runc: new Runc({ runtimePath, prefix: harness.prefix }),
+    settleMs: 2500,
+  };
+}
+
+/** Command lines of every process in the harness' PID namespace. */
+async function processes(): Promise<string[]> {
+  const out = await harness.exec(['sh', '-c', 'for p in /proc/[0-9]*; do tr "\\0" " " < $p/cmdline; echo; done']);
+  return out.stdout.split('\n').filter((l) => l.trim() !== '');
+}
+
+async function waitFor(what: string, check: () => Promise<boolean>, ms = 15_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(250);
+  }
+}
+
+test.before(async () => {
+  base = await testBaseDir(`systemd-${process.pid}`);
+  for (const dir of ['units', 'tmpfiles', 'containers', 'state']) await mkdir(path.join(base, dir));
+  harness = await SystemdHarness.boot({ unitDir: path.join(base, 'units'), workDir: path.join(base, 'harness') });
+});
+
+test.after.always(async () => {
+  await harness?.stop();
+  if (base !== '') await rm(base, { recursive: true, force: true });
+  // The harness' systemd made the unit's cgroups in the shared hierarchies: remove empty ones.
+  for (const hierarchy of existsSync('/sys/fs/cgroup') ? execFileSync('ls', ['/sys/fs/cgroup'], { encoding: 'utf8' }).split('\n') : []) {
+    if (hierarchy === '') continue;
+    execFileSync('sh', ['-c', `rmdir /sys/fs/cgroup/${hierarchy}/system.slice/${name}*.service/container /sys/fs/cgroup/${hierarchy}/system.slice/${name}*.service 2>/dev/null || true`]);
+  }
+});
+
+test.serial('install enables and starts the unit; status lists the container process; the journal has its output', async (t) => {
+  const ctx = context();
+  const result = await install(ctx, { name, image: good.name, set: { STATE_DIRECTORY: path.join(base, 'state') } });
+  t.true(result.started);
+  const st = await status(ctx, { name });
+  t.is(st.managedBy, 'systemd');
+  t.is(st.state, 'running');
+  t.true(st.enabled);
+  t.regex(st.details ?? '', /svc-marker-one/, 'systemctl status shows the container process under the unit');
+  t.regex(st.details ?? '', /container/, 'in the container cgroup below the unit');
+  // A symlink to /etc/systemd/system/NAME.service as seen inside: check the link itself.
+  t.is(await readlink(path.join(base, 'units', 'multi-user.target.wants', `${name}.service`)), `/etc/systemd/system/${name}.service`);
+  t.regex(await logs(ctx, { name }), /svc-marker-one/);
+  t.deepEqual((await list(ctx)).map((e) => [e.name, e.state]), [[name, 'running']]);
+});
+
+test.serial('kill -9 of the container process: systemd restarts it', async (t) => {
+  const ctx = context();
+  const runc = ctx.runc as Runc;
+  const before = await runc.state(name);
+  t.is(before?.status, 'running');
+  const restartsBefore = (await ctx.systemd.unitState(`${name}.service`)).nRestarts;
+  await harness.exec(['kill', '-9', String(before?.pid)]);
+  await waitFor('the container to run again', async () => {
+    const now = await runc.state(name).catch(() => undefined);
+    return now?.status === 'running' && now.pid !== before?.pid;
+  });
+  t.true((await ctx.systemd.unitState(`${name}.service`)).nRestarts > restartsBefore);
+  t.is((await status(ctx, { name })).state, 'running');
+});
+
+test.serial('stop leaves no process of the container; start brings it back', async (t) => {
+  const ctx = context();
+  t.true((await processes()).some((p) => p.includes('svc-marker-one')));
+  await stop(ctx, { name });
+  t.false((await processes()).some((p) => p.includes('svc-marker-one') || p.includes(`run --bundle`)), 'no container or runc process left');
+  t.is((await status(ctx, { name })).state, 'inactive');
+  t.is(await (ctx.runc as Runc).state(name), undefined, 'runc state cleaned by ExecStopPost');
+  await start(ctx, { name });
+  t.is((await status(ctx, { name })).state, 'running');
+});
+
+test.serial('after a reboot the enabled container starts by itself', async (t) => {
+  await harness.reboot();
+  const ctx = context();
+  await waitFor('the unit to be active after boot', async () => (await status(ctx, { name })).state === 'running');
+  t.true((await status(ctx, { name })).enabled);
+  t.true((await processes()).some((p) => p.includes('svc-marker-one')));
+});
+
+test.serial('an update that fails to start is rolled back by itself', async (t) => {
+  const ctx = context();
+  const error = await t.throwsAsync(update(ctx, { name, rebase: broken.name }), { message: /rolled back to 127\.0\.0\.1:5000\/svc:1/ });
+  t.regex(error.message, /did not stay running/);
+  t.is(await readlink(path.join(ctx.root, name)), `${name}.0`);
+  const st = await status(ctx, { name });
+  t.is(st.state, 'running');
+  t.is(st.image, good.name);
+  t.true((await processes()).some((p) => p.includes('svc-marker-one')));
+});
+
+test.serial('uninstall leaves no file behind and no unit loaded', async (t) => {
+  const ctx = context();
+  const second = `${name}b`;
+  const before = await listTree(base, ['harness']);
+  await install(ctx, { name: second, image: other.name, set: { STATE_DIRECTORY: path.join(base, 'state') } });
+  t.true((await processes()).some((p) => p.includes('svc-marker-two')));
+  await uninstall(ctx, { name: second, purge: true });
+  t.false((await processes()).some((p) => p.includes('svc-marker-two')));
+  t.deepEqual(await listTree(base, ['harness']), before);
+  const unit = await ctx.systemd.unitState(`${second}.service`);
+  t.is(unit.loadState, 'not-found');
+  // The first container is untouched.
+  t.is((await status(ctx, { name })).state, 'running');
+});
