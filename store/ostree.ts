@@ -12,7 +12,7 @@
 // - metadata goes on the command line: one argument is at most 128 KiB (MAX_ARG_STRLEN).
 import { mkdir, readFile as readFs, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { execa, type ResultPromise } from 'execa';
 import { SyscontainerError } from './errors.js';
@@ -254,6 +254,44 @@ export class OstreeRepo {
       entries.push({ path, type: kind === 'd' ? 'directory' : kind === 'l' ? 'symlink' : 'file' });
     });
     return entries;
+  }
+
+  /**
+   * The tree of a commit as a tar stream (`ostree export`), for regenerating a layer blob.
+   * As checked on 2022.7: ownership, permission bits (setuid/setgid/sticky too), symlinks,
+   * xattrs and `.wh.*` files come out as committed; every mtime is the commit's timestamp; a
+   * `./` root entry comes first; hardlinked files come out as separate regular files (a commit
+   * does not record links; checkouts hardlink identical content anyway). Same commit, same
+   * bytes. The caller consumes or destroys the stream; destroying it kills ostree. When ostree
+   * fails, the stream emits ESTORE instead of ending, so a truncated tar never looks complete.
+   */
+  exportTar(checksum: string): Readable {
+    if (!checksumPattern.test(checksum)) throw new SyscontainerError('EINVAL', `ostree export: ${JSON.stringify(checksum.slice(0, 80))} is not a commit checksum`);
+    const proc = execa('ostree', ['export', `--repo=${this.path}`, checksum], {
+      reject: false,
+      stdin: 'ignore',
+      buffer: { stdout: false, stderr: true },
+      encoding: 'utf8',
+    });
+    const out = new PassThrough();
+    let finished = false;
+    proc.stdout.on('error', (error) => out.destroy(error));
+    proc.stdout.pipe(out, { end: false });
+    // A reader that gives up (destroy) must not leave ostree blocked on a full pipe.
+    out.on('close', () => {
+      if (!finished) proc.kill('SIGKILL');
+    });
+    void proc.then((result) => {
+      finished = true;
+      if (result.exitCode !== 0 || result.failed) {
+        out.destroy(this.failure(`export ${checksum}`, String(result.stderr ?? result.message), result));
+        return;
+      }
+      // stdout may still hold data that the pipe has not delivered: end only after it.
+      if (proc.stdout.readableEnded) out.end();
+      else proc.stdout.once('end', () => out.end());
+    });
+    return out;
   }
 
   /** The object checksum of a file in a commit (for tests and verification). */

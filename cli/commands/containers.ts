@@ -19,10 +19,9 @@ function setValues(options: CommandContext['options']): Record<string, string> {
   return parseSetArguments(list);
 }
 
-function reportDeployment(context: CommandContext, result: DeploymentResult, verb: string): void {
-  for (const line of result.privileges) context.out.info(`privilege: ${line}`);
-  const where = `${result.name} → ${result.info.image} (${shortId(result.info.imageId)}), revision ${result.info.revision}`;
-  context.out.result(result.changed ? `${verb} ${where}${result.started ? ', running' : ''}` : `${result.name}: already up to date`);
+/** The runtime already says what it did (through ctx.log); the privileges granted are shown too. */
+function reportDeployment(context: CommandContext, result: DeploymentResult): void {
+  for (const line of result.privileges) context.out.info(`privilege granted: ${line}`);
 }
 
 const install: Command = {
@@ -60,7 +59,7 @@ const install: Command = {
       allowPrivileges: options.privileged === true,
       start: options['no-start'] !== true,
     });
-    reportDeployment(context, result, 'installed');
+    reportDeployment(context, result);
   },
 };
 
@@ -98,7 +97,7 @@ const update: Command = {
           ...(options.privileged ? { allowPrivileges: true } : {}),
           force: options.force === true,
         });
-        reportDeployment(context, result, 'updated');
+        reportDeployment(context, result);
         summary.push(`${name}: ${result.changed ? `updated to revision ${result.info.revision}` : 'up to date'}`);
       } catch (error) {
         if (!options.all) throw error;
@@ -123,7 +122,7 @@ const rollback: Command = {
   async run(context) {
     const { ctx } = runtimeContext(context.settings, context.options, context.out);
     const result = await rollbackContainer(ctx, { name: oneName(context.args, 'rollback') });
-    reportDeployment(context, result, 'rolled back');
+    reportDeployment(context, result);
   },
 };
 

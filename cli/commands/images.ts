@@ -1,6 +1,8 @@
 import { formatPlatform, ImageStore, type StoredImage } from '../../store/index.js';
 import { SyscontainerError } from '../../store/errors.js';
 import type { Command } from '../command.js';
+import { list as listContainers } from '../../runtime/index.js';
+import { runtimeContext } from '../runtime-context.js';
 import { formatAge, formatBytes, shortId } from '../format.js';
 
 function oneImage(args: string[], command: string): string {
@@ -86,11 +88,18 @@ const info: Command = {
 
 const remove: Command = {
   name: ['images', 'delete'],
-  summary: 'remove an image from the store (its content goes at the next prune)',
-  usage: 'IMAGE',
-  async run({ settings, out, args }) {
-    const store = new ImageStore(settings.root);
+  summary: 'remove an image from the store (its content goes at the next prune); refused while a container uses it',
+  usage: '[--force] IMAGE',
+  options: { force: { type: 'boolean' } },
+  async run({ settings, out, args, options }) {
+    const { store, ctx } = runtimeContext(settings, options, out);
     const image = await findImage(store, oneImage(args, 'delete'));
+    const users = (await listContainers(ctx)).filter((container) => container.imageId === image.configDigest || container.image === image.name);
+    if (users.length > 0 && !options.force) {
+      throw new SyscontainerError('EINVAL', `image ${image.name} is used by container(s) ${users.map((c) => c.name).join(', ')}`, {
+        hint: 'uninstall them first, or delete with --force (their deployments keep their files)',
+      });
+    }
     await store.deleteImage(image.name);
     out.result(`deleted ${image.name}`);
   },

@@ -4,5 +4,6 @@ import { containerCommands } from './containers.js';
 import { images } from './images.js';
 import { login, logout } from './login.js';
 import { pull } from './pull.js';
+import { push } from './push.js';
 
-export const commands: Command[] = [pull, ...images, ...containerCommands, login, logout];
+export const commands: Command[] = [pull, push, ...images, ...containerCommands, login, logout];

@@ -81,7 +81,7 @@ async function generatorNames(): Promise<string[]> {
 
 const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
-async function bootScript(unitDir: string): Promise<string> {
+async function bootScript(unitDir: string, cgroupV2: boolean): Promise<string> {
   const masks = await unitsToMask();
   const generators = await generatorNames();
   return [
@@ -92,6 +92,11 @@ async function bootScript(unitDir: string): Promise<string> {
     'chmod 755 /run',
     'if [ -d /var/log/journal ]; then mount -t tmpfs tmpfs /var/log/journal; fi',
     `mount --bind ${quote(unitDir)} /etc/systemd/system`,
+    // cgroup v2 on a v1/hybrid host: the unified hierarchy alone over /sys/fs/cgroup (privately),
+    // so systemd and runc both run in v2 mode (without the controllers v1 holds).
+    ...(cgroupV2
+      ? ['if [ "$(stat -fc %T /sys/fs/cgroup)" != cgroup2fs ]; then umount -l /sys/fs/cgroup; mount -t cgroup2 cgroup2 /sys/fs/cgroup; fi']
+      : []),
     'mkdir -p /run/systemd/system /run/systemd/system-generators',
     ...generators.map((g) => `ln -sf /dev/null /run/systemd/system-generators/${quote(g)}`),
     ...masks.map((u) => `ln -sf /dev/null /run/systemd/system/${quote(u)}`),
@@ -115,11 +120,15 @@ export class SystemdHarness {
   private constructor(
     readonly unitDir: string,
     readonly workDir: string,
+    readonly cgroupV2: boolean,
   ) {}
 
-  /** Boots systemd with `unitDir` as /etc/systemd/system; `workDir` holds the boot script and log. */
-  static async boot(options: { unitDir: string; workDir: string }): Promise<SystemdHarness> {
-    const harness = new SystemdHarness(options.unitDir, options.workDir);
+  /**
+   * Boots systemd with `unitDir` as /etc/systemd/system; `workDir` holds the boot script and
+   * log. `cgroupV2`: run it on the unified hierarchy even when the host uses v1 or hybrid.
+   */
+  static async boot(options: { unitDir: string; workDir: string; cgroupV2?: boolean }): Promise<SystemdHarness> {
+    const harness = new SystemdHarness(options.unitDir, options.workDir, options.cgroupV2 === true);
     await harness.start();
     return harness;
   }
@@ -140,7 +149,7 @@ export class SystemdHarness {
     await mkdir(this.unitDir, { recursive: true });
     await mkdir(this.workDir, { recursive: true });
     const script = path.join(this.workDir, 'boot.sh');
-    await writeFile(script, await bootScript(this.unitDir), { mode: 0o755 });
+    await writeFile(script, await bootScript(this.unitDir, this.cgroupV2), { mode: 0o755 });
     const log = path.join(this.workDir, 'boot.log');
     const { openSync, closeSync } = await import('node:fs');
     const fd = openSync(log, 'a');

@@ -144,3 +144,29 @@ test.serial('uninstall leaves no file behind and no unit loaded', async (t) => {
   // The first container is untouched.
   t.is((await status(ctx, { name })).state, 'running');
 });
+
+test.serial('on cgroup v2: the container lives below the unit, is restarted after kill -9, and stop leaves nothing', async (t) => {
+  await harness.stop();
+  harness = await SystemdHarness.boot({ unitDir: path.join(base, 'units'), workDir: path.join(base, 'harness'), cgroupV2: true });
+  t.is((await harness.exec(['stat', '-fc', '%T', '/sys/fs/cgroup'])).stdout.trim(), 'cgroup2fs');
+  const ctx = context();
+  const v2name = `${name}v2`;
+  await install(ctx, { name: v2name, image: other.name, set: { STATE_DIRECTORY: path.join(base, 'state') } });
+  const runc = ctx.runc as Runc;
+  const first = await runc.state(v2name);
+  // The unified-hierarchy line (a hybrid host also lists its v1 hierarchies).
+  const cgroup = (await harness.exec(['cat', `/proc/${first?.pid}/cgroup`])).stdout.split('\n').find((l) => l.startsWith('0::'));
+  t.is(cgroup, `0::/system.slice/${v2name}.service/container`);
+  t.regex((await status(ctx, { name: v2name })).details ?? '', /svc-marker-two/);
+
+  await harness.exec(['kill', '-9', String(first?.pid)]);
+  await waitFor('the container to run again', async () => {
+    const now = await runc.state(v2name).catch(() => undefined);
+    return now?.status === 'running' && now.pid !== first?.pid;
+  });
+
+  await stop(ctx, { name: v2name });
+  t.false((await processes()).some((p) => p.includes('svc-marker-two')));
+  await uninstall(ctx, { name: v2name, purge: true });
+  t.is((await ctx.systemd.unitState(`${v2name}.service`)).loadState, 'not-found');
+});

@@ -1,0 +1,62 @@
+import { type PushImageEvent, pushImage } from '../../images/build/push-reference.js';
+import { SyscontainerError } from '../../store/errors.js';
+import type { Command } from '../command.js';
+import { formatBytes, shortId } from '../format.js';
+import type { Output } from '../output.js';
+
+export const push: Command = {
+  name: ['push'],
+  summary:
+    'upload an image (from the store, oci:DIR or oci-archive:FILE) to a registry or oci:DIR, manifest last; ' +
+    'store images get new layer digests (layers are re-exported from OSTree, as podman push does)',
+  usage: '[--mount-from REPO]... [-q|--quiet] SOURCE REGISTRY/REPO[:TAG]|oci:DIR[:TAG]',
+  options: {
+    'mount-from': { type: 'string', multiple: true },
+    quiet: { type: 'boolean', short: 'q' },
+  },
+  async run({ settings, out, args, options }) {
+    const [source, destination, ...extra] = args;
+    if (source === undefined || destination === undefined || extra.length > 0) {
+      throw new SyscontainerError('EUSAGE', 'push takes exactly SOURCE and DEST');
+    }
+    const mountFrom = Array.isArray(options['mount-from']) ? options['mount-from'].filter((v): v is string => typeof v === 'string') : [];
+    const result = await pushImage(
+      source,
+      destination,
+      { root: settings.root, registriesConf: settings.registriesConf, authFile: settings.authFile },
+      { mountFrom, onEvent: progressPrinter(out) },
+    );
+    out.info(`${result.destination}: ${result.uploaded} blob(s) uploaded, ${result.mounted} mounted, ${result.present} already present`);
+    out.result(result.digest);
+  },
+};
+
+/** One line per regenerated layer and per blob. */
+function progressPrinter(out: Output): (event: PushImageEvent) => void {
+  return (event) => {
+    switch (event.type) {
+      case 'pushing':
+        out.info(`pushing ${event.source} to ${event.destination}${event.regenerating ? ' (regenerating layer blobs from the store)' : ''}`);
+        break;
+      case 'layer-regenerated':
+        out.status(
+          event.storedDigest,
+          `layer ${event.index}/${event.layers}  ${shortId(event.storedDigest)} -> ${shortId(event.descriptor.digest)}  ${formatBytes(event.uncompressedSize)} tar, ${formatBytes(event.descriptor.size)} gzip`,
+          true,
+        );
+        break;
+      case 'blob-present':
+        out.status(event.digest, `${shortId(event.digest)}  already present`, true);
+        break;
+      case 'blob-mounted':
+        out.status(event.digest, `${shortId(event.digest)}  mounted from ${event.from}`, true);
+        break;
+      case 'blob-uploaded':
+        out.status(event.digest, `${shortId(event.digest)}  uploaded (${formatBytes(event.size)})`, true);
+        break;
+      case 'manifest-pushed':
+        out.info(`manifest ${shortId(event.digest)} written (${event.reference.startsWith('sha256:') ? 'by digest' : `tag ${event.reference}`})`);
+        break;
+    }
+  };
+}
