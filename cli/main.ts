@@ -27,6 +27,9 @@ function settingsFrom(values: OptionValues, env: NodeJS.ProcessEnv): GlobalSetti
   };
 }
 
+/** `syscontainer images` alone means `images list`, as with podman. */
+const defaultSubcommands: Record<string, string> = { images: 'list', containers: 'list' };
+
 /** Finds the longest command name that the leading positional words spell. */
 function findCommand(words: string[]): Command | undefined {
   let best: Command | undefined;
@@ -88,7 +91,9 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   try {
     const first = parseArgs({ args: argv, options: globalOptions, strict: false, allowPositionals: true });
     const words = first.positionals;
-    const command = findCommand(words);
+    const implied = words.length === 1 ? defaultSubcommands[words[0] as string] : undefined;
+    if (implied !== undefined) argv = [...argv, implied];
+    const command = findCommand(implied !== undefined ? [...words, implied] : words);
     if (!command) {
       if (words.length === 0) {
         out.result(usage());
@@ -104,7 +109,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       options: { ...globalOptions, ...command.options },
       strict: true,
       allowPositionals: true,
-    }).valueOf() as { values: OptionValues; positionals: string[] };
+    });
     if (values.help) {
       out.result(commandUsage(command));
       return 0;
@@ -112,7 +117,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     const settings = settingsFrom(values, env);
     debug = settings.debug;
     out = new Output(process.stdout, process.stderr, values.quiet === true);
-    const status = await command.run({ settings, out, args: positionals.slice(command.name.length), options: values, rest });
+    const status = await command.run({ settings, out, args: positionals.slice(command.name.length), options: values as OptionValues, rest });
     return status ?? 0;
   } catch (error) {
     const shown =

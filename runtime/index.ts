@@ -11,6 +11,7 @@ export {
   status,
   exec,
   logs,
+  followLogs,
   list,
   type InstallOptions,
   type UpdateOptions,

@@ -168,7 +168,13 @@ async function buildSlot<I extends RuntimeImage>(
   name: string,
   slot: Slot,
   image: I,
-  options: { set: Record<string, string>; previousUuid?: string; allowPrivileges?: boolean; revision: number },
+  options: {
+    set: Record<string, string>;
+    previousUuid?: string;
+    allowPrivileges?: boolean;
+    consentedPrivileges?: readonly string[];
+    revision: number;
+  },
 ): Promise<{ dir: string; rendered: RenderedDeployment; info: DeploymentInfo }> {
   const deployments = new DeploymentStore(ctx.root);
   const dir = await deployments.prepareSlot(name, slot);
@@ -183,6 +189,7 @@ async function buildSlot<I extends RuntimeImage>(
       set: options.set,
       previousUuid: options.previousUuid,
       allowPrivileges: options.allowPrivileges,
+      consentedPrivileges: options.consentedPrivileges,
     });
     await deployments.writeSlotFile(dir, 'config.json', rendered.configJson);
     await deployments.writeSlotFile(dir, unitName(name), rendered.unit);
@@ -308,7 +315,16 @@ export async function install<I extends RuntimeImage>(ctx: RuntimeContext<I>, op
   validateSetValues(set);
   const name = options.name;
   const deployments = new DeploymentStore(ctx.root);
-  if ((await deployments.anyExists(name)) || (await exists(unitFile(ctx, name)))) {
+  const installed = (await deployments.active(name)) !== undefined || (await exists(unitFile(ctx, name)));
+  if (!installed && (await deployments.anyExists(name))) {
+    // Debris of an interrupted command (no complete, active deployment, no unit): clear it.
+    await withLock(ctx, name, async () => {
+      await deployments.removeLink(name);
+      await deployments.removeTree(deployments.slotDir(name, 0));
+      await deployments.removeTree(deployments.slotDir(name, 1));
+    });
+  }
+  if (installed) {
     if (!options.force) {
       throw new SyscontainerError('EEXIST', `container ${name} already exists`, {
         hint: `choose another --name, update it, or reinstall with --force`,
@@ -363,7 +379,9 @@ export async function update<I extends RuntimeImage>(ctx: RuntimeContext<I>, opt
     const built = await buildSlot(ctx, name, slot, image, {
       set,
       previousUuid: current.info.values.UUID,
-      allowPrivileges: options.allowPrivileges ?? current.info.privileged,
+      // What the user allowed for the running deployment stays allowed; anything new needs consent.
+      allowPrivileges: options.allowPrivileges,
+      consentedPrivileges: current.info.privileges,
       revision: current.info.revision + 1,
     });
     const wasRunning = await isRunning(ctx, name, useSystemd);
@@ -504,13 +522,50 @@ export async function status(ctx: RuntimeContext, options: { name: string }): Pr
   return { ...base, state: state?.status ?? 'stopped', pid: state?.pid, managedBy: 'runc', enabled: undefined, details: undefined };
 }
 
-/** Runs a command inside the running container (runc exec) and returns its result. */
-export async function exec(ctx: RuntimeContext, options: { name: string; command: readonly string[] }) {
+/**
+ * Runs a command inside the running container (runc exec) and returns its result; with
+ * `interactive` the caller's stdin/stdout/stderr are attached (`tty` allocates a terminal) and
+ * only the exit code is meaningful.
+ */
+export async function exec(
+  ctx: RuntimeContext,
+  options: { name: string; command: readonly string[]; interactive?: boolean; tty?: boolean },
+): Promise<{ exitCode: number; stdout: string; stderr: string }> {
   await requireActive(ctx, options.name);
   if (options.command.length === 0) throw new SyscontainerError('EUSAGE', 'exec needs a command to run');
   const state = await runcOf(ctx).state(options.name);
   if (state?.status !== 'running') throw new SyscontainerError('ERUNTIME', `container ${options.name} is not running`);
+  if (options.interactive) {
+    return { exitCode: await runcOf(ctx).execInteractive(options.name, options.command, { tty: options.tty }), stdout: '', stderr: '' };
+  }
   return runcOf(ctx).exec(options.name, options.command);
+}
+
+/**
+ * Follows the container's output (journalctl -f with systemd, the deployment's container.log
+ * without), handing each chunk to `write`, until `signal` aborts. Resolves then.
+ */
+export async function followLogs(
+  ctx: RuntimeContext,
+  options: { name: string; lines?: number; write: (chunk: string) => void; signal: AbortSignal },
+): Promise<void> {
+  const active = await requireActive(ctx, options.name);
+  if (await systemdRunning(ctx)) {
+    await ctx.systemd.followJournal(`${options.name}.service`, { lines: options.lines, write: options.write, signal: options.signal });
+    return;
+  }
+  const file = path.join(active.dir, 'container.log');
+  let text = await readFile(file, 'utf8').catch(() => '');
+  const initial = options.lines === undefined ? text : text.split('\n').slice(-options.lines - 1).join('\n');
+  if (initial !== '') options.write(initial);
+  let offset = Buffer.byteLength(text);
+  while (!options.signal.aborted) {
+    await sleep(500, undefined, { signal: options.signal }).catch(() => undefined);
+    text = await readFile(file, 'utf8').catch(() => '');
+    const bytes = Buffer.from(text);
+    if (bytes.length > offset) options.write(bytes.subarray(offset).toString('utf8'));
+    offset = bytes.length; // also after the file was truncated
+  }
 }
 
 /** The container's output: the unit's journal with systemd, the container.log of the deployment without. */

@@ -37,6 +37,8 @@ export interface RenderInput {
   previousUuid?: string;
   /** Consent to privileges beyond the default (`--privileged`). */
   allowPrivileges?: boolean;
+  /** Privileges consented to earlier (an update of a privileged container): these need no new consent. */
+  consentedPrivileges?: readonly string[];
   /** Overrides for reproducible output (tests): capability list of ALL_PROCESS_CAPABILITIES, uid/gid. */
   capabilities?: readonly string[];
   hostUid?: number;
@@ -317,8 +319,9 @@ export async function renderDeployment(input: RenderInput): Promise<RenderedDepl
   spec.linux.cgroupsPath = `${unitCgroupPath(`${input.name}.service`, unitSlice(unit))}/container`;
 
   const privileges = describeExtraPrivileges(spec, { ownDirectories: [stateDirectory] });
-  if (privileges.length > 0 && input.allowPrivileges !== true) {
-    throw new SyscontainerError('EINVAL', `image ${input.image.name} asks for privileges beyond the default: ${privileges.join('; ')}`, {
+  const unconsented = privileges.filter((p) => !(input.consentedPrivileges ?? []).includes(p));
+  if (unconsented.length > 0 && input.allowPrivileges !== true) {
+    throw new SyscontainerError('EINVAL', `image ${input.image.name} asks for privileges beyond the default: ${unconsented.join('; ')}`, {
       hint: 'install with --privileged to grant them',
     });
   }

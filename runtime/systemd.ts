@@ -2,7 +2,7 @@
 // systemd-tmpfiles. With a command prefix (nsenter into the test harness, from
 // SYSCONTAINER_SYSTEMD_NSENTER_PID by default) the same code drives a systemd running in a
 // private namespace. systemd-analyze verify runs without the prefix: it needs no manager.
-import { execa, type ResultPromise } from 'execa';
+import { execa } from 'execa';
 import { SyscontainerError } from '../store/errors.js';
 import { nsenterPrefix, withPrefix } from './command-prefix.js';
 
@@ -159,11 +159,14 @@ export class Systemd {
     return this.tool('journalctl', args, `journalctl -u ${unit}`);
   }
 
-  /** Follows the unit's journal onto the caller's stdout; the caller kills the returned process. */
-  followJournal(unit: string, options: { lines?: number } = {}): ResultPromise {
+  /** Follows the unit's journal, handing output to `write`, until `signal` aborts (then resolves). */
+  async followJournal(unit: string, options: { lines?: number; write: (chunk: string) => void; signal: AbortSignal }): Promise<void> {
     const args = ['--no-pager', '-u', unit, '-o', 'cat', '-f'];
     if (options.lines !== undefined) args.push('-n', String(options.lines));
     const [cmd, argv] = withPrefix(this.prefix, 'journalctl', args);
-    return execa(cmd, argv, { stdin: 'ignore', stdout: 'inherit', stderr: 'inherit', reject: false });
+    const child = execa(cmd, argv, { stdin: 'ignore', reject: false, buffer: false, cancelSignal: options.signal });
+    child.stdout?.setEncoding('utf8');
+    child.stdout?.on('data', (chunk: string) => options.write(chunk));
+    await child;
   }
 }

@@ -198,6 +198,17 @@ export class ImageStore {
     return commit;
   }
 
+  /**
+   * The manifest digest stored under image `name`, or undefined. Two ostree calls: the cheap
+   * "already pulled?" check. The image ref is written only once everything it needs is
+   * stored, so a matching digest means the whole image is there.
+   */
+  async storedManifestDigest(name: string): Promise<string | undefined> {
+    if (!(await this.repo.exists())) return undefined;
+    const commit = await this.repo.resolveRef(imageRef(name));
+    return commit === undefined ? undefined : this.repo.metadataString(commit, imageMetadataKeys.digest);
+  }
+
   /** Reads one image ref. Throws when the manifest or config cannot be read or parsed. */
   private async readImage(name: string, ref: string, commit: string): Promise<StoredImage> {
     const what = `image ${name}`;

@@ -52,6 +52,11 @@ async function pullInto(store: ImageStore, source: ImageSource, reference: strin
   const emit = options.onEvent ?? (() => {});
   const resolved = await resolveImage(source, reference, options.platform);
   emit({ type: 'resolved', image: name, manifestDigest: resolved.manifestDigest, layers: resolved.manifest.layers.length });
+  const result = { name, manifestDigest: resolved.manifestDigest, configDigest: resolved.configDigest };
+  if ((await store.storedManifestDigest(name)) === resolved.manifestDigest) {
+    for (const layer of resolved.manifest.layers) emit({ type: 'layer-present', digest: layer.digest, size: layer.size });
+    return { ...result, layersFetched: 0, layersPresent: resolved.manifest.layers.length };
+  }
   await store.ensure();
 
   const stats = { fetched: 0, present: 0 };
@@ -73,13 +78,7 @@ async function pullInto(store: ImageStore, source: ImageSource, reference: strin
   await store.writeConfig(resolved.configDigest, resolved.configBytes);
   await store.writeImage(name, resolved.manifestBytes, resolved.manifestDigest);
   emit({ type: 'stored', image: name, manifestDigest: resolved.manifestDigest });
-  return {
-    name,
-    manifestDigest: resolved.manifestDigest,
-    configDigest: resolved.configDigest,
-    layersFetched: stats.fetched,
-    layersPresent: stats.present,
-  };
+  return { ...result, layersFetched: stats.fetched, layersPresent: stats.present };
 }
 
 /** Runs `work` over `items` with at most `limit` at once; the first failure stops new work and is thrown. */

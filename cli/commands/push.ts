@@ -6,9 +6,7 @@ import type { Output } from '../output.js';
 
 export const push: Command = {
   name: ['push'],
-  summary:
-    'upload an image (from the store, oci:DIR or oci-archive:FILE) to a registry or oci:DIR, manifest last; ' +
-    'store images get new layer digests (layers are re-exported from OSTree, as podman push does)',
+  summary: 'upload an image (store, oci:DIR, oci-archive:FILE) to a registry or oci:DIR; store images get regenerated layers, so new digests',
   usage: '[--mount-from REPO]... [-q|--quiet] SOURCE REGISTRY/REPO[:TAG]|oci:DIR[:TAG]',
   options: {
     'mount-from': { type: 'string', multiple: true },

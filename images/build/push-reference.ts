@@ -73,14 +73,11 @@ export async function parseDestination(input: string, registriesConf: string | u
 /** Pushes SOURCE to DEST (see the top of this file). Temporary files are removed, also on failure. */
 export async function pushImage(sourceInput: string, destInput: string, settings: PushSettings, options: PushImageOptions = {}): Promise<PushImageResult> {
   const destination = await parseDestination(destInput, settings.registriesConf);
-  let target: PushPrimitives;
-  let layout: OciLayoutPush | undefined;
+  // A registry target is only configuration: made first, so a blocked registry fails early.
+  let target: PushPrimitives | undefined;
   if (destination.kind === 'registry') {
     const conf = await loadRegistriesConf(settings.registriesConf);
     target = new RegistryPush({ registry: destination.registry, conf, ...(settings.authFile !== undefined ? { authFile: settings.authFile } : {}) });
-  } else {
-    layout = await OciLayoutPush.open(destination.dir);
-    target = layout;
   }
 
   const emit = options.onEvent ?? (() => {});
@@ -105,15 +102,17 @@ export async function pushImage(sourceInput: string, destInput: string, settings
   }
 
   try {
-    if (destination.kind === 'registry') {
+    if (target !== undefined && destination.kind === 'registry') {
       const result = await pushFromSource(target, destination.repository, destination.tag, source, reference, {
         onEvent: emit,
         ...(options.mountFrom !== undefined ? { mountFrom: options.mountFrom } : {}),
       });
       return { source: sourceName, destination: destination.display, ...result };
     }
-    const result = await pushFromSource(target, '', undefined, source, reference, { onEvent: emit });
-    await layout!.writeIndexEntry(result.digest, destination.tag);
+    // The layout is created only now that the source is known to be there.
+    const layout = await OciLayoutPush.open(destination.dir);
+    const result = await pushFromSource(layout, '', undefined, source, reference, { onEvent: emit });
+    await layout.writeIndexEntry(result.digest, destination.tag);
     return { source: sourceName, destination: destination.display, ...result };
   } catch (error) {
     // Registry errors name `image REGISTRY/REPO…`; network errors only the host: add the image.

@@ -186,3 +186,14 @@ test('--help documents that store images get new digests', async (t) => {
   t.is(result.exitCode, 0);
   t.regex(result.stdout, /new layer digests/);
 });
+
+test('a layer export that fails errors instead of ending, so no truncated tar is pushed', async (t) => {
+  const root = await tempDir(t);
+  t.is((await runCli(['--root', root, 'pull', `${source.host}/fixtures/modes`])).exitCode, 0);
+  const repo = new ImageStore(root).repo;
+  const stream = repo.exportTar('0'.repeat(64));
+  const error = await t.throwsAsync(async () => {
+    for await (const chunk of stream) t.truthy(chunk);
+  });
+  t.regex(error?.message ?? '', /export 0{64}: .*No such metadata object/);
+});

@@ -5,7 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, readdir, readlink, rm, rmdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import test, { type ExecutionContext } from 'ava';
-import { exec, install, list, logs, rollback, start, status, stop, uninstall, update } from '../../runtime/lifecycle.js';
+import { exec, followLogs, install, list, logs, rollback, start, status, stop, uninstall, update } from '../../runtime/lifecycle.js';
 import type { RuntimeContext } from '../../runtime/context.js';
 import { Runc } from '../../runtime/runc.js';
 import { Systemd } from '../../runtime/systemd.js';
@@ -195,4 +195,27 @@ test('uninstall removes deployments, unit, tmpfiles and the container; purge rem
   await install(ctx, { name, image: image.name, set: { STATE_DIRECTORY: stateDir } });
   await uninstall(ctx, { name, purge: true });
   t.deepEqual(await listTree(base, ['runc-state']), before);
+});
+
+test('followLogs hands over new output until aborted; debris of a crashed install does not block a new one', async (t) => {
+  const image = testImage('127.0.0.1:5000/svc:1', { Cmd: ['/bin/sh', '-c', "trap 'exit 0' TERM; i=0; while true; do echo tick-$i; i=$((i+1)); sleep 1; done"] });
+  const { ctx, name, stateDir } = await setup(t, [image]);
+  // A crash between checkout and info: a slot without info and a link to it.
+  await mkdir(path.join(ctx.root, `${name}.0`, 'rootfs'), { recursive: true });
+  await writeFile(path.join(ctx.root, `${name}.0`, 'config.json'), '{}');
+  await install(ctx, { name, image: image.name, set: { STATE_DIRECTORY: stateDir } });
+  const controller = new AbortController();
+  let seen = '';
+  const following = followLogs(ctx, {
+    name,
+    write: (chunk) => {
+      seen += chunk;
+      if (/tick-2/.test(seen)) controller.abort();
+    },
+    signal: controller.signal,
+  });
+  const timer = setTimeout(() => controller.abort(), 15_000);
+  await following;
+  clearTimeout(timer);
+  t.regex(seen, /tick-0[\s\S]*tick-2/);
 });
