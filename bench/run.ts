@@ -5,7 +5,8 @@
 //   node dist/bench/run.js [--quick] [--runs N] [--only NAME,...] [--image-cache DIR] [--keep]
 // Measurements are files of their own (measure-*.ts), listed below; each returns rows.
 import { execFile } from 'node:child_process';
-import { access, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
@@ -18,7 +19,7 @@ import { pullBreakdown } from './measure-pull-breakdown.js';
 import { warmPull } from './measure-warm-pull.js';
 import { timeBinary } from './runner.js';
 import { formatTables, MiB, type Row } from './table.js';
-import { podmanSupports, type PodmanDriver } from './tools.js';
+import { podmanSupports, removeTree, type PodmanDriver } from './tools.js';
 
 const run = promisify(execFile);
 
@@ -56,7 +57,8 @@ async function main(): Promise<void> {
     },
   });
   const quick = values.quick === true;
-  const runs = Math.max(3, Number(values.runs ?? 3));
+  const runs = Number(values.runs ?? 3);
+  if (!Number.isInteger(runs) || runs < 3) throw new Error(`bench: --runs needs an integer of at least 3, not ${values.runs}`);
   const only = values.only?.split(',');
   const selected = only ? measurements.filter((m) => only.includes(m.name)) : measurements;
   if (selected.length === 0) throw new Error(`bench: --only names none of ${measurements.map((m) => m.name).join(', ')}`);
@@ -77,7 +79,7 @@ async function main(): Promise<void> {
     (cleaning ??= (async () => {
       await registry?.stop().catch(() => undefined);
       if (values.keep) log(`kept ${workDir}`);
-      else await rm(workDir, { recursive: true, force: true });
+      else await removeTree(workDir);
     })());
   process.once('SIGINT', () => void cleanup().finally(() => process.exit(130)));
   process.once('SIGTERM', () => void cleanup().finally(() => process.exit(143)));
@@ -109,11 +111,14 @@ async function main(): Promise<void> {
 
     const ctx: BenchContext = { workDir, registryHost: registry.host, images, refs, runs, quick, cli, podmanDriver, log, shared: new Map() };
     const rows: Row[] = [];
+    // The machine is shared: the load around the run says how far to trust absolute figures.
+    const loadBefore = loadavg()[0] as number;
     for (const measurement of selected) rows.push(...(await measurement.run(ctx)));
+    const loadAfter = loadavg()[0] as number;
 
     const header =
       `syscontainer bench (${quick ? 'quick' : 'full'}): ${runs} runs each, alternating, medians; ratio = syscontainer / podman; ` +
-      `podman storage driver ${podmanDriver}\n` +
+      `podman storage driver ${podmanDriver}; load average ${loadBefore.toFixed(1)} before, ${loadAfter.toFixed(1)} after (${(await run('nproc')).stdout.trim()} CPUs)\n` +
       `large image: ${(images.large.compressedBytes / MiB).toFixed(0)} MiB gzip in ${images.large.layers.length} layers, ` +
       `${(images.large.uncompressedBytes / MiB).toFixed(0)} MiB tar, ${images.large.fileEntries} file entries\n`;
     process.stdout.write(`${header}\n${formatTables(rows)}`);
@@ -132,6 +137,7 @@ async function main(): Promise<void> {
           quick,
           runs,
           podmanDriver,
+          loadAverage: { before: loadBefore, after: loadAfter },
           images: { large: images.large, sibling: images.sibling },
           rows,
         },

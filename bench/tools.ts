@@ -33,6 +33,14 @@ export function podmanPull(driver: PodmanDriver, root: string, ref: string): Com
   return { argv: ['podman', ...podmanGlobal(driver, root), 'pull', '-q', '--tls-verify=false', ref] };
 }
 
+/**
+ * `podman run --rm` of a stored image, with runc (crun fails on RLIMIT_NOFILE in these VMs).
+ * Not measured yet: for the install/start rows to come.
+ */
+export function podmanRun(driver: PodmanDriver, root: string, ref: string, command: string[]): CommandSpec {
+  return { argv: ['podman', ...podmanGlobal(driver, root), 'run', '--rm', '--runtime', 'runc', '--network', 'none', ref, ...command] };
+}
+
 /** `skopeo copy docker://REF oci:DIR:bench`: download and verify only, no decompression. */
 export function skopeoCopy(dir: string, ref: string): CommandSpec {
   return { argv: ['skopeo', 'copy', '-q', '--src-tls-verify=false', `docker://${ref}`, `oci:${dir}:bench`] };

@@ -146,7 +146,8 @@ export class StoreImageSource implements ImageSource {
     }
     const rawConfig = await readStoredConfig(store, image);
 
-    const docker = stored.mediaType === MediaType.dockerManifest || stored.config.mediaType === MediaType.dockerConfig;
+    const docker =
+      stored.mediaType === MediaType.dockerManifest || (stored.mediaType === undefined && stored.config.mediaType === MediaType.dockerConfig);
     const layerMediaType = docker ? MediaType.dockerLayerGzip : MediaType.ociLayerGzip;
     // One export per stored layer, even when the manifest lists it twice.
     const unique = [...new Map(image.layers.map((layer) => [layer.digest, layer])).values()];

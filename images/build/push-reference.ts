@@ -11,11 +11,11 @@ import { inContext, SyscontainerError } from '../../store/errors.js';
 import { ImageStore } from '../../store/image-store.js';
 import { isOciLayoutSpec, OciLayoutSource, parseOciLayoutSpec } from '../../store/oci-layout-source.js';
 import { defaultTag, formatReference, parseReference, qualifyReference } from '../../store/reference.js';
-import { loadRegistriesConf } from '../../store/registries-conf.js';
+import { defaultRegistriesConf, loadRegistriesConf, type RegistriesConf } from '../../store/registries-conf.js';
 import { RegistryPush } from '../../store/registry/push.js';
 import { StoreImageSource, type StoreSourceEvent } from '../../store/store-image-source.js';
 import { OciLayoutPush } from './oci-layout-push.js';
-import { type PushEvent, pushFromSource, type PushPrimitives } from './push-image.js';
+import { type PushEvent, pushFromSource } from './push-image.js';
 
 export interface PushSettings {
   /** The store's root (for store images and the temporary layer files). */
@@ -47,12 +47,15 @@ export interface PushImageResult {
   present: number;
 }
 
-type Destination =
+export type Destination =
   | { kind: 'registry'; registry: string; repository: string; tag: string; display: string }
   | { kind: 'layout'; dir: string; tag: string | undefined; display: string };
 
-/** Parses DEST; throws EREFERENCE (message naming DEST) when it is no place an image can be pushed to. */
-export async function parseDestination(input: string, registriesConf: string | undefined): Promise<Destination> {
+/**
+ * Parses DEST; pure. Throws EREFERENCE (message naming DEST) when it is no place an image can
+ * be pushed to. A short name goes to the first of `conf.unqualifiedSearchRegistries`.
+ */
+export function parseDestination(input: string, conf: Pick<RegistriesConf, 'unqualifiedSearchRegistries'>): Destination {
   if (isOciLayoutSpec(input)) {
     const spec = parseOciLayoutSpec(input);
     if (spec.transport !== 'oci') throw new SyscontainerError('EREFERENCE', `push destination ${input}: only oci:DIR[:TAG] layouts can be written`);
@@ -62,7 +65,6 @@ export async function parseDestination(input: string, registriesConf: string | u
   if (ref.digest !== undefined) {
     throw new SyscontainerError('EREFERENCE', `push destination ${input}: names a digest; push to a tag (the registry computes the digest)`);
   }
-  const conf = await loadRegistriesConf(registriesConf);
   const [qualified] = qualifyReference(ref, { unqualifiedSearchRegistries: conf.unqualifiedSearchRegistries.slice(0, 1), aliases: {} });
   const registry = qualified?.registry;
   if (qualified === undefined || registry === undefined) throw new SyscontainerError('EREFERENCE', `push destination ${input}: no registry to push to`);
@@ -72,12 +74,12 @@ export async function parseDestination(input: string, registriesConf: string | u
 
 /** Pushes SOURCE to DEST (see the top of this file). Temporary files are removed, also on failure. */
 export async function pushImage(sourceInput: string, destInput: string, settings: PushSettings, options: PushImageOptions = {}): Promise<PushImageResult> {
-  const destination = await parseDestination(destInput, settings.registriesConf);
+  const conf = isOciLayoutSpec(destInput) ? defaultRegistriesConf() : await loadRegistriesConf(settings.registriesConf);
+  const destination = parseDestination(destInput, conf);
   // A registry target is only configuration: made first, so a blocked registry fails early.
-  let target: PushPrimitives | undefined;
+  let registryTarget: RegistryPush | undefined;
   if (destination.kind === 'registry') {
-    const conf = await loadRegistriesConf(settings.registriesConf);
-    target = new RegistryPush({ registry: destination.registry, conf, ...(settings.authFile !== undefined ? { authFile: settings.authFile } : {}) });
+    registryTarget = new RegistryPush({ registry: destination.registry, conf, ...(settings.authFile !== undefined ? { authFile: settings.authFile } : {}) });
   }
 
   const emit = options.onEvent ?? (() => {});
@@ -102,8 +104,8 @@ export async function pushImage(sourceInput: string, destInput: string, settings
   }
 
   try {
-    if (target !== undefined && destination.kind === 'registry') {
-      const result = await pushFromSource(target, destination.repository, destination.tag, source, reference, {
+    if (destination.kind === 'registry') {
+      const result = await pushFromSource(registryTarget!, destination.repository, destination.tag, source, reference, {
         onEvent: emit,
         ...(options.mountFrom !== undefined ? { mountFrom: options.mountFrom } : {}),
       });

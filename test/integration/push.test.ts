@@ -184,7 +184,7 @@ test('an unreachable destination registry fails naming it', async (t) => {
 test('--help documents that store images get new digests', async (t) => {
   const result = await runCli(['push', '--help']);
   t.is(result.exitCode, 0);
-  t.regex(result.stdout, /new layer digests/);
+  t.regex(result.stdout, /store images get regenerated layers, so new digests/);
 });
 
 test('a layer export that fails errors instead of ending, so no truncated tar is pushed', async (t) => {
@@ -196,4 +196,24 @@ test('a layer export that fails errors instead of ending, so no truncated tar is
     for await (const chunk of stream) t.truthy(chunk);
   });
   t.regex(error?.message ?? '', /export 0{64}: .*No such metadata object/);
+});
+
+test('a registry with htpasswd: push fails naming the registry without credentials, works with --auth-file after login', async (t) => {
+  const guarded = await startRegistry({ htpasswd: { username: 'alice', password: 's3cret' } });
+  t.teardown(() => guarded.stop());
+  const work = await tempDir(t);
+  const layout = join(work, 'layout');
+  const built = await writeFixtureLayout(layout, ['modes']);
+  const authFile = join(work, 'auth.json');
+  const target = `${guarded.host}/private/modes:1`;
+
+  const refused = await runCli(['--auth-file', authFile, 'push', `oci:${layout}:modes`, target]);
+  t.is(refused.exitCode, 1);
+  t.regex(refused.stderr, new RegExp(`^error: .*${guarded.host.replace(/\./g, '\\.')}.*authentication required`, 'm'));
+
+  const login = await runCli(['--auth-file', authFile, 'login', '-u', 'alice', '--password-stdin', guarded.host], {}, 's3cret\n');
+  t.is(login.exitCode, 0, login.stderr);
+  const pushedResult = await runCli(['push', `oci:${layout}:modes`, target], { REGISTRY_AUTH_FILE: authFile });
+  t.is(pushedResult.exitCode, 0, pushedResult.stderr);
+  t.is(pushedResult.stdout.trim(), (built.get('modes') as BuiltImage).manifestDigest);
 });

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import test from 'ava';
 import type { RuntimeContext } from '../../runtime/context.js';
-import { install, list, logs, status, stop, start, uninstall, update } from '../../runtime/lifecycle.js';
+import { followLogs, install, list, logs, status, stop, start, uninstall, update } from '../../runtime/lifecycle.js';
 import { Runc } from '../../runtime/runc.js';
 import { Systemd } from '../../runtime/systemd.js';
 import { busyboxStore, testImage, type TestImage } from '../helpers/busybox-image.js';
@@ -143,6 +143,24 @@ test.serial('uninstall leaves no file behind and no unit loaded', async (t) => {
   t.is(unit.loadState, 'not-found');
   // The first container is untouched.
   t.is((await status(ctx, { name })).state, 'running');
+});
+
+test.serial('followLogs follows the journal inside the harness', async (t) => {
+  const ctx = context();
+  const controller = new AbortController();
+  let seen = '';
+  const timer = setTimeout(() => controller.abort(), 15_000);
+  await followLogs(ctx, {
+    name,
+    lines: 50,
+    write: (chunk) => {
+      seen += chunk;
+      if (seen.includes('svc-marker-one')) controller.abort();
+    },
+    signal: controller.signal,
+  });
+  clearTimeout(timer);
+  t.regex(seen, /svc-marker-one/);
 });
 
 test.serial('on cgroup v2: the container lives below the unit, is restarted after kill -9, and stop leaves nothing', async (t) => {
