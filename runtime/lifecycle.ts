@@ -3,7 +3,7 @@
 // there: no slot without info, no dangling ROOT/NAME, no unit whose rootfs is missing.
 // With systemd running, systemd runs the container (runc is the unit's main process);
 // without it (containers, CI), runc runs it directly in the background.
-import { lstat, mkdir, readFile, rename, rm, writeFile, open } from 'node:fs/promises';
+import { lstat, mkdir, open, readdir, readFile, rename, rm, rmdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SyscontainerError, isSyscontainerError } from '../store/errors.js';
@@ -428,6 +428,30 @@ export async function rollback(ctx: RuntimeContext, options: { name: string }): 
   });
 }
 
+/**
+ * Without systemd, runc made the unit's cgroup path itself (config.json puts the container in
+ * /system.slice/NAME.service/container) and leaves the empty parent behind: remove it from every
+ * hierarchy. Only empty directories go (rmdir), so nothing running is touched.
+ */
+async function removeUnitCgroups(name: string): Promise<void> {
+  const base = '/sys/fs/cgroup';
+  const hierarchies = (await readdir(base).catch(() => [] as string[])).map((h) => path.join(base, h));
+  // A killed container's processes may take a moment to be reaped (EBUSY until then).
+  for (let attempt = 0; attempt < 15; attempt++) {
+    let busy = false;
+    for (const dir of [base, ...hierarchies]) {
+      const unitDir = path.join(dir, 'system.slice', unitName(name));
+      for (const target of [path.join(unitDir, 'container'), unitDir]) {
+        await rmdir(target).catch((error: NodeJS.ErrnoException) => {
+          if (error.code === 'EBUSY') busy = true;
+        });
+      }
+    }
+    if (!busy) return;
+    await sleep(200);
+  }
+}
+
 async function removeEverything(ctx: RuntimeContext, name: string, useSystemd: boolean, purge: boolean): Promise<void> {
   const deployments = new DeploymentStore(ctx.root);
   const active = await deployments.active(name);
@@ -440,6 +464,8 @@ async function removeEverything(ctx: RuntimeContext, name: string, useSystemd: b
   if (useSystemd) {
     await ctx.systemd.daemonReload();
     await ctx.systemd.resetFailed(unitName(name));
+  } else {
+    await removeUnitCgroups(name);
   }
   if (await exists(tmpfilesFile(ctx, name))) {
     await ctx.systemd.tmpfilesRemove(tmpfilesFile(ctx, name)).catch(() => undefined);

@@ -45,7 +45,8 @@ export function describeExtraPrivileges(spec: OciRuntimeSpec, context: Privilege
   for (const list of [c?.bounding, c?.effective, c?.permitted, c?.inheritable, c?.ambient]) {
     for (const cap of list ?? []) if (!defaultCapabilities.includes(cap)) caps.add(cap);
   }
-  if (caps.size > 0) found.push(`capabilities ${[...caps].sort().join(', ')}`);
+  // One entry per capability, so consent given earlier can be matched one by one.
+  for (const cap of [...caps].sort()) found.push(`capability ${cap}`);
 
   const namespaces = spec.linux.namespaces ?? [];
   for (const type of expectedNamespaces) {

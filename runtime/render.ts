@@ -184,6 +184,13 @@ function defaultMounts(volumes: { destination: string; source: string }[]): OciM
   ];
 }
 
+/** Atomic's rule: a service template using both $PIDFILE and $EXEC_STOPPOST expects a detached runc. */
+function templateSupportsPidFile(template: string | undefined): boolean {
+  if (template === undefined) return false;
+  const uses = (name: string) => template.includes(`$${name}`) || template.includes(`\${${name}}`);
+  return uses('PIDFILE') && uses('EXEC_STOPPOST');
+}
+
 interface ExportsManifest {
   defaultValues?: Record<string, unknown>;
 }
@@ -233,6 +240,7 @@ export async function renderDeployment(input: RenderInput): Promise<RenderedDepl
     hostUid: input.hostUid,
     hostGid: input.hostGid,
     capabilities: input.capabilities,
+    detachedWithPidFile: templateSupportsPidFile(exportsFound.files['service.template']),
   });
   for (const key of ['DESTDIR', 'STATE_DIRECTORY', 'RUN_DIRECTORY', 'CONF_DIRECTORY'] as const) {
     checkHostPath(key, values[key] as string);

@@ -2,6 +2,7 @@
 // systemd-tmpfiles. With a command prefix (nsenter into the test harness, from
 // SYSCONTAINER_SYSTEMD_NSENTER_PID by default) the same code drives a systemd running in a
 // private namespace. systemd-analyze verify runs without the prefix: it needs no manager.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
 import { SyscontainerError } from '../store/errors.js';
 import { nsenterPrefix, withPrefix } from './command-prefix.js';
@@ -159,14 +160,34 @@ export class Systemd {
     return this.tool('journalctl', args, `journalctl -u ${unit}`);
   }
 
-  /** Follows the unit's journal, handing output to `write`, until `signal` aborts (then resolves). */
-  async followJournal(unit: string, options: { lines?: number; write: (chunk: string) => void; signal: AbortSignal }): Promise<void> {
-    const args = ['--no-pager', '-u', unit, '-o', 'cat', '-f'];
-    if (options.lines !== undefined) args.push('-n', String(options.lines));
-    const [cmd, argv] = withPrefix(this.prefix, 'journalctl', args);
-    const child = execa(cmd, argv, { stdin: 'ignore', reject: false, buffer: false, cancelSignal: options.signal });
-    child.stdout?.setEncoding('utf8');
-    child.stdout?.on('data', (chunk: string) => options.write(chunk));
-    await child;
+  /**
+   * Follows the unit's journal, handing output to `write`, until `signal` aborts (then
+   * resolves). Polls with cursors rather than keeping `journalctl -f` running: a long-lived
+   * child behind nsenter does not die with its parent.
+   */
+  async followJournal(unit: string, options: { lines?: number; write?: (chunk: string) => void; signal?: AbortSignal } = {}): Promise<void> {
+    // Defaults kept for callers of the first version (stdout, until the process ends);
+    // lifecycle.followLogs passes both.
+    const write = options.write ?? ((chunk: string) => void process.stdout.write(chunk));
+    const signal = options.signal ?? new AbortController().signal;
+    let cursor: string | undefined;
+    let first = true;
+    while (!signal.aborted) {
+      const args = ['--no-pager', '-u', unit, '-o', 'cat', '--show-cursor'];
+      if (cursor !== undefined) args.push(`--after-cursor=${cursor}`);
+      else if (options.lines !== undefined) args.push('-n', String(options.lines));
+      else args.push('-n', 'all');
+      const out = await this.tool('journalctl', args, `journalctl -u ${unit}`);
+      const match = /(?:^|\n)-- cursor: (\S+)\s*$/.exec(out);
+      if (match?.[1] !== undefined) {
+        cursor = match[1];
+        const text = out.slice(0, match.index).replace(/^\n/, '');
+        if (text !== '') write(`${text}\n`);
+      } else if (first && out.trim() !== '' && !out.startsWith('-- No entries --')) {
+        write(out.endsWith('\n') ? out : `${out}\n`);
+      }
+      first = false;
+      await sleep(500, undefined, { signal }).catch(() => undefined);
+    }
   }
 }

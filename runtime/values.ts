@@ -109,15 +109,22 @@ export interface ValuesInput {
   hostUid?: number;
   hostGid?: number;
   capabilities?: readonly string[];
+  /** The service template uses $PIDFILE and $EXEC_STOPPOST: start detached with a pid file. */
+  detachedWithPidFile?: boolean;
 }
 
-/** The unit's start/stop commands for a container run by `runtimePath` from `destDir`. Pure. */
-export function runtimeDirectives(runtimePath: string, name: string, destDir: string) {
+/**
+ * The unit's start/stop commands for a container run by `runtimePath` from `destDir`. Pure.
+ * With `pidFile` runc detaches and writes it (Atomic did so for service templates that use both
+ * $PIDFILE and $EXEC_STOPPOST, with Type=forking); otherwise runc stays the main process.
+ */
+export function runtimeDirectives(runtimePath: string, name: string, destDir: string, pidFile?: string) {
+  const detach = pidFile === undefined ? '' : `--detach --pid-file ${pidFile} `;
   return {
     // `-`: a missing or already deleted container is not a failure. Deleting before start
     // clears a container left "stopped" by a crash, which would block `runc run NAME`.
     EXEC_STARTPRE: `-${runtimePath} delete --force ${name}`,
-    EXEC_START: `${runtimePath} run --bundle ${destDir} ${name}`,
+    EXEC_START: `${runtimePath} run ${detach}--bundle ${destDir} ${name}`,
     EXEC_STOP: `-${runtimePath} kill ${name} TERM`,
     EXEC_STOPPOST: `-${runtimePath} delete --force ${name}`,
   };
@@ -151,7 +158,7 @@ export function computeValues(input: ValuesInput): Record<string, string> {
     HOST_GID: String(input.hostGid ?? process.getgid?.() ?? 0),
     IMAGE_NAME: input.imageName,
     IMAGE_ID: input.imageId,
-    ...runtimeDirectives(values.RUNTIME ?? input.runtimePath, input.name, input.destDir),
+    ...runtimeDirectives(values.RUNTIME ?? input.runtimePath, input.name, input.destDir, input.detachedWithPidFile ? values.PIDFILE : undefined),
   });
   return values;
 }

@@ -14,6 +14,8 @@ declare -A needed=(
   [htpasswd]=apache2-utils
   [systemd-analyze]=systemd
   [nsenter]=util-linux
+  [skopeo]=skopeo
+  [openssl]=openssl
   # Content of the images under images/ (etcd, hello), read from the host at build time.
   [etcd]=etcd-server
   [etcdctl]=etcd-client

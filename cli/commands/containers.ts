@@ -1,6 +1,6 @@
 // The lifecycle of installed system containers: install, update, rollback, uninstall,
 // start/stop/restart/status, exec, logs, and the listing.
-import { install as installContainer, list, logs as containerLogs, exec as containerExec, parseSetArguments, rollback as rollbackContainer, restart as restartContainer, start as startContainer, status as containerStatus, stop as stopContainer, uninstall as uninstallContainer, update as updateContainer, type DeploymentResult } from '../../runtime/index.js';
+import { followLogs, install as installContainer, list, logs as containerLogs, exec as containerExec, parseSetArguments, rollback as rollbackContainer, restart as restartContainer, start as startContainer, status as containerStatus, stop as stopContainer, uninstall as uninstallContainer, update as updateContainer, type DeploymentResult } from '../../runtime/index.js';
 import { pullImage } from '../../store/index.js';
 import { SyscontainerError } from '../../store/errors.js';
 import type { Command, CommandContext } from '../command.js';
@@ -214,9 +214,10 @@ const logs: Command = {
     const lines = typeof options.lines === 'string' ? Number.parseInt(options.lines, 10) : undefined;
     if (lines !== undefined && !(lines >= 0)) throw new SyscontainerError('EUSAGE', `--lines wants a number, not ${String(options.lines)}`);
     if (options.follow) {
-      const state = await containerStatus(ctx, { name });
-      if (state.managedBy !== 'systemd') throw new SyscontainerError('EUSAGE', `logs --follow needs systemd; ${name} is run by runc directly`);
-      await ctx.systemd.followJournal(`${name}.service`, lines !== undefined ? { lines } : {});
+      const stop = new AbortController();
+      process.once('SIGINT', () => stop.abort());
+      process.once('SIGTERM', () => stop.abort());
+      await followLogs(ctx, { name, ...(lines !== undefined ? { lines } : {}), write: (chunk) => process.stdout.write(chunk), signal: stop.signal });
       return;
     }
     const text = await containerLogs(ctx, { name, ...(lines !== undefined ? { lines } : {}) });

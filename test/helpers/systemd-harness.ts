@@ -153,7 +153,9 @@ export class SystemdHarness {
     const log = path.join(this.workDir, 'boot.log');
     const { openSync, closeSync } = await import('node:fs');
     const fd = openSync(log, 'a');
-    const child = spawn('unshare', ['--pid', '--mount', '--fork', '--mount-proc', script], {
+    // If this test process dies without stop() (a timeout, a crash), the harness dies too:
+    // setpriv makes unshare get SIGKILL with its parent, --kill-child passes it on to systemd.
+    const child = spawn('setpriv', ['--pdeathsig', 'KILL', 'unshare', '--kill-child=SIGKILL', '--pid', '--mount', '--fork', '--mount-proc', script], {
       detached: true,
       stdio: ['ignore', fd, fd],
     });

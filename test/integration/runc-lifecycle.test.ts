@@ -195,6 +195,7 @@ test('uninstall removes deployments, unit, tmpfiles and the container; purge rem
   await install(ctx, { name, image: image.name, set: { STATE_DIRECTORY: stateDir } });
   await uninstall(ctx, { name, purge: true });
   t.deepEqual(await listTree(base, ['runc-state']), before);
+  t.false(existsSync(`/sys/fs/cgroup/memory/system.slice/${name}.service`), 'no empty cgroup left by runc');
 });
 
 test('followLogs hands over new output until aborted; debris of a crashed install does not block a new one', async (t) => {
@@ -218,4 +219,18 @@ test('followLogs hands over new output until aborted; debris of a crashed instal
   await following;
   clearTimeout(timer);
   t.regex(seen, /tick-0[\s\S]*tick-2/);
+});
+
+test('a unit that systemd-analyze verify rejects is not installed', async (t) => {
+  const image = testImage('127.0.0.1:5000/badunit:1', { Cmd: serviceScript('x') }, {
+    'exports/service.template': '[Service]\nExecStart=$EXEC_START\nRestart=sometimes\n',
+  });
+  const { ctx, name, base, stateDir } = await setup(t, [image]);
+  await mkdir(ctx.root, { recursive: true });
+  const before = await listTree(base, ['runc-state']);
+  const error = await t.throwsAsync(install(ctx, { name, image: image.name, set: { STATE_DIRECTORY: stateDir } }), {
+    message: new RegExp(`unit ${name}\\.service .* does not pass systemd-analyze verify: .*${name}\\.service:3: .*restart`, 'i'),
+  });
+  t.is((error as { code?: string }).code, 'ETEMPLATE');
+  t.deepEqual(await listTree(base, ['runc-state']), before);
 });

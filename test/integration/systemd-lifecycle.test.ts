@@ -163,6 +163,23 @@ test.serial('followLogs follows the journal inside the harness', async (t) => {
   t.regex(seen, /svc-marker-one/);
 });
 
+test.serial('an Atomic service template with Type=forking and $PIDFILE runs runc detached under the unit', async (t) => {
+  const ctx = context();
+  const forking = testImage('127.0.0.1:5000/forking:1', { Cmd: serviceScript('svc-marker-forking') }, {
+    'exports/service.template':
+      '[Unit]\nDescription=$NAME\n\n[Service]\nType=forking\nPIDFile=$PIDFILE\nExecStartPre=$EXEC_STARTPRE\nExecStart=$EXEC_START\nExecStopPost=$EXEC_STOPPOST\nWorkingDirectory=$DESTDIR\nRestart=on-failure\n\n[Install]\nWantedBy=multi-user.target\n',
+  });
+  store.set(forking);
+  const fname = `${name}f`;
+  await install(ctx, { name: fname, image: forking.name, set: { STATE_DIRECTORY: path.join(base, 'state') } });
+  const st = await status(ctx, { name: fname });
+  t.is(st.state, 'running');
+  t.regex(st.details ?? '', /svc-marker-forking/);
+  await stop(ctx, { name: fname });
+  t.false((await processes()).some((p) => p.includes('svc-marker-forking')));
+  await uninstall(ctx, { name: fname, purge: true });
+});
+
 test.serial('on cgroup v2: the container lives below the unit, is restarted after kill -9, and stop leaves nothing', async (t) => {
   await harness.stop();
   harness = await SystemdHarness.boot({ unitDir: path.join(base, 'units'), workDir: path.join(base, 'harness'), cgroupV2: true });

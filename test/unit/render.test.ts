@@ -201,7 +201,7 @@ const privileged = (patch: (spec: Record<string, any>) => void) => {
 };
 
 const privilegeCases: Array<[string, (spec: Record<string, any>) => void, RegExp]> = [
-  ['CAP_SYS_ADMIN', (s) => (s.process.capabilities.bounding = ['CAP_KILL', 'CAP_SYS_ADMIN']), /capabilities CAP_SYS_ADMIN/],
+  ['CAP_SYS_ADMIN', (s) => (s.process.capabilities.bounding = ['CAP_KILL', 'CAP_SYS_ADMIN']), /capability CAP_SYS_ADMIN/],
   ['host PID namespace', (s) => (s.linux.namespaces = [{ type: 'ipc' }, { type: 'uts' }, { type: 'mount' }]), /the host's PID namespace/],
   ['mounting / ', (s) => s.mounts.push({ destination: '/host', type: 'bind', source: '/', options: ['rbind', 'ro'] }), /mounts the host's root filesystem at \/host/],
   ['a host path read-write', (s) => s.mounts.push({ destination: '/etc/x', type: 'bind', source: '/etc', options: ['rbind', 'rw'] }), /mounts host path \/etc read-write/],
@@ -250,4 +250,26 @@ test('the OCI schema accepts what runc spec writes', (t) => {
     linux: { resources: { devices: [{ allow: false, access: 'rwm' }] }, namespaces: [{ type: 'pid' }, { type: 'network' }], maskedPaths: ['/proc/kcore'] },
   };
   t.notThrows(() => parseRuntimeSpec(JSON.stringify(runcSpec), 'config.json'));
+});
+
+test('privileges consented to earlier need no new consent; new ones do', async (t) => {
+  const rootfs = await makeRootfs(t, privileged((s) => (s.process.capabilities.bounding = ['CAP_KILL', 'CAP_SYS_ADMIN'])));
+  const first = await renderDeployment(input(rootfs, imageConfig({}), { allowPrivileges: true }));
+  const again = await renderDeployment(input(rootfs, imageConfig({}), { consentedPrivileges: first.privileges }));
+  t.deepEqual(again.privileges, first.privileges);
+  const more = await makeRootfs(t, privileged((s) => (s.process.capabilities.bounding = ['CAP_KILL', 'CAP_SYS_ADMIN', 'CAP_NET_ADMIN'])));
+  await t.throwsAsync(renderDeployment(input(more, imageConfig({}), { consentedPrivileges: first.privileges })), {
+    message: /privileges beyond the default: capability CAP_NET_ADMIN$/,
+  });
+});
+
+test('a service template using $PIDFILE and $EXEC_STOPPOST gets a detached runc with a pid file (as Atomic did)', async (t) => {
+  const rootfs = await makeRootfs(t, {
+    ...exportsFiles,
+    'exports/service.template': '[Service]\nType=forking\nPIDFile=$PIDFILE\nExecStart=$EXEC_START\nExecStopPost=$EXEC_STOPPOST\n',
+  });
+  const r = await renderDeployment(input(rootfs, imageConfig({})));
+  t.regex(r.unit, /^ExecStart=\/usr\/sbin\/runc run --detach --pid-file \/run\/container-web\.pid --bundle \/var\/lib\/containers\/atomic\/web\.0 web$/m);
+  const plain = await renderDeployment(input(await makeRootfs(t, exportsFiles), imageConfig({})));
+  t.regex(plain.unit, /^ExecStart=\/usr\/sbin\/runc run --bundle /m);
 });
