@@ -152,6 +152,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`bench: ${error instanceof Error ? error.message : String(error)}\n`);
+  const message = error instanceof Error ? error.message : String(error);
+  process.stderr.write(`bench: ${message.replace(/^bench: /, '')}\n`);
   process.exitCode = 1;
 });

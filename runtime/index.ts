@@ -27,3 +27,4 @@ export { parseSetArguments, validateSetValues, installerVariables, overridableVa
 export { renderDeployment, type RenderInput, type RenderedDeployment } from './render.js';
 export { DeploymentStore, type DeploymentInfo } from './deployment.js';
 export { runtimeStoreOf } from './image-store-adapter.js';
+export { describeTemplateVariables, exportTemplateFiles, type TemplateVariable } from './template-variables.js';

@@ -28,3 +28,4 @@ export { pullFromSource, type PullEvent, type PullOptions, type PullResult } fro
 export { parsePlatform, hostPlatform, formatPlatform } from './platform.js';
 export { login, logout } from './registry/login.js';
 export { loadRegistriesConf } from './registries-conf.js';
+export { readImageFiles } from './image-files.js';

@@ -229,6 +229,21 @@ export class OstreeRepo {
     return Buffer.from(result.stdout as Uint8Array);
   }
 
+  /** Names in directory `path` of a commit (not recursive); undefined when there is no such directory. */
+  async listDir(checksum: string, path: string): Promise<string[] | undefined> {
+    const result = await this.run(['ls', '--nul-filenames-only', checksum, path]);
+    if (result.exitCode !== 0) {
+      if (/No such file|not found/i.test(String(result.stderr))) return undefined;
+      throw this.failure(`ls ${path}`, String(result.stderr), result);
+    }
+    const prefix = path.endsWith('/') ? path : `${path}/`;
+    return String(result.stdout)
+      .split('\0')
+      .filter((entry) => entry.startsWith(prefix))
+      .map((entry) => entry.slice(prefix.length))
+      .filter((name) => name.length > 0 && !name.includes('/'));
+  }
+
   /** Every entry of a commit (recursively), without the root. */
   async listTree(checksum: string): Promise<TreeEntry[]> {
     const [typed, names] = await Promise.all([

@@ -1,7 +1,7 @@
-import { formatPlatform, ImageStore, type StoredImage } from '../../store/index.js';
+import { formatPlatform, ImageStore, readImageFiles, type StoredImage } from '../../store/index.js';
 import { SyscontainerError } from '../../store/errors.js';
 import type { Command } from '../command.js';
-import { list as listContainers } from '../../runtime/index.js';
+import { describeTemplateVariables, exportTemplateFiles, list as listContainers, type TemplateVariable } from '../../runtime/index.js';
 import { runtimeContext } from '../runtime-context.js';
 import { formatAge, formatBytes, shortId } from '../format.js';
 
@@ -24,6 +24,27 @@ function splitName(name: string): [string, string] {
   const colon = base.lastIndexOf(':');
   if (colon > base.lastIndexOf('/')) return [base.slice(0, colon), base.slice(colon + 1)];
   return [base, '<none>'];
+}
+
+/** The variables the image's /exports templates use; no templates, no variables. */
+async function exportVariables(store: ImageStore, image: StoredImage): Promise<{ templates: string[]; list: TemplateVariable[] }> {
+  const files = await readImageFiles(store, image, '/exports', [...exportTemplateFiles, 'manifest.json']);
+  const templates = new Map<string, string>();
+  for (const name of exportTemplateFiles) {
+    const bytes = files.get(name);
+    if (bytes) templates.set(name, bytes.toString('utf8'));
+  }
+  let defaultValues: Record<string, unknown> = {};
+  const manifest = files.get('manifest.json');
+  if (manifest) {
+    try {
+      const parsed = JSON.parse(manifest.toString('utf8')) as { defaultValues?: unknown };
+      if (parsed.defaultValues && typeof parsed.defaultValues === 'object') defaultValues = parsed.defaultValues as Record<string, unknown>;
+    } catch (error) {
+      throw new SyscontainerError('ETEMPLATE', `image ${image.name}: /exports/manifest.json is not valid JSON`, { cause: error });
+    }
+  }
+  return { templates: [...templates.keys()], list: describeTemplateVariables(templates, defaultValues) };
 }
 
 const list: Command = {
@@ -59,7 +80,9 @@ const info: Command = {
   usage: '[--json] IMAGE',
   options: { json: { type: 'boolean' } },
   async run({ settings, out, args, options }) {
-    const image = await findImage(new ImageStore(settings.root), oneImage(args, 'info'));
+    const store = new ImageStore(settings.root);
+    const image = await findImage(store, oneImage(args, 'info'));
+    const variables = await exportVariables(store, image);
     const details = {
       name: image.name,
       id: image.configDigest,
@@ -71,6 +94,8 @@ const info: Command = {
       cmd: image.config.config?.Cmd ?? null,
       env: image.config.config?.Env ?? [],
       layers: image.layers.map((layer) => ({ digest: layer.digest, size: layer.size, uncompressedSize: layer.uncompressedSize })),
+      templates: variables.templates,
+      variables: variables.list,
     };
     if (options.json) return out.json(details);
     out.result(`Image:      ${details.name}`);
@@ -83,6 +108,18 @@ const info: Command = {
     for (const [key, value] of Object.entries(details.labels)) out.result(`  ${key}=${value}`);
     out.result('Layers:');
     for (const layer of details.layers) out.result(`  ${layer.digest}  ${formatBytes(layer.size)} (${formatBytes(layer.uncompressedSize)} uncompressed)`);
+    if (details.templates.length === 0) {
+      out.result('Templates:  none under /exports (syscontainer renders its own from the image config)');
+      return;
+    }
+    out.result(`Templates:  ${details.templates.map((file) => `/exports/${file}`).join(', ')}`);
+    const kinds: [string, string][] = [['installer', 'Set by the installer'], ['default', 'With defaults (--set to change)'], ['required', 'Required (give with --set NAME=VALUE)']];
+    for (const [kind, title] of kinds) {
+      const of = details.variables.filter((variable) => variable.kind === kind);
+      if (of.length === 0) continue;
+      out.result(`${title}:`);
+      for (const variable of of) out.result(`  ${variable.name}${variable.default !== undefined ? `=${variable.default}` : ''}`);
+    }
   },
 };
 

@@ -1,26 +1,11 @@
-import { mkdtemp, mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
+import { mkdtemp, mkdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import test, { type ExecutionContext } from 'ava';
 import { renderDeployment, unitCgroupPath, type RenderInput } from '../../runtime/render.js';
 import { parseRuntimeSpec } from '../../runtime/oci-runtime-spec.js';
 import type { ImageConfig } from '../../store/oci-types.js';
-
-// Golden files live in the source tree (test/golden); UPDATE_GOLDEN=1 rewrites them.
-function repoRoot(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(path.join(dir, 'package.json'))) dir = path.dirname(dir);
-  return dir;
-}
-const goldenDir = path.join(repoRoot(), 'test', 'golden');
-
-async function matchesGolden(t: ExecutionContext, file: string, actual: string): Promise<void> {
-  const golden = path.join(goldenDir, file);
-  if (process.env.UPDATE_GOLDEN === '1') await writeFile(golden, actual);
-  t.is(actual, await readFile(golden, 'utf8'), `differs from test/golden/${file} (UPDATE_GOLDEN=1 to accept)`);
-}
+import { matchesGolden } from '../helpers/golden.js';
 
 async function makeRootfs(t: ExecutionContext, files: Record<string, string> = {}): Promise<string> {
   const dir = await mkdtemp(path.join(tmpdir(), 'syscontainer-render-'));
