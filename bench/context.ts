@@ -15,7 +15,7 @@ export interface BenchContext {
   /** Runs per contender (at least 3). */
   runs: number;
   quick: boolean;
-  /** dist/cli/main.js */
+  /** dist/syscontainer.mjs, the bundled CLI users run */
   cli: string;
   podmanDriver: PodmanDriver;
   log(line: string): void;

@@ -63,7 +63,7 @@ async function main(): Promise<void> {
   const selected = only ? measurements.filter((m) => only.includes(m.name)) : measurements;
   if (selected.length === 0) throw new Error(`bench: --only names none of ${measurements.map((m) => m.name).join(', ')}`);
   await requireTools();
-  const cli = join(repoRoot, 'dist', 'cli', 'main.js');
+  const cli = join(repoRoot, 'dist', 'syscontainer.mjs');
   await access(cli).catch(() => {
     throw new Error(`bench: ${cli} is missing; build first (npx tsc -p .)`);
   });

@@ -20,7 +20,7 @@ import { RegistryPush } from '../store/registry/push.js';
 import { isSyscontainerError } from '../store/errors.js';
 
 const projectDir = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const cliPath = join(projectDir, 'dist', 'cli', 'main.js');
+const cliPath = join(projectDir, 'dist', 'syscontainer.mjs');
 
 /** Where each shipped image goes in the local registry. */
 const published: Record<ShippedImageName, string> = {

@@ -29,6 +29,11 @@ export interface RuntimeContext<I extends RuntimeImage = RuntimeImage> {
   unitDir: string;
   /** Where tmpfiles.d files go: /etc/tmpfiles.d. */
   tmpfilesDir: string;
+  /**
+   * Where an image's /exports/hostfs files land: HOSTROOT/PATH. Default '/'; tests point it at
+   * a temporary directory so nothing is written into the real /usr/local/bin or /etc.
+   */
+  hostRoot?: string;
   /** The OCI runtime binary (absolute path): it is written into units. */
   runtimePath: string;
   store: RuntimeImageStore<I>;

@@ -34,6 +34,12 @@ export const deploymentInfoSchema = z.object({
   stateDirectory: z.string(),
   hasTmpfiles: z.boolean(),
   exposedPorts: z.array(z.string()),
+  /** Files of the image's /exports/hostfs this deployment puts on the host (copies in DESTDIR/hostfs). */
+  hostFiles: z.array(z.object({ path: z.string(), digest: z.string(), mode: z.number().int() })).optional(),
+  /** manifest.json noContainerService: only host files, no unit, no container, no rootfs. */
+  noContainerService: z.boolean().optional(),
+  /** `install --rootfs`: the external rootfs used read-only instead of a checkout. */
+  externalRootfs: z.string().optional(),
 });
 export type DeploymentInfo = z.infer<typeof deploymentInfoSchema>;
 
@@ -159,6 +165,8 @@ export class DeploymentStore {
 
   /** Removes a directory tree even when parts of it are read-only. Idempotent. */
   async removeTree(dir: string): Promise<void> {
+    // `info` first: a removal cut short must not leave a half-removed slot that looks complete.
+    await rm(path.join(dir, 'info'), { force: true }).catch(() => undefined);
     try {
       await rm(dir, { recursive: true, force: true });
     } catch (error) {

@@ -3,15 +3,17 @@
 // there: no slot without info, no dangling ROOT/NAME, no unit whose rootfs is missing.
 // With systemd running, systemd runs the container (runc is the unit's main process);
 // without it (containers, CI), runc runs it directly in the background.
-import { lstat, mkdir, open, readdir, readFile, rename, rm, rmdir, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readdir, readFile, rename, rm, rmdir, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SyscontainerError, isSyscontainerError } from '../store/errors.js';
+import { containerLockDir, withLock as withFileLock } from '../store/index.js';
 import { validateContainerName } from './container-name.js';
 import type { RuntimeContext, RuntimeImage } from './context.js';
 import { DeploymentStore, type ActiveDeployment, type DeploymentInfo, type Slot } from './deployment.js';
 import { nsenterPrefix } from './command-prefix.js';
-import { renderDeployment, type RenderedDeployment } from './render.js';
+import { renderDeployment, renderHostFilesOnly, type RenderedDeployment } from './render.js';
+import { removeDeploymentHostFiles, stageDeploymentHostFiles, switchDeploymentHostFiles } from './deployment-host-files.js';
 import { Runc } from './runc.js';
 import { validateSetValues } from './values.js';
 
@@ -104,44 +106,33 @@ async function writeAtomically(file: string, content: string): Promise<void> {
   await rename(temp, file);
 }
 
-/** One syscontainer command at a time per container: ROOT/.NAME.lock holds the owner's pid. */
+/**
+ * One syscontainer command at a time per container: the exclusive lock ROOT/.storage/locks/container-NAME
+ * (store/lock.ts; a killed holder's lock is stale at once). A second command waits, saying
+ * so, then fails with ELOCKED. Reentrant (install --force calls uninstall).
+ */
 async function withLock<T>(ctx: RuntimeContext, name: string, body: () => Promise<T>): Promise<T> {
-  await mkdir(ctx.root, { recursive: true, mode: 0o700 });
-  const lock = path.join(ctx.root, `.${name}.lock`);
-  for (let attempt = 0; ; attempt++) {
-    try {
-      const handle = await open(lock, 'wx', 0o600);
-      await handle.writeFile(String(process.pid));
-      await handle.close();
-      break;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) {
-        throw new SyscontainerError('ELOCKED', `container ${name}: another syscontainer command is working on it`, {
-          hint: `if none is running, remove ${lock}`,
-          cause: error,
-        });
-      }
-      const owner = Number((await readFile(lock, 'utf8').catch(() => '')).trim());
-      let alive = false;
-      if (Number.isInteger(owner) && owner > 0) {
-        try {
-          process.kill(owner, 0);
-          alive = true;
-        } catch {
-          alive = false;
-        }
-      }
-      if (alive) {
-        throw new SyscontainerError('ELOCKED', `container ${name}: another syscontainer command (pid ${owner}) is working on it`);
-      }
-      await rm(lock, { force: true }); // left by a command that died
-    }
-  }
-  try {
-    return await body();
-  } finally {
-    await rm(lock, { force: true });
-  }
+  validateContainerName(name);
+  return withFileLock(containerLockDir(ctx.root, name), { mode: 'exclusive', what: `container ${name}`, onWait: (message) => say(ctx, message) }, async () => {
+    await repairHostFiles(ctx, name);
+    return body();
+  });
+}
+
+/**
+ * Switching deployments changes the symlink and then the host's unit and tmpfiles files, so a
+ * command killed in between leaves the host files of the other deployment (or none): make
+ * them those of the active deployment again. Nothing to do when nothing is active.
+ */
+async function repairHostFiles(ctx: RuntimeContext, name: string): Promise<void> {
+  const active = await new DeploymentStore(ctx.root).active(name);
+  if (active === undefined) return;
+  const read = (file: string) => readFile(file, 'utf8').catch(() => undefined);
+  const unitOk = (await read(path.join(active.dir, unitName(name)))) === (await read(unitFile(ctx, name)));
+  const tmpfilesOk = active.info.hasTmpfiles
+    ? (await read(path.join(active.dir, `${name}.conf`))) === (await read(tmpfilesFile(ctx, name)))
+    : !(await exists(tmpfilesFile(ctx, name)));
+  if (!unitOk || !tmpfilesOk) await publishHostFiles(ctx, name, active.dir, active.info);
 }
 
 async function resolveImage<I extends RuntimeImage>(ctx: RuntimeContext<I>, image: string): Promise<I> {
@@ -174,14 +165,23 @@ async function buildSlot<I extends RuntimeImage>(
     allowPrivileges?: boolean;
     consentedPrivileges?: readonly string[];
     revision: number;
+    /** `install --rootfs`: use this exploded rootfs (read-only) instead of a checkout. */
+    externalRootfs?: string;
   },
-): Promise<{ dir: string; rendered: RenderedDeployment; info: DeploymentInfo }> {
+): Promise<{ dir: string; info: DeploymentInfo }> {
   const deployments = new DeploymentStore(ctx.root);
   const dir = await deployments.prepareSlot(name, slot);
   try {
-    say(ctx, `Extracting ${image.name} to ${dir}`);
-    await ctx.store.checkoutImage(image, path.join(dir, 'rootfs'));
-    const rendered = await renderDeployment({
+    const rootfs = path.join(dir, 'rootfs');
+    if (options.externalRootfs !== undefined) {
+      // Used in place, read-only (config.json says so whatever the image's template does).
+      say(ctx, `Using the rootfs at ${options.externalRootfs} for ${image.name}`);
+      await symlink(options.externalRootfs, rootfs);
+    } else {
+      say(ctx, `Extracting ${image.name} to ${dir}`);
+      await ctx.store.checkoutImage(image, rootfs);
+    }
+    const renderInput = {
       name,
       destDir: dir,
       image,
@@ -190,13 +190,23 @@ async function buildSlot<I extends RuntimeImage>(
       previousUuid: options.previousUuid,
       allowPrivileges: options.allowPrivileges,
       consentedPrivileges: options.consentedPrivileges,
-    });
-    await deployments.writeSlotFile(dir, 'config.json', rendered.configJson);
-    await deployments.writeSlotFile(dir, unitName(name), rendered.unit);
-    if (rendered.tmpfiles !== undefined) await deployments.writeSlotFile(dir, `${name}.conf`, rendered.tmpfiles);
-    const problems = await ctx.systemd.verify(path.join(dir, unitName(name)));
-    if (problems.length > 0) {
-      throw new SyscontainerError('ETEMPLATE', `unit ${unitName(name)} rendered for image ${image.name} does not pass systemd-analyze verify: ${problems.join(' / ')}`);
+    };
+    const hostOnly = await renderHostFilesOnly(renderInput);
+    const rendered = hostOnly === undefined ? await renderDeployment(renderInput) : undefined;
+    const values = hostOnly?.values ?? (rendered as RenderedDeployment).values;
+    const hostFiles = await stageDeploymentHostFiles(ctx, { dir, rootfs, manifest: hostOnly?.manifest ?? rendered?.manifest, values, imageName: image.name });
+    if (rendered !== undefined) {
+      await deployments.writeSlotFile(dir, 'config.json', rendered.configJson);
+      await deployments.writeSlotFile(dir, unitName(name), rendered.unit);
+      if (rendered.tmpfiles !== undefined) await deployments.writeSlotFile(dir, `${name}.conf`, rendered.tmpfiles);
+      const problems = await ctx.systemd.verify(path.join(dir, unitName(name)));
+      if (problems.length > 0) {
+        throw new SyscontainerError('ETEMPLATE', `unit ${unitName(name)} rendered for image ${image.name} does not pass systemd-analyze verify: ${problems.join(' / ')}`);
+      }
+    } else {
+      // Only the host files are installed: the rootfs is not kept (nothing runs from it).
+      await deployments.removeTree(rootfs);
+      say(ctx, `${image.name} declares noContainerService: installing its host files only`);
     }
     const info: DeploymentInfo = {
       version: 1,
@@ -205,20 +215,23 @@ async function buildSlot<I extends RuntimeImage>(
       imageId: image.configDigest,
       manifestDigest: image.manifestDigest,
       set: options.set,
-      values: rendered.values,
+      values,
       created: new Date().toISOString(),
       runtime: ctx.runtimePath,
       revision: options.revision,
-      privileged: rendered.privileges.length > 0,
-      privileges: rendered.privileges,
-      source: rendered.source,
-      command: rendered.spec.process.args,
-      stateDirectory: rendered.stateDirectory,
-      hasTmpfiles: rendered.tmpfiles !== undefined,
-      exposedPorts: rendered.exposedPorts,
+      privileged: (rendered?.privileges.length ?? 0) > 0,
+      privileges: rendered?.privileges ?? [],
+      source: rendered?.source ?? 'exports',
+      command: rendered?.spec.process.args ?? [],
+      stateDirectory: rendered?.stateDirectory ?? `${values.STATE_DIRECTORY}/${name}`,
+      hasTmpfiles: rendered?.tmpfiles !== undefined,
+      exposedPorts: rendered?.exposedPorts ?? [],
+      ...(hostFiles.length > 0 ? { hostFiles } : {}),
+      ...(rendered === undefined ? { noContainerService: true } : {}),
+      ...(options.externalRootfs !== undefined ? { externalRootfs: options.externalRootfs } : {}),
     };
     await deployments.writeInfo(dir, info);
-    return { dir, rendered, info };
+    return { dir, info };
   } catch (error) {
     await deployments.removeTree(dir).catch(() => undefined);
     throw error;
@@ -311,6 +324,12 @@ async function switchTo(ctx: RuntimeContext, name: string, target: ActiveDeploym
  */
 export async function install<I extends RuntimeImage>(ctx: RuntimeContext<I>, options: InstallOptions): Promise<DeploymentResult> {
   validateContainerName(options.name);
+  // The whole command under the lock: "is it installed?" and the install must not interleave.
+  return withLock(ctx, options.name, () => installHoldingLock(ctx, options));
+}
+
+async function installHoldingLock<I extends RuntimeImage>(ctx: RuntimeContext<I>, options: InstallOptions): Promise<DeploymentResult> {
+  validateContainerName(options.name);
   const set = { ...(options.set ?? {}) };
   validateSetValues(set);
   const name = options.name;
@@ -352,7 +371,7 @@ export async function install<I extends RuntimeImage>(ctx: RuntimeContext<I>, op
       throw error;
     }
     say(ctx, `Installed ${name} from ${image.name}${started ? ' and started it' : ''}`);
-    return { name, info: built.info, changed: true, started, privileges: built.rendered.privileges };
+    return { name, info: built.info, changed: true, started, privileges: built.info.privileges };
   });
 }
 
@@ -363,6 +382,11 @@ export async function install<I extends RuntimeImage>(ctx: RuntimeContext<I>, op
  * previous deployment is put back and started, and ERUNTIME says so.
  */
 export async function update<I extends RuntimeImage>(ctx: RuntimeContext<I>, options: UpdateOptions): Promise<DeploymentResult> {
+  validateContainerName(options.name);
+  return withLock(ctx, options.name, () => updateHoldingLock(ctx, options));
+}
+
+async function updateHoldingLock<I extends RuntimeImage>(ctx: RuntimeContext<I>, options: UpdateOptions): Promise<DeploymentResult> {
   validateSetValues(options.set ?? {});
   const current = await requireActive(ctx, options.name);
   const name = options.name;
@@ -404,7 +428,7 @@ export async function update<I extends RuntimeImage>(ctx: RuntimeContext<I>, opt
       });
     }
     say(ctx, `Updated ${name} to ${image.name}${wasRunning ? ' and restarted it' : ''}`);
-    return { name, info: built.info, changed: true, started: wasRunning, privileges: built.rendered.privileges };
+    return { name, info: built.info, changed: true, started: wasRunning, privileges: built.info.privileges };
   });
 }
 
@@ -413,6 +437,11 @@ export async function update<I extends RuntimeImage>(ctx: RuntimeContext<I>, opt
  * container if it was running. ENOTFOUND when there is no previous deployment.
  */
 export async function rollback(ctx: RuntimeContext, options: { name: string }): Promise<DeploymentResult> {
+  validateContainerName(options.name);
+  return withLock(ctx, options.name, () => rollbackHoldingLock(ctx, options));
+}
+
+async function rollbackHoldingLock(ctx: RuntimeContext, options: { name: string }): Promise<DeploymentResult> {
   const current = await requireActive(ctx, options.name);
   const name = options.name;
   const previous = await new DeploymentStore(ctx.root).inactive(name, current.slot);
@@ -489,6 +518,11 @@ async function removeEverything(ctx: RuntimeContext, name: string, useSystemd: b
  */
 export async function uninstall(ctx: RuntimeContext, options: { name: string; purge?: boolean }): Promise<void> {
   validateContainerName(options.name);
+  return withLock(ctx, options.name, () => uninstallHoldingLock(ctx, options));
+}
+
+async function uninstallHoldingLock(ctx: RuntimeContext, options: { name: string; purge?: boolean }): Promise<void> {
+  validateContainerName(options.name);
   const name = options.name;
   const deployments = new DeploymentStore(ctx.root);
   if (!(await deployments.anyExists(name)) && !(await exists(unitFile(ctx, name))) && !(await exists(tmpfilesFile(ctx, name)))) {
@@ -502,6 +536,11 @@ export async function uninstall(ctx: RuntimeContext, options: { name: string; pu
 
 /** Starts the container (systemctl start, or runc run -d without systemd). Idempotent. */
 export async function start(ctx: RuntimeContext, options: { name: string }): Promise<void> {
+  validateContainerName(options.name);
+  return withLock(ctx, options.name, () => startHoldingLock(ctx, options));
+}
+
+async function startHoldingLock(ctx: RuntimeContext, options: { name: string }): Promise<void> {
   const active = await requireActive(ctx, options.name);
   const useSystemd = await systemdRunning(ctx);
   if (await isRunning(ctx, options.name, useSystemd)) return;
@@ -510,11 +549,19 @@ export async function start(ctx: RuntimeContext, options: { name: string }): Pro
 
 /** Stops the container and every process of it. Idempotent. */
 export async function stop(ctx: RuntimeContext, options: { name: string }): Promise<void> {
-  await requireActive(ctx, options.name);
-  await stopContainer(ctx, options.name, await systemdRunning(ctx));
+  validateContainerName(options.name);
+  await withLock(ctx, options.name, async () => {
+    await requireActive(ctx, options.name);
+    await stopContainer(ctx, options.name, await systemdRunning(ctx));
+  });
 }
 
 export async function restart(ctx: RuntimeContext, options: { name: string }): Promise<void> {
+  validateContainerName(options.name);
+  return withLock(ctx, options.name, () => restartHoldingLock(ctx, options));
+}
+
+async function restartHoldingLock(ctx: RuntimeContext, options: { name: string }): Promise<void> {
   const active = await requireActive(ctx, options.name);
   const useSystemd = await systemdRunning(ctx);
   if (!useSystemd) await stopContainer(ctx, options.name, false);

@@ -10,6 +10,8 @@ import ejs from 'ejs';
 import { SyscontainerError } from '../store/errors.js';
 import type { ImageConfig } from '../store/oci-types.js';
 import { renderAtomicTemplate } from './atomic-template.js';
+import { missingBindSourcesTmpfiles } from './bind-mount-tmpfiles.js';
+import { parseExportsManifest, type ExportsManifest } from './exports-manifest.js';
 import { parseRuntimeSpec, type OciMount, type OciRuntimeSpec } from './oci-runtime-spec.js';
 import { defaultCapabilities, describeExtraPrivileges } from './privileges.js';
 import { readRootfsFile } from './rootfs-files.js';
@@ -61,6 +63,8 @@ export interface RenderedDeployment {
   exposedPorts: string[];
   /** Host directories made for the image's volumes: STATE_DIRECTORY/NAME/…; removed by purge. */
   stateDirectory: string;
+  /** The image's /exports/manifest.json, when it has one. */
+  manifest?: ExportsManifest;
 }
 
 const exportFiles = ['config.json.template', 'config.json', 'service.template', 'tmpfiles.template', 'manifest.json'];
@@ -191,30 +195,38 @@ function templateSupportsPidFile(template: string | undefined): boolean {
   return uses('PIDFILE') && uses('EXEC_STOPPOST');
 }
 
-interface ExportsManifest {
-  defaultValues?: Record<string, unknown>;
-}
-
 async function readExports(rootfs: string, imageName: string) {
   const found: Record<string, string> = {};
   for (const file of exportFiles) {
     const text = await readRootfsFile(rootfs, `/exports/${file}`);
     if (text !== undefined) found[file] = text;
   }
-  let manifest: ExportsManifest | undefined;
-  if (found['manifest.json'] !== undefined) {
-    try {
-      const parsed: unknown = JSON.parse(found['manifest.json']);
-      if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not an object');
-      manifest = parsed as ExportsManifest;
-      if (manifest.defaultValues !== undefined && (typeof manifest.defaultValues !== 'object' || manifest.defaultValues === null)) {
-        throw new Error('defaultValues is not an object');
-      }
-    } catch (error) {
-      throw new SyscontainerError('ETEMPLATE', `image ${imageName}: /exports/manifest.json: ${(error as Error).message}`, { cause: error });
-    }
-  }
+  const manifest = found['manifest.json'] === undefined ? undefined : parseExportsManifest(found['manifest.json'], imageName);
   return { files: found, manifest, any: Object.keys(found).length > 0 };
+}
+
+/**
+ * The variables and manifest.json of an image that declares `noContainerService`: what
+ * installing only its host files needs. Undefined for any other image (render it fully).
+ */
+export async function renderHostFilesOnly(input: RenderInput): Promise<{ values: Record<string, string>; manifest: ExportsManifest } | undefined> {
+  const rootfs = input.rootfs ?? path.join(input.destDir, 'rootfs');
+  const { manifest } = await readExports(rootfs, input.image.name);
+  if (manifest?.noContainerService !== true) return undefined;
+  const values = computeValues({
+    name: input.name,
+    destDir: input.destDir,
+    imageName: input.image.name,
+    imageId: input.image.configDigest.replace(/^sha256:/, ''),
+    runtimePath: input.runtimePath,
+    set: input.set,
+    defaultValues: manifest.defaultValues,
+    previousUuid: input.previousUuid,
+    hostUid: input.hostUid,
+    hostGid: input.hostGid,
+    capabilities: input.capabilities,
+  });
+  return { values, manifest };
 }
 
 /**
@@ -337,7 +349,10 @@ export async function renderDeployment(input: RenderInput): Promise<RenderedDepl
   let tmpfiles: string | undefined;
   if (files['tmpfiles.template'] !== undefined) {
     tmpfiles = renderAtomicTemplate(files['tmpfiles.template'], values, `image ${input.image.name}: /exports/tmpfiles.template`);
-  } else if (volumeMounts.length > 0 && !exportsFound.any) {
+  } else if (exportsFound.any) {
+    // Atomic's rule for images without a tmpfiles.template: make the missing bind-mount sources.
+    tmpfiles = await missingBindSourcesTmpfiles(spec.mounts ?? []);
+  } else if (volumeMounts.length > 0) {
     tmpfiles = ejs.render(await readFile(path.join(templatesDir, 'tmpfiles.ejs'), 'utf8'), {
       stateDirectory,
       volumes: volumeMounts,
@@ -357,5 +372,6 @@ export async function renderDeployment(input: RenderInput): Promise<RenderedDepl
     privileges,
     exposedPorts: Object.keys(imageConfig.ExposedPorts ?? {}),
     stateDirectory,
+    ...(exportsFound.manifest !== undefined ? { manifest: exportsFound.manifest } : {}),
   };
 }

@@ -50,4 +50,4 @@ if [ ! -f "$stamp" ] || ! cmp -s package-lock.json "$stamp"; then
   cp package-lock.json "$stamp"
 fi
 
-npx tsc -p tsconfig.json
+npm run --silent build

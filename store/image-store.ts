@@ -20,6 +20,7 @@ import {
   type ImageConfig,
   type ImageManifest,
 } from './oci-types.js';
+import { storeLockDir, withLock } from './lock.js';
 import { OstreeRepo, maxMetadataArgBytes, type RepoMode } from './ostree.js';
 import { blobRef, digestFromBlobRef, imageNameFromRef, imageRef, refPrefix } from './ref-names.js';
 import {
@@ -249,6 +250,11 @@ export class ImageStore {
     return image;
   }
 
+  /** Names of every image ref, readable or not (listImages leaves unreadable ones out). */
+  async imageNames(): Promise<string[]> {
+    return (await this.imageRefs()).map(([name]) => name).sort();
+  }
+
   /** Image refs as [name, ref] pairs (blob refs and foreign refs left out). */
   private async imageRefs(): Promise<Array<[string, string]>> {
     if (!(await this.repo.exists())) return [];
@@ -329,10 +335,15 @@ export class ImageStore {
    * Removes blob refs that no image uses and whose commit is not in `keepCommits` (commits
    * checked out by containers), then deletes unreachable objects (`ostree prune --refs-only`,
    * which also removes orphan commits of failed imports). Must not run concurrently with a
-   * pull (an import in progress has an orphan commit no ref protects yet): the caller holds the
-   * store lock. Refuses (ESTORE) when an image cannot be read, rather than guess what it uses.
+   * pull (an import in progress has an orphan commit no ref protects yet) or a checkout: it
+   * holds the store lock exclusively (store/lock.ts), waiting for pulls and checkouts to end.
+   * Refuses (ESTORE) when an image cannot be read, rather than guess what it uses.
    */
-  async prune(keepCommits: Set<string> = new Set()): Promise<PruneReport> {
+  async prune(keepCommits: Set<string> = new Set(), onWait?: (message: string) => void): Promise<PruneReport> {
+    return withLock(storeLockDir(this.root), { mode: 'exclusive', what: 'image store', ...(onWait ? { onWait } : {}) }, () => this.pruneHoldingLock(keepCommits));
+  }
+
+  private async pruneHoldingLock(keepCommits: Set<string>): Promise<PruneReport> {
     if (!(await this.repo.exists())) return { removedRefs: [] };
     const used = new Set<string>();
     for (const [name, ref] of await this.imageRefs()) {

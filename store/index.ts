@@ -29,3 +29,4 @@ export { parsePlatform, hostPlatform, formatPlatform } from './platform.js';
 export { login, logout } from './registry/login.js';
 export { loadRegistriesConf } from './registries-conf.js';
 export { readImageFiles } from './image-files.js';
+export { withLock, acquireLock, storeLockDir, imageLockDir, containerLockDir, type LockMode, type LockOptions, type HeldLock } from './lock.js';

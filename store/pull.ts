@@ -5,6 +5,7 @@ import type { ImageSource } from './image-source.js';
 import type { ImageStore } from './image-store.js';
 import type { Platform } from './oci-types.js';
 import { inContext } from './errors.js';
+import { imageLockDir, storeLockDir, withLock } from './lock.js';
 import { resolveImage } from './resolve-manifest.js';
 
 export type PullEvent =
@@ -12,7 +13,9 @@ export type PullEvent =
   | { type: 'layer-present'; digest: string; size: number }
   | { type: 'layer-progress'; digest: string; size: number; received: number }
   | { type: 'layer-stored'; digest: string; size: number }
-  | { type: 'stored'; image: string; manifestDigest: string };
+  | { type: 'stored'; image: string; manifestDigest: string }
+  /** Another syscontainer holds a lock this pull needs; it waits (bounded). */
+  | { type: 'waiting'; message: string };
 
 export interface PullOptions {
   platform?: Platform | undefined;
@@ -42,7 +45,12 @@ export async function pullFromSource(
   options: PullOptions = {},
 ): Promise<PullResult> {
   try {
-    return await pullInto(store, source, reference, name, options);
+    // Shared store lock (prune waits), then this image's lock: a second pull of the same
+    // image waits for the first and then finds it stored.
+    const onWait = (message: string) => options.onEvent?.({ type: 'waiting', message });
+    return await withLock(storeLockDir(store.root), { mode: 'shared', what: 'image store', onWait }, () =>
+      withLock(imageLockDir(store.root, name), { mode: 'exclusive', what: `image ${name}`, onWait }, () => pullInto(store, source, reference, name, options)),
+    );
   } catch (error) {
     throw inContext(error, `image ${name}`);
   }

@@ -49,28 +49,35 @@ async function exportVariables(store: ImageStore, image: StoredImage): Promise<{
 
 const list: Command = {
   name: ['images', 'list'],
-  summary: 'list stored images',
-  usage: '[--json]',
-  options: { json: { type: 'boolean' } },
-  async run({ settings, out, options }) {
-    const images = await new ImageStore(settings.root).listImages();
+  summary: 'list stored images (--all: also those whose stored content cannot be read)',
+  usage: '[--all] [--json]',
+  options: { json: { type: 'boolean' }, all: { type: 'boolean' } },
+  async run({ settings, out, args, options }) {
+    if (args.length > 0) throw new SyscontainerError('EUSAGE', `images list takes no arguments (got ${args[0]})`);
+    const store = new ImageStore(settings.root);
+    const images = await store.listImages();
+    const readable = new Set(images.map((image) => image.name));
+    const broken = options.all ? (await store.imageNames()).filter((name) => !readable.has(name)) : [];
     if (options.json) {
-      out.json(
-        images.map((image) => ({
+      const listed: Record<string, unknown>[] = images.map((image) => ({
           name: image.name,
           id: image.configDigest,
           digest: image.manifestDigest,
           created: image.created ?? null,
           size: image.size,
           platform: formatPlatform({ os: image.config.os, architecture: image.config.architecture, variant: image.config.variant }),
-        })),
-      );
+      }));
+      out.json([...listed, ...broken.map((name) => ({ name, broken: true }))]);
       return;
     }
     out.table(
       ['REPOSITORY', 'TAG', 'IMAGE ID', 'CREATED', 'SIZE'],
-      images.map((image) => [...splitName(image.name), shortId(image.configDigest), formatAge(image.created), formatBytes(image.size)]),
+      [
+        ...images.map((image) => [...splitName(image.name), shortId(image.configDigest), formatAge(image.created), formatBytes(image.size)]),
+        ...broken.map((name) => [...splitName(name), '<broken>', '-', '-']),
+      ],
     );
+    if (broken.length > 0) out.info(`${broken.length} image(s) cannot be read: run images verify NAME, or pull them again`);
   },
 };
 
@@ -147,7 +154,7 @@ const prune: Command = {
   summary: 'remove content that no image and no installed container uses',
   usage: '',
   async run({ settings, out }) {
-    const report = await new ImageStore(settings.root).prune(new Set());
+    const report = await new ImageStore(settings.root).prune(new Set(), (message) => out.info(message));
     out.result(`removed ${report.removedRefs.length} unused blob(s)`);
   },
 };

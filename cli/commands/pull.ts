@@ -55,6 +55,9 @@ function progressPrinter(out: Output): (event: PullEvent) => void {
         out.status(event.digest, `${shortId(event.digest)}  ${formatBytes(event.size)} stored in ${seconds.toFixed(1)} s`, true);
         break;
       }
+      case 'waiting':
+        out.info(event.message);
+        break;
       case 'stored':
         break;
     }

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import type { ExecutionContext } from 'ava';
 import { execa } from 'execa';
 
-export const cliPath = fileURLToPath(new URL('../../cli/main.js', import.meta.url));
+export const cliPath = fileURLToPath(new URL('../../syscontainer.mjs', import.meta.url));
 
 export interface CliResult {
   exitCode: number;

@@ -234,3 +234,19 @@ test('kill -9 at random points never leaves an image ref to incomplete content; 
   const verify = await runCli(['--root', root, 'images', 'verify', reference]);
   t.is(verify.exitCode, 0, verify.stdout);
 });
+
+test('images list --all also shows an image whose stored content cannot be read', async (t) => {
+  const root = await tempDir(t);
+  const reference = `${registry.host}/fixtures/layered:latest`;
+  t.is((await runCli(['--root', root, 'pull', reference])).exitCode, 0);
+  const built = pushed.get('layered')!.built as BuiltImage;
+  await ostree(root, 'refs', '--delete', `ociimage/${built.configDigest.slice(7)}`);
+
+  const plain = await runCli(['--root', root, 'images', 'list', '--json']);
+  t.deepEqual(JSON.parse(plain.stdout), []);
+  const all = await runCli(['--root', root, 'images', 'list', '--all', '--json']);
+  t.deepEqual(JSON.parse(all.stdout), [{ name: reference, broken: true }]);
+  const table = await runCli(['--root', root, 'images', 'list', '--all']);
+  t.regex(table.stdout, /fixtures\/layered\s+latest\s+<broken>/);
+  t.regex(table.stderr, /1 image\(s\) cannot be read/);
+});
