@@ -4,6 +4,7 @@
 // With systemd running, systemd runs the container (runc is the unit's main process);
 // without it (containers, CI), runc runs it directly in the background.
 import { lstat, mkdir, readdir, readFile, rename, rm, rmdir, symlink, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SyscontainerError, isSyscontainerError } from '../store/errors.js';
@@ -28,6 +29,11 @@ export interface InstallOptions {
   allowPrivileges?: boolean;
   /** Start it (and enable it with systemd); default true. */
   start?: boolean;
+  /**
+   * Use this exploded rootfs (read-only, in place) instead of a checkout. `image` then names
+   * the image the rootfs belongs to; when the store does not have it, the rootfs' path is its id.
+   */
+  rootfs?: string;
 }
 
 export interface UpdateOptions {
@@ -135,6 +141,26 @@ async function repairHostFiles(ctx: RuntimeContext, name: string): Promise<void>
   if (!unitOk || !tmpfilesOk) await publishHostFiles(ctx, name, active.dir, active.info);
 }
 
+/**
+ * The image an `install --rootfs` deployment records: the stored one when the store has
+ * `image`, else a stand-in whose id is derived from the rootfs' path. The rootfs must be a directory.
+ */
+async function externalRootfsImage<I extends RuntimeImage>(ctx: RuntimeContext<I>, image: string, rootfs: string): Promise<I> {
+  const absolute = path.resolve(rootfs);
+  const stats = await lstat(absolute).catch(() => undefined);
+  if (stats === undefined || !stats.isDirectory()) throw new SyscontainerError('ENOTFOUND', `rootfs ${absolute} is not a directory`);
+  const stored = await ctx.store.getImage(image);
+  if (stored !== undefined) return stored;
+  const digest = `sha256:${createHash('sha256').update(`rootfs:${absolute}`).digest('hex')}`;
+  const standIn: RuntimeImage = {
+    name: image,
+    configDigest: digest,
+    manifestDigest: digest,
+    config: { architecture: process.arch === 'x64' ? 'amd64' : process.arch, os: 'linux', rootfs: { type: 'layers', diff_ids: [] } },
+  };
+  return standIn as I;
+}
+
 async function resolveImage<I extends RuntimeImage>(ctx: RuntimeContext<I>, image: string): Promise<I> {
   const found = await ctx.store.getImage(image);
   if (found === undefined) {
@@ -240,7 +266,8 @@ async function buildSlot<I extends RuntimeImage>(
 
 /** Copies the slot's unit and tmpfiles file to where systemd reads them (or removes stale ones). */
 async function publishHostFiles(ctx: RuntimeContext, name: string, dir: string, info: DeploymentInfo): Promise<void> {
-  await writeAtomically(unitFile(ctx, name), await readFile(path.join(dir, unitName(name)), 'utf8'));
+  if (info.noContainerService) await rm(unitFile(ctx, name), { force: true });
+  else await writeAtomically(unitFile(ctx, name), await readFile(path.join(dir, unitName(name)), 'utf8'));
   if (info.hasTmpfiles) await writeAtomically(tmpfilesFile(ctx, name), await readFile(path.join(dir, `${name}.conf`), 'utf8'));
   else await rm(tmpfilesFile(ctx, name), { force: true });
 }
@@ -310,6 +337,9 @@ async function stopContainer(ctx: RuntimeContext, name: string, useSystemd: bool
 
 /** Points NAME at `slot` and makes the host files (unit, tmpfiles) those of that slot. */
 async function switchTo(ctx: RuntimeContext, name: string, target: ActiveDeployment, useSystemd: boolean): Promise<void> {
+  // The image's host files first: a conflict with a host file (EEXIST) changes nothing.
+  const from = await new DeploymentStore(ctx.root).active(name);
+  await switchDeploymentHostFiles(ctx, name, target, from);
   await new DeploymentStore(ctx.root).activate(name, target.slot);
   await publishHostFiles(ctx, name, target.dir, target.info);
   if (target.info.hasTmpfiles) await ctx.systemd.tmpfilesCreate(tmpfilesFile(ctx, name));
@@ -351,17 +381,23 @@ async function installHoldingLock<I extends RuntimeImage>(ctx: RuntimeContext<I>
     }
     await uninstall(ctx, { name, purge: false });
   }
-  const image = await resolveImage(ctx, options.image);
+  const image = options.rootfs === undefined ? await resolveImage(ctx, options.image) : await externalRootfsImage(ctx, options.image, options.rootfs);
   return withLock(ctx, name, async () => {
     const useSystemd = await systemdRunning(ctx);
-    const built = await buildSlot(ctx, name, 0, image, { set, allowPrivileges: options.allowPrivileges, revision: 1 });
+    const built = await buildSlot(ctx, name, 0, image, {
+      set,
+      allowPrivileges: options.allowPrivileges,
+      revision: 1,
+      ...(options.rootfs !== undefined ? { externalRootfs: path.resolve(options.rootfs) } : {}),
+    });
+    const runs = built.info.noContainerService !== true;
     const target: ActiveDeployment = { slot: 0, dir: built.dir, info: built.info };
     const stateExisted = await exists(built.info.stateDirectory);
     let started = false;
     try {
       await switchTo(ctx, name, target, useSystemd);
-      if (useSystemd) await ctx.systemd.enable(unitName(name));
-      if (options.start !== false) {
+      if (useSystemd && runs) await ctx.systemd.enable(unitName(name));
+      if (options.start !== false && runs) {
         await startAndCheck(ctx, name, built.dir, useSystemd, false);
         started = true;
       }
@@ -390,7 +426,9 @@ async function updateHoldingLock<I extends RuntimeImage>(ctx: RuntimeContext<I>,
   validateSetValues(options.set ?? {});
   const current = await requireActive(ctx, options.name);
   const name = options.name;
-  const image = await resolveImage(ctx, options.rebase ?? current.info.image);
+  // An `install --rootfs` container keeps its rootfs until rebased onto a stored image.
+  const externalRootfs = options.rebase === undefined ? current.info.externalRootfs : undefined;
+  const image = externalRootfs !== undefined ? await externalRootfsImage(ctx, current.info.image, externalRootfs) : await resolveImage(ctx, options.rebase ?? current.info.image);
   const set = { ...current.info.set, ...(options.set ?? {}) };
   const sameSet = JSON.stringify(Object.entries(set).sort()) === JSON.stringify(Object.entries(current.info.set).sort());
   if (!options.force && image.configDigest === current.info.imageId && image.manifestDigest === current.info.manifestDigest && sameSet) {
@@ -407,6 +445,7 @@ async function updateHoldingLock<I extends RuntimeImage>(ctx: RuntimeContext<I>,
       allowPrivileges: options.allowPrivileges,
       consentedPrivileges: current.info.privileges,
       revision: current.info.revision + 1,
+      ...(externalRootfs !== undefined ? { externalRootfs } : {}),
     });
     const wasRunning = await isRunning(ctx, name, useSystemd);
     const next: ActiveDeployment = { slot, dir: built.dir, info: built.info };
@@ -500,6 +539,8 @@ async function removeEverything(ctx: RuntimeContext, name: string, useSystemd: b
     await ctx.systemd.tmpfilesRemove(tmpfilesFile(ctx, name)).catch(() => undefined);
     await rm(tmpfilesFile(ctx, name), { force: true });
   }
+  // The image's host files by the active deployment's record: only unmodified ones go.
+  await removeDeploymentHostFiles(ctx, name, active?.info);
   await deployments.removeLink(name);
   await deployments.removeTree(deployments.slotDir(name, 0));
   await deployments.removeTree(deployments.slotDir(name, 1));
