@@ -7,6 +7,9 @@
 //           15,000+ visible files uncompressed.
 //   sibling the same files with 2% of the small ones changed and a different marker in each
 //           layer: most file content is shared with `large`, no layer is.
+// Both carry the host's static busybox as /bin/busybox (first layer) and a config command that
+// prints one line at once and then sleeps (until SIGTERM), so that the install and start
+// measurements have a container that runs; the large image has no shell of its own.
 import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
@@ -18,13 +21,20 @@ import { intFor, mixedFor, textFor } from './content.js';
 import { tarStream, type TarEntry } from './tar-writer.js';
 
 /** Bumped whenever the generator changes, so a cached layout is not reused by mistake. */
-const generatorVersion = 3;
+const generatorVersion = 4;
 
 const MiB = 1024 * 1024;
 const ociManifest = 'application/vnd.oci.image.manifest.v1+json';
 const ociConfig = 'application/vnd.oci.image.config.v1+json';
 const ociLayerGzip = 'application/vnd.oci.image.layer.v1.tar+gzip';
 const refNameKey = 'org.opencontainers.image.ref.name';
+
+/** Debian's busybox-static: no dynamic loader needed, so it runs in an image without libc. */
+export const busyboxPath = '/bin/busybox';
+/** The line the images' command prints first; the start measurement waits for it. */
+export const readyLine = 'bench ready';
+/** The images' command: print a line at once, then sleep; exit 0 on SIGTERM (sh as PID 1 would ignore it). */
+const imageCommand = ['/bin/busybox', 'sh', '-c', `trap 'exit 0' TERM; echo ${readyLine}; /bin/busybox sleep 86400 & wait`];
 
 export type Variant = 'large' | 'sibling';
 
@@ -53,6 +63,8 @@ export interface WrittenImage {
 export interface BenchImages {
   layoutDir: string;
   scale: number;
+  /** sha256 of the /bin/busybox put into the images (part of the cache key). */
+  busyboxDigest: string;
   large: WrittenImage;
   sibling: WrittenImage;
 }
@@ -90,8 +102,9 @@ function marker(variant: Variant, layer: number): TarEntry {
   return { type: 'file', path: `etc/bench-layer-${layer}`, content: Buffer.from(`${variant} layer ${layer}\n`) };
 }
 
-function* baseLayer(variant: Variant, n: Counts): Generator<TarEntry> {
+function* baseLayer(variant: Variant, n: Counts, busybox: Buffer): Generator<TarEntry> {
   for (const dir of ['bin', 'etc', 'usr', 'usr/lib', 'usr/share', 'usr/share/doc']) yield { type: 'dir', path: dir };
+  yield { type: 'file', path: 'bin/busybox', content: busybox, mode: 0o755 };
   yield marker(variant, 1);
   for (let i = 0; i < n.small; i++) {
     if (i % smallPerDir === 0) {
@@ -200,14 +213,14 @@ async function writeLayer(blobsDir: string, entries: Iterable<TarEntry>): Promis
   return { digest: `sha256:${hex}`, diffId: `sha256:${tarTap.hash.digest('hex')}`, size: blobTap.bytes, uncompressedSize: tarTap.bytes, fileEntries };
 }
 
-async function writeImage(blobsDir: string, variant: Variant, n: Counts): Promise<{ image: WrittenImage; descriptor: object }> {
+async function writeImage(blobsDir: string, variant: Variant, n: Counts, busybox: Buffer): Promise<{ image: WrittenImage; descriptor: object }> {
   // Layers in parallel: gzip runs on libuv's thread pool, one stream per thread.
-  const layers = await Promise.all(layerGenerators.map((generate) => writeLayer(blobsDir, generate(variant, n))));
+  const layers = await Promise.all(layerGenerators.map((generate) => writeLayer(blobsDir, generate(variant, n, busybox))));
   const config = {
     created: '1970-01-01T00:00:00Z',
     architecture: 'amd64',
     os: 'linux',
-    config: { Cmd: ['/bin/sh'] },
+    config: { Cmd: imageCommand },
     rootfs: { type: 'layers', diff_ids: layers.map((l) => l.diffId) },
     history: ['base', 'binaries', 'data', 'update'].map((step) => ({ created: '1970-01-01T00:00:00Z', created_by: `bench ${variant} ${step}` })),
   };
@@ -233,6 +246,28 @@ async function writeImage(blobsDir: string, variant: Variant, n: Counts): Promis
   return { image, descriptor: { mediaType: ociManifest, digest: manifestDigest, size: manifestBytes.length, annotations: { [refNameKey]: variant } } };
 }
 
+/** Whether an ELF file asks for a program interpreter (PT_INTERP): a dynamic binary. */
+function isDynamicElf(bytes: Buffer): boolean {
+  if (bytes.length < 64 || bytes.readUInt32BE(0) !== 0x7f454c46 || bytes[4] !== 2) return true; // not ELF64: unusable
+  const phoff = Number(bytes.readBigUInt64LE(0x20));
+  const phentsize = bytes.readUInt16LE(0x36);
+  const phnum = bytes.readUInt16LE(0x38);
+  for (let i = 0; i < phnum; i++) {
+    const at = phoff + i * phentsize;
+    if (at + 4 > bytes.length) return true;
+    if (bytes.readUInt32LE(at) === 3) return true;
+  }
+  return false;
+}
+
+async function readStaticBusybox(): Promise<Buffer> {
+  const bytes = await readFile(busyboxPath).catch((error: unknown) => {
+    throw new Error(`bench: ${busyboxPath}: ${(error as Error).message} (install Debian's busybox-static: bash bench/setup.sh)`);
+  });
+  if (isDynamicElf(bytes)) throw new Error(`bench: ${busyboxPath} is not a static x86-64 ELF binary (install Debian's busybox-static)`);
+  return bytes;
+}
+
 /**
  * Writes both images into the OCI layout `layoutDir` (created; an existing one is replaced),
  * unless it already holds a complete layout of this generator version and scale, which is
@@ -240,9 +275,11 @@ async function writeImage(blobsDir: string, variant: Variant, n: Counts): Promis
  */
 export async function writeBenchImages(layoutDir: string, scale: number): Promise<BenchImages> {
   const summaryFile = join(layoutDir, 'bench-images.json');
+  const busybox = await readStaticBusybox();
+  const busyboxDigest = sha256(busybox);
   try {
     const cached = JSON.parse(await readFile(summaryFile, 'utf8')) as BenchImages & { generatorVersion: number };
-    if (cached.generatorVersion === generatorVersion && cached.scale === scale) return { ...cached, layoutDir };
+    if (cached.generatorVersion === generatorVersion && cached.scale === scale && cached.busyboxDigest === busyboxDigest) return { ...cached, layoutDir };
   } catch {
     // none, or unreadable: build
   }
@@ -250,14 +287,14 @@ export async function writeBenchImages(layoutDir: string, scale: number): Promis
   const blobsDir = join(layoutDir, 'blobs', 'sha256');
   await mkdir(blobsDir, { recursive: true });
   const n = countsFor(scale);
-  const large = await writeImage(blobsDir, 'large', n);
-  const sibling = await writeImage(blobsDir, 'sibling', n);
+  const large = await writeImage(blobsDir, 'large', n, busybox);
+  const sibling = await writeImage(blobsDir, 'sibling', n, busybox);
   await writeFile(join(layoutDir, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
   await writeFile(
     join(layoutDir, 'index.json'),
     JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: [large.descriptor, sibling.descriptor] }),
   );
-  const result: BenchImages = { layoutDir, scale, large: large.image, sibling: sibling.image };
+  const result: BenchImages = { layoutDir, scale, busyboxDigest, large: large.image, sibling: sibling.image };
   await writeFile(summaryFile, JSON.stringify({ ...result, generatorVersion }, null, 2));
   return result;
 }

@@ -113,7 +113,7 @@ async function writeAtomically(file: string, content: string): Promise<void> {
 }
 
 /**
- * One syscontainer command at a time per container: the exclusive lock ROOT/.storage/locks/container-NAME
+ * One syscontainer command at a time per container: the exclusive lock ROOT/.NAME.lock
  * (store/lock.ts; a killed holder's lock is stale at once). A second command waits, saying
  * so, then fails with ELOCKED. Reentrant (install --force calls uninstall).
  */

@@ -1,7 +1,7 @@
 // Locks between syscontainer processes (and between concurrent calls in one process).
 //
-// Design. Node has no flock(2), so a lock is a directory ROOT/.storage/locks/<what>/ holding holder
-// records, each a small JSON file {pid, start, boot, nonce, command}:
+// Design. Node has no flock(2), so a lock is a directory (ROOT/.storage/locks/store, …/image-HASH,
+// ROOT/.NAME.lock) holding holder records, each a small JSON file {pid, start, boot, nonce, command}:
 //   exclusive          the one exclusive holder; created with link(2), which fails if it exists
 //   shared-<nonce>     one per shared holder; unique names, so creating them never conflicts
 // A record is written to a temporary file first and then linked/renamed into place, so a
@@ -25,7 +25,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { link, mkdir, readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { link, mkdir, readdir, readFile, rename, rmdir, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SyscontainerError } from './errors.js';
@@ -68,9 +68,9 @@ export function imageLockDir(root: string, imageName: string): string {
   return path.join(root, '.storage', 'locks', `image-${createHash('sha256').update(imageName).digest('hex').slice(0, 32)}`);
 }
 
-/** ROOT/.storage/locks/container-NAME: one command at a time changes a container. NAME must be valid. */
+/** ROOT/.NAME.lock: one command at a time changes a container. NAME must be valid. */
 export function containerLockDir(root: string, name: string): string {
-  return path.join(root, '.storage', 'locks', `container-${name}`);
+  return path.join(root, `.${name}.lock`);
 }
 
 let bootId: string | undefined;
@@ -215,39 +215,48 @@ class Waiter {
 }
 
 /**
- * Takes the lock in `dir` (created if missing). Resolves when held; ELOCKED after waitMs.
- * The caller must release it (withLock does). Not reentrant by itself: see withLock.
+ * Takes the lock in `dir` (created if missing; removed again when the last holder releases it
+ * and nothing else is in it, so locks leave no debris). Resolves when held; ELOCKED after
+ * waitMs. The caller must release it (withLock does). Not reentrant by itself: see withLock.
  */
 export async function acquireLock(dir: string, options: LockOptions): Promise<HeldLock> {
-  await mkdir(dir, { recursive: true, mode: 0o755 });
   const waiter = new Waiter(options, lockWaitMs(options));
   const record = newRecord();
   const exclusiveFile = path.join(dir, 'exclusive');
+  const cleanup = () => rmdir(dir).catch(() => undefined);
 
   if (options.mode === 'exclusive') {
-    const temp = await writeRecordFile(dir, record);
-    try {
-      for (;;) {
-        try {
-          await link(temp, exclusiveFile);
-          break;
-        } catch (error) {
-          if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-        }
-        const holder = await readRecord(exclusiveFile);
-        if (holder === 'gone') continue;
-        if (holder === undefined || !isAlive(holder)) {
-          await breakStaleExclusive(dir, holder);
-          continue;
-        }
-        await waiter.wait(holder);
+    for (;;) {
+      await mkdir(dir, { recursive: true, mode: 0o755 });
+      let temp: string;
+      try {
+        temp = await writeRecordFile(dir, record);
+      } catch (error) {
+        if (isGone(error)) continue; // the last holder removed the directory just now
+        throw error;
       }
-    } finally {
-      await unlink(temp).catch(() => undefined);
+      let linked = false;
+      try {
+        await link(temp, exclusiveFile);
+        linked = true;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST' && !isGone(error)) throw error;
+      } finally {
+        await unlink(temp).catch(() => undefined);
+      }
+      if (linked) break;
+      const holder = await readRecord(exclusiveFile);
+      if (holder === 'gone') continue;
+      if (holder === undefined || !isAlive(holder)) {
+        await breakStaleExclusive(dir, holder);
+        continue;
+      }
+      await waiter.wait(holder);
     }
     const release = async () => {
       const current = await readRecord(exclusiveFile);
       if (current !== 'gone' && current?.nonce === record.nonce) await unlink(exclusiveFile).catch(() => undefined);
+      await cleanup();
     };
     try {
       for (;;) {
@@ -262,22 +271,32 @@ export async function acquireLock(dir: string, options: LockOptions): Promise<He
     return onceReleased(dir, 'exclusive', release);
   }
 
-  const mine = `shared-${record.nonce}`;
-  const sharedFile = path.join(dir, mine);
+  const sharedFile = path.join(dir, `shared-${record.nonce}`);
   for (;;) {
-    const temp = await writeRecordFile(dir, record);
-    await rename(temp, sharedFile);
+    await mkdir(dir, { recursive: true, mode: 0o755 });
+    try {
+      await rename(await writeRecordFile(dir, record), sharedFile);
+    } catch (error) {
+      if (isGone(error)) continue;
+      throw error;
+    }
     const holder = await readRecord(exclusiveFile);
     if (holder === 'gone') break;
+    await unlink(sharedFile).catch(() => undefined);
     if (holder === undefined || !isAlive(holder)) {
-      await unlink(sharedFile).catch(() => undefined);
       await breakStaleExclusive(dir, holder);
       continue;
     }
-    await unlink(sharedFile).catch(() => undefined);
     await waiter.wait(holder);
   }
-  return onceReleased(dir, 'shared', () => unlink(sharedFile).catch(() => undefined));
+  return onceReleased(dir, 'shared', async () => {
+    await unlink(sharedFile).catch(() => undefined);
+    await cleanup();
+  });
+}
+
+function isGone(error: unknown): boolean {
+  return (error as NodeJS.ErrnoException).code === 'ENOENT';
 }
 
 function onceReleased(dir: string, mode: LockMode, release: () => Promise<void>): HeldLock {

@@ -22,6 +22,8 @@ export interface PullOptions {
   /** Layers fetched and imported at once. The store's write path is CPU-bound, so a few. */
   concurrency?: number;
   onEvent?: (event: PullEvent) => void;
+  /** ELIMIT for a layer whose tar is larger (default: layer-import's defaultMaxUncompressedBytes). */
+  maxUncompressedBytes?: number;
 }
 
 export interface PullResult {
@@ -76,8 +78,12 @@ async function pullInto(store: ImageStore, source: ImageSource, reference: strin
     }
     const diffId = resolved.config.rootfs.diff_ids[index] as string;
     const stream = await source.openBlob(layer);
-    await store.importLayer(layer, stream, diffId, (progress) =>
-      emit({ type: 'layer-progress', digest: layer.digest, size: layer.size, received: progress.bytes }),
+    await store.importLayer(
+      layer,
+      stream,
+      diffId,
+      (progress) => emit({ type: 'layer-progress', digest: layer.digest, size: layer.size, received: progress.bytes }),
+      options.maxUncompressedBytes !== undefined ? { maxUncompressedBytes: options.maxUncompressedBytes } : undefined,
     );
     stats.fetched++;
     emit({ type: 'layer-stored', digest: layer.digest, size: layer.size });

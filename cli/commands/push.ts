@@ -1,4 +1,4 @@
-import { type PushImageEvent, pushImage } from '../../images/build/push-reference.js';
+import { type PushImageEvent, pushImage } from '../../store/index.js';
 import { SyscontainerError } from '../../store/errors.js';
 import type { Command } from '../command.js';
 import { formatBytes, shortId } from '../format.js';

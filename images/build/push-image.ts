@@ -1,166 +1,15 @@
-// Pushes a built image (or index), or any ImageSource such as an OCI layout, to a registry
-// through the push primitives of store/registry/push.ts. Order matters to a registry: every
-// blob before the manifest that names it, child manifests before their index, so a tag
-// never points at something missing. Blobs the repository has are skipped; blobs another
-// repository of the same registry has are mounted instead of uploaded.
-import { PassThrough, type Readable } from 'node:stream';
-import { SyscontainerError } from '../../store/errors.js';
-import type { ImageSource } from '../../store/image-source.js';
-import { OciLayoutSource } from '../../store/oci-layout-source.js';
-import {
-  type Descriptor,
-  indexMediaTypes,
-  indexSchema,
-  limits,
-  manifestMediaTypes,
-  manifestSchema,
-  parseJson,
-} from '../../store/oci-types.js';
-import type { BlobData, RegistryPush } from '../../store/registry/push.js';
+// Pushes an image built by images/build/image.ts (or an index of them) through the store's
+// push path: the built blobs are in memory, so the plan hands them over as buffers.
+import { runPlan, type PushOptions, type PushPlan, type PushPrimitives, type PushResult } from '../../store/push-image.js';
 import { type BuiltImage, type BuiltIndex, contentBlobs, manifestBlobs } from './image.js';
 
-/** The part of RegistryPush used here (tests may pass a stand-in). */
-export type PushPrimitives = Pick<RegistryPush, 'blobExists' | 'mountBlob' | 'uploadBlob' | 'putManifest'>;
-
-export type PushEvent =
-  | { type: 'blob-present'; digest: string; size: number }
-  | { type: 'blob-mounted'; digest: string; size: number; from: string }
-  | { type: 'blob-uploaded'; digest: string; size: number }
-  | { type: 'manifest-pushed'; digest: string; reference: string };
-
-export interface PushOptions {
-  /** Other repositories of the same registry to mount blobs from, tried in order. */
-  mountFrom?: readonly string[];
-  /** Blobs sent at once. Default 3. */
-  concurrency?: number;
-  onEvent?: (event: PushEvent) => void;
-}
-
-export interface PushResult {
-  /** Digest of the top-level manifest or index (what `repository@digest` names). */
-  digest: string;
-  uploaded: number;
-  mounted: number;
-  present: number;
-}
-
-/** What goes to the registry: blobs (any order among themselves), then manifests in order. */
-interface PushPlan {
-  blobs: { descriptor: Descriptor; data: BlobData }[];
-  /** Children first; the last one is the top level, which gets the tag. */
-  manifests: { digest: string; bytes: Buffer; mediaType: string }[];
-}
+export { pushFromSource, pushOciLayout, type PushEvent, type PushOptions, type PushPrimitives, type PushResult } from '../../store/push-image.js';
 
 function planFromBuilt(built: BuiltImage | BuiltIndex): PushPlan {
   return {
     blobs: contentBlobs(built).map((blob) => ({ descriptor: blob.descriptor, data: blob.bytes })),
     manifests: manifestBlobs(built).map((m) => ({ digest: m.descriptor.digest, bytes: m.bytes, mediaType: m.descriptor.mediaType })),
   };
-}
-
-/**
- * A factory for the verified stream of a blob: each call opens it again, so an upload can be
- * retried. Errors of opening come out of the stream.
- */
-function blobFactory(source: ImageSource, descriptor: Descriptor): () => Readable {
-  return () => {
-    const out = new PassThrough();
-    source.openBlob(descriptor).then(
-      (stream) => {
-        stream.on('error', (error) => out.destroy(error));
-        out.on('close', () => stream.destroy());
-        stream.pipe(out);
-      },
-      (error: unknown) => out.destroy(error instanceof Error ? error : new Error(String(error))),
-    );
-    return out;
-  };
-}
-
-async function planFromSource(source: ImageSource, reference: string): Promise<PushPlan> {
-  const top = await source.fetchManifest(reference);
-  const manifests: PushPlan['manifests'] = [];
-  const blobs = new Map<string, Descriptor>();
-  const addImage = (bytes: Buffer, what: string): void => {
-    const manifest = parseJson(manifestSchema, bytes, what);
-    for (const descriptor of [manifest.config, ...manifest.layers]) blobs.set(descriptor.digest, descriptor);
-  };
-  if (indexMediaTypes.includes(top.mediaType)) {
-    const index = parseJson(indexSchema, top.bytes, `${source.description}: index ${top.digest}`);
-    for (const child of index.manifests) {
-      if (!manifestMediaTypes.includes(child.mediaType)) {
-        throw new SyscontainerError('EMANIFEST', `${source.description}: index entry ${child.digest} has unsupported media type ${child.mediaType}`);
-      }
-      if (child.size > limits.manifestBytes) {
-        throw new SyscontainerError('ELIMIT', `${source.description}: manifest ${child.digest} is larger than ${limits.manifestBytes} bytes`);
-      }
-      const fetched = await source.fetchManifest(child.digest);
-      addImage(fetched.bytes, `${source.description}: manifest ${child.digest}`);
-      manifests.push({ digest: fetched.digest, bytes: fetched.bytes, mediaType: child.mediaType });
-    }
-  } else if (manifestMediaTypes.includes(top.mediaType)) {
-    addImage(top.bytes, `${source.description}: manifest ${top.digest}`);
-  } else {
-    throw new SyscontainerError('EMANIFEST', `${source.description}: unsupported media type ${top.mediaType}`);
-  }
-  manifests.push({ digest: top.digest, bytes: top.bytes, mediaType: top.mediaType });
-  return {
-    blobs: [...blobs.values()].map((descriptor) => ({ descriptor, data: blobFactory(source, descriptor) })),
-    manifests,
-  };
-}
-
-async function runPlan(registry: PushPrimitives, repository: string, tag: string | undefined, plan: PushPlan, options: PushOptions): Promise<PushResult> {
-  const emit = options.onEvent ?? (() => {});
-  const counts = { uploaded: 0, mounted: 0, present: 0 };
-  const queue = [...plan.blobs];
-  const worker = async (): Promise<void> => {
-    try {
-      await drain();
-    } catch (error) {
-      queue.length = 0; // the other workers stop after their current blob
-      throw error;
-    }
-  };
-  const drain = async (): Promise<void> => {
-    for (let blob = queue.shift(); blob !== undefined; blob = queue.shift()) {
-      const { digest, size } = blob.descriptor;
-      if (await registry.blobExists(repository, digest)) {
-        counts.present++;
-        emit({ type: 'blob-present', digest, size });
-        continue;
-      }
-      let mountedFrom: string | undefined;
-      for (const from of options.mountFrom ?? []) {
-        if (from !== repository && (await registry.mountBlob(repository, digest, from))) {
-          mountedFrom = from;
-          break;
-        }
-      }
-      if (mountedFrom !== undefined) {
-        counts.mounted++;
-        emit({ type: 'blob-mounted', digest, size, from: mountedFrom });
-        continue;
-      }
-      await registry.uploadBlob(repository, blob.descriptor, blob.data);
-      counts.uploaded++;
-      emit({ type: 'blob-uploaded', digest, size });
-    }
-  };
-  const workers = Array.from({ length: Math.max(1, Math.min(options.concurrency ?? 3, queue.length)) }, worker);
-  // allSettled, then rethrow: no upload keeps running after push() has failed.
-  const settled = await Promise.allSettled(workers);
-  const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
-  if (failed !== undefined) throw failed.reason;
-
-  const last = plan.manifests.length - 1;
-  let digest = '';
-  for (const [i, manifest] of plan.manifests.entries()) {
-    const reference = i === last && tag !== undefined ? tag : manifest.digest;
-    digest = await registry.putManifest(repository, reference, manifest.bytes, manifest.mediaType);
-    emit({ type: 'manifest-pushed', digest, reference });
-  }
-  return { digest, ...counts };
 }
 
 /**
@@ -175,38 +24,4 @@ export async function pushBuiltImage(
   options: PushOptions = {},
 ): Promise<PushResult> {
   return runPlan(registry, repository, tag, planFromBuilt(built), options);
-}
-
-/**
- * Pushes the image `reference` (tag or digest) of any source, e.g. an OciLayoutSource, with
- * every platform of an index. Blobs are streamed from the source, verified on the way.
- */
-export async function pushFromSource(
-  registry: PushPrimitives,
-  repository: string,
-  tag: string | undefined,
-  source: ImageSource,
-  reference: string,
-  options: PushOptions = {},
-): Promise<PushResult> {
-  return runPlan(registry, repository, tag, await planFromSource(source, reference), options);
-}
-
-/**
- * Pushes the image of an `oci:DIR[:TAG]` or `oci-archive:FILE[:TAG]` reference (its only
- * image when it names no tag). The archive's temporary extraction is removed afterwards.
- */
-export async function pushOciLayout(
-  registry: PushPrimitives,
-  repository: string,
-  tag: string | undefined,
-  layoutReference: string,
-  options: PushOptions = {},
-): Promise<PushResult> {
-  const source = await OciLayoutSource.open(layoutReference);
-  try {
-    return await pushFromSource(registry, repository, tag, source, '', options);
-  } finally {
-    await source.close();
-  }
 }

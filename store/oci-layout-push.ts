@@ -8,11 +8,11 @@ import { access, mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises'
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { IntegrityError, SyscontainerError } from '../../store/errors.js';
-import { layoutBlobPath, ociLayoutVersion, readOciLayoutIndex, refNameAnnotation } from '../../store/oci-layout-source.js';
-import { type Descriptor, type ImageIndex, MediaType } from '../../store/oci-types.js';
-import type { BlobData } from '../../store/registry/push.js';
-import { sha256Digest, shortDigest, verifiedBlobStream } from '../../store/verified-blob.js';
+import { IntegrityError, SyscontainerError } from './errors.js';
+import { layoutBlobPath, ociLayoutVersion, readOciLayoutIndex, refNameAnnotation } from './oci-layout-source.js';
+import { type Descriptor, type ImageIndex, MediaType } from './oci-types.js';
+import type { BlobData } from './registry/push.js';
+import { sha256Digest, shortDigest, verifiedBlobStream } from './verified-blob.js';
 import type { PushPrimitives } from './push-image.js';
 
 async function exists(file: string): Promise<boolean> {

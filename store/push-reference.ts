@@ -6,14 +6,14 @@
 // Both go through pushFromSource, so blobs are verified on the way, present blobs skipped,
 // and the manifest written last. A store image is pushed with regenerated layer blobs (see
 // store/store-image-source.ts): its digests differ from those it was pulled with.
-import type { ImageSource } from '../../store/image-source.js';
-import { inContext, SyscontainerError } from '../../store/errors.js';
-import { ImageStore } from '../../store/image-store.js';
-import { isOciLayoutSpec, OciLayoutSource, parseOciLayoutSpec } from '../../store/oci-layout-source.js';
-import { defaultTag, formatReference, parseReference, qualifyReference } from '../../store/reference.js';
-import { defaultRegistriesConf, loadRegistriesConf, type RegistriesConf } from '../../store/registries-conf.js';
-import { RegistryPush } from '../../store/registry/push.js';
-import { StoreImageSource, type StoreSourceEvent } from '../../store/store-image-source.js';
+import type { ImageSource } from './image-source.js';
+import { inContext, SyscontainerError } from './errors.js';
+import { ImageStore } from './image-store.js';
+import { isOciLayoutSpec, OciLayoutSource, parseOciLayoutSpec } from './oci-layout-source.js';
+import { defaultTag, formatReference, parseReference, qualifyReference } from './reference.js';
+import { defaultRegistriesConf, loadRegistriesConf, type RegistriesConf } from './registries-conf.js';
+import { RegistryPush } from './registry/push.js';
+import { StoreImageSource, type StoreSourceEvent } from './store-image-source.js';
 import { OciLayoutPush } from './oci-layout-push.js';
 import { type PushEvent, pushFromSource } from './push-image.js';
 
