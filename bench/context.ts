@@ -27,5 +27,7 @@ export interface BenchContext {
 export interface Measurement {
   /** Short name for --only. */
   name: string;
+  /** The floor column's heading for sections of this measurement whose floor is not skopeo. */
+  floorLabels?: Readonly<Record<string, string>>;
   run(ctx: BenchContext): Promise<Row[]>;
 }

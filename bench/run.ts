@@ -15,7 +15,9 @@ import { writeBenchImages } from './bench-images.js';
 import type { BenchContext, Measurement } from './context.js';
 import { coldPull } from './measure-cold-pull.js';
 import { disk } from './measure-disk.js';
+import { install } from './measure-install.js';
 import { pullBreakdown } from './measure-pull-breakdown.js';
+import { start } from './measure-start.js';
 import { warmPull } from './measure-warm-pull.js';
 import { timeBinary } from './runner.js';
 import { formatTables, MiB, type Row } from './table.js';
@@ -24,7 +26,7 @@ import { podmanSupports, removeTree, type PodmanDriver } from './tools.js';
 const run = promisify(execFile);
 
 /** In table order. Add a measurement: write bench/measure-NAME.ts, list it here. */
-const measurements: Measurement[] = [coldPull, warmPull, disk, pullBreakdown];
+const measurements: Measurement[] = [coldPull, warmPull, disk, pullBreakdown, install, start];
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const quickScale = 0.2;
@@ -35,7 +37,7 @@ function log(line: string): void {
 
 async function requireTools(): Promise<void> {
   const missing: string[] = [];
-  for (const tool of ['podman', 'skopeo', 'ostree', 'docker-registry', 'du']) {
+  for (const tool of ['podman', 'skopeo', 'ostree', 'docker-registry', 'du', 'runc']) {
     try {
       await run('sh', ['-c', `command -v ${tool}`]);
     } catch {
@@ -121,7 +123,10 @@ async function main(): Promise<void> {
       `podman storage driver ${podmanDriver}; load average ${loadBefore.toFixed(1)} before, ${loadAfter.toFixed(1)} after (${(await run('nproc')).stdout.trim()} CPUs)\n` +
       `large image: ${(images.large.compressedBytes / MiB).toFixed(0)} MiB gzip in ${images.large.layers.length} layers, ` +
       `${(images.large.uncompressedBytes / MiB).toFixed(0)} MiB tar, ${images.large.fileEntries} file entries\n`;
-    process.stdout.write(`${header}\n${formatTables(rows)}`);
+    // One table per section, each with its own floor heading (skopeo unless the measurement names another).
+    const floorLabels: Record<string, string> = Object.assign({}, ...selected.map((m) => m.floorLabels ?? {}));
+    const tables = [...new Set(rows.map((row) => row.section))].map((section) => formatTables(rows.filter((row) => row.section === section), floorLabels[section]));
+    process.stdout.write(`${header}\n${tables.join('')}`);
 
     const resultsDir = join(repoRoot, 'bench', 'results');
     await mkdir(resultsDir, { recursive: true });

@@ -35,10 +35,14 @@ export function runtimeContext(settings: GlobalSettings, options: OptionValues, 
       root: settings.root,
       unitDir: typeof options['unit-dir'] === 'string' ? options['unit-dir'] : (env.SYSCONTAINER_UNIT_DIR ?? '/etc/systemd/system'),
       tmpfilesDir: env.SYSCONTAINER_TMPFILES_DIR ?? '/etc/tmpfiles.d',
+      // Where images' /exports/hostfs files go; another root only for tests and image builds.
+      hostRoot: env.SYSCONTAINER_HOST_ROOT ?? '/',
       runtimePath,
       store: runtimeStoreOf(store),
       systemd,
       log: (line) => out.info(line),
+      // How long a started container must stay up to count as started (tests shorten it).
+      ...(/^\d+$/.test(env.SYSCONTAINER_SETTLE_MS ?? '') ? { settleMs: Number(env.SYSCONTAINER_SETTLE_MS) } : {}),
     },
   };
 }

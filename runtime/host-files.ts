@@ -135,6 +135,7 @@ export async function stageHostFiles(input: StageInput): Promise<HostFileRecord[
 
 /** Makes the parent directories of host path `p`; an existing symlink among them must resolve inside the root. */
 async function ensureParents(hostRoot: string, p: string): Promise<void> {
+  await mkdir(hostRoot, { recursive: true, mode: 0o755 }); // '/' always exists; a test root may not yet
   const realRoot = await realpath(hostRoot);
   let current = hostRoot;
   for (const part of path.dirname(p).split('/').filter(Boolean)) {
@@ -202,8 +203,8 @@ export interface HostFilesSwitch {
 
 /**
  * Switches the host from `from` (the records of the deployment now applied, if any) to `to`
- * (staged in `toStage`). Checks first: a file of `to` where a host file exists that `from`
- * did not install fails with EEXIST and nothing changes. Then files of `from` unmodified since
+ * (staged in `toStage`). Checks first: a file of `to` where a different host file exists that
+ * `from` did not install fails with EEXIST and nothing changes (an identical one is taken over). Then files of `from` unmodified since
  * are replaced or removed, modified ones kept (reported), new ones written. On a failure
  * midway the files written so far are removed and those replaced restored from `fromStage`.
  */
@@ -222,6 +223,8 @@ export async function applyHostFiles(
     const now = await currentDigest(dest);
     const mine = previous.get(record.path);
     if (now === undefined) plan.push({ record, replace: false });
+    // Exactly the content we would write (left by an interrupted command): taken over, not written.
+    else if (mine === undefined && now === record.digest) continue;
     else if (mine === undefined) throw existsError(dest);
     else if (now === mine.digest) {
       if (now !== record.digest) plan.push({ record, replace: true });

@@ -28,3 +28,5 @@ export { renderDeployment, type RenderInput, type RenderedDeployment } from './r
 export { DeploymentStore, type DeploymentInfo } from './deployment.js';
 export { runtimeStoreOf } from './image-store-adapter.js';
 export { describeTemplateVariables, exportTemplateFiles, type TemplateVariable } from './template-variables.js';
+export { run, runImageOnce, type RunOptions, type RunResult } from './run-once.js';
+export { isSystemImage, runsOnce } from './atomic-labels.js';

@@ -216,6 +216,7 @@ async function buildSlot<I extends RuntimeImage>(
       previousUuid: options.previousUuid,
       allowPrivileges: options.allowPrivileges,
       consentedPrivileges: options.consentedPrivileges,
+      ...(options.externalRootfs !== undefined ? { externalRootfs: options.externalRootfs } : {}),
     };
     const hostOnly = await renderHostFilesOnly(renderInput);
     const rendered = hostOnly === undefined ? await renderDeployment(renderInput) : undefined;

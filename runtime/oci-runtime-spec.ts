@@ -79,7 +79,8 @@ export const ociRuntimeSpecSchema = z
           })
           .passthrough()
           .optional(),
-        devices: z.array(z.object({ path: absolutePath }).passthrough()).optional(),
+        // Atomic's own images write `"devices": null` (Go's nil slice): accepted as none.
+        devices: z.array(z.object({ path: absolutePath }).passthrough()).nullish(),
         maskedPaths: z.array(z.string()).optional(),
         readonlyPaths: z.array(z.string()).optional(),
       })

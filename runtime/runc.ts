@@ -137,6 +137,22 @@ export class Runc {
     return { exitCode: result.exitCode, stdout: String(result.stdout ?? ''), stderr: String(result.stderr ?? '') };
   }
 
+  /**
+   * Runs container `id` from `bundle` in the foreground (`runc run`) until its process exits,
+   * and returns its exit code and output; with `interactive` the caller's stdin/stdout/stderr
+   * are attached and the output is not captured. runc deletes the container when it exits.
+   */
+  async runForeground(id: string, bundle: string, options: { interactive?: boolean } = {}): Promise<ExecResult> {
+    const [file, argv] = this.command(['run', '--bundle', bundle, id]);
+    const result = options.interactive
+      ? await execa(file, argv, { reject: false, stdio: 'inherit' })
+      : await execa(file, argv, { reject: false, stdin: 'ignore' });
+    if (result.exitCode === undefined) {
+      throw new SyscontainerError('ERUNTIME', `container ${id}: runc run: ${result.shortMessage}`, { cause: result });
+    }
+    return { exitCode: result.exitCode, stdout: String(result.stdout ?? ''), stderr: String(result.stderr ?? '') };
+  }
+
   /** Like exec, with the caller's terminal attached (for the CLI); resolves to the exit code. */
   async execInteractive(id: string, args: readonly string[], options: { tty?: boolean } = {}): Promise<number> {
     const [file, argv] = this.command(['exec', ...(options.tty ? ['--tty'] : []), id, ...args]);

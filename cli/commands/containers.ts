@@ -1,6 +1,6 @@
 // The lifecycle of installed system containers: install, update, rollback, uninstall,
 // start/stop/restart/status, exec, logs, and the listing.
-import { followLogs, install as installContainer, list, logs as containerLogs, exec as containerExec, parseSetArguments, rollback as rollbackContainer, restart as restartContainer, start as startContainer, status as containerStatus, stop as stopContainer, uninstall as uninstallContainer, update as updateContainer, type DeploymentResult } from '../../runtime/index.js';
+import { followLogs, install as installContainer, list, logs as containerLogs, exec as containerExec, parseSetArguments, rollback as rollbackContainer, restart as restartContainer, start as startContainer, status as containerStatus, stop as stopContainer, uninstall as uninstallContainer, update as updateContainer, type DeploymentResult, isSystemImage, runImageOnce, runsOnce } from '../../runtime/index.js';
 import { pullImage } from '../../store/index.js';
 import { SyscontainerError } from '../../store/errors.js';
 import type { Command, CommandContext } from '../command.js';
@@ -26,8 +26,8 @@ function reportDeployment(context: CommandContext, result: DeploymentResult): vo
 
 const install: Command = {
   name: ['install'],
-  summary: 'install an image as a system container: checkout, config.json, systemd unit; enable and start',
-  usage: '--system --name NAME [--set KEY=VALUE]... [--runtime PATH] [--unit-dir DIR] [--no-start] [--force] [--privileged] IMAGE',
+  summary: 'install an image as a system container: checkout, config.json, systemd unit, host files; enable and start',
+  usage: '[--system] --name NAME [--set KEY=VALUE]... [--rootfs PATH] [--runtime PATH] [--unit-dir DIR] [--no-start] [--force] [--privileged] IMAGE',
   options: {
     ...runtimeOptions,
     system: { type: 'boolean' },
@@ -37,6 +37,7 @@ const install: Command = {
     force: { type: 'boolean' },
     privileged: { type: 'boolean' },
     'no-pull': { type: 'boolean' },
+    rootfs: { type: 'string' },
   },
   async run(context) {
     const { settings, out, args, options } = context;
@@ -44,13 +45,26 @@ const install: Command = {
     if (image === undefined || extra.length > 0) throw new SyscontainerError('EUSAGE', 'install takes exactly one IMAGE');
     const name = typeof options.name === 'string' ? options.name : undefined;
     if (!name) throw new SyscontainerError('EUSAGE', 'install needs --name NAME');
+    const rootfs = typeof options.rootfs === 'string' ? options.rootfs : undefined;
     const set = setValues(options);
     const { store, ctx } = runtimeContext(settings, options, out);
-    if (!options['no-pull'] && !(await store.getImage(image))) {
+    // With --rootfs the image may be known only by name: nothing to pull.
+    if (rootfs === undefined && !options['no-pull'] && !(await store.getImage(image))) {
       out.info(`${image} is not in the store: pulling it`);
       await pullImage(store, image, settings);
     }
     const stored = await store.getImage(image);
+    if (options.system !== true && (stored === undefined || !isSystemImage(stored))) {
+      throw new SyscontainerError('EUSAGE', `image ${stored?.name ?? image} is not labelled atomic.type=system: install it with --system`);
+    }
+    if (stored !== undefined && rootfs === undefined && runsOnce(stored)) {
+      // atomic.run=once: the image does its job and exits; nothing is installed.
+      out.info(`${stored.name} is labelled atomic.run=once: running it once instead of installing a service`);
+      const result = await runImageOnce(ctx, stored, { name, set, allowPrivileges: options.privileged === true });
+      if (result.stdout) process.stdout.write(result.stdout.endsWith('\n') ? result.stdout : `${result.stdout}\n`);
+      if (result.stderr) process.stderr.write(result.stderr.endsWith('\n') ? result.stderr : `${result.stderr}\n`);
+      return result.exitCode;
+    }
     const result = await installContainer(ctx, {
       name,
       image: stored?.name ?? image,
@@ -58,6 +72,7 @@ const install: Command = {
       force: options.force === true,
       allowPrivileges: options.privileged === true,
       start: options['no-start'] !== true,
+      ...(rootfs !== undefined ? { rootfs } : {}),
     });
     reportDeployment(context, result);
   },

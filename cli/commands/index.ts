@@ -5,5 +5,6 @@ import { images } from './images.js';
 import { login, logout } from './login.js';
 import { pull } from './pull.js';
 import { push } from './push.js';
+import { run } from './run.js';
 
-export const commands: Command[] = [pull, push, ...images, ...containerCommands, login, logout];
+export const commands: Command[] = [pull, push, ...images, ...containerCommands, run, login, logout];

@@ -70,9 +70,10 @@ WorkingDirectory=$DESTDIR
 WantedBy=multi-user.target
 `;
 
-// Atomic's has the state directory only; the run and conf directories are bind-mount sources
-// too, and a missing source fails runc's mount.
-const tmpfilesTemplate = `dH    \${STATE_DIRECTORY}/etcd/\${NAME}   0700 \${HOST_UID} \${HOST_GID} - -
+// Atomic's has the state directory only (with a `dH` line the systemd here refuses: `H` is
+// not a modifier it knows); the run and conf directories are bind-mount sources too, and a
+// missing source fails runc's mount.
+const tmpfilesTemplate = `d     \${STATE_DIRECTORY}/etcd/\${NAME}   0700 \${HOST_UID} \${HOST_GID} - -
 d     \${RUN_DIRECTORY}/\${NAME}   0755 \${HOST_UID} \${HOST_GID} - -
 d     \${CONF_DIRECTORY}/\${NAME}   0755 \${HOST_UID} \${HOST_GID} - -
 `;

@@ -32,8 +32,9 @@ interface Setup {
 
 let seq = 0;
 async function setup(t: ExecutionContext, images: (name: string) => TestImage[], storeOf: (images: TestImage[]) => ReturnType<typeof busyboxStore> = busyboxStore): Promise<Setup> {
-  const base = await testBaseDir(`atomic-${process.pid}-${++seq}`);
-  const name = `at${process.pid}x${seq}`;
+  const n = ++seq; // before any await: tests run concurrently
+  const base = await testBaseDir(`atomic-${process.pid}-${n}`);
+  const name = `at${process.pid}x${n}`;
   const runc = new Runc({ runtimePath, stateRoot: path.join(base, 'runc-state'), prefix: [] });
   const store = storeOf(images(name));
   const hostRoot = path.join(base, 'host');
@@ -58,7 +59,7 @@ async function setup(t: ExecutionContext, images: (name: string) => TestImage[],
       await rmdir(path.join('/sys/fs/cgroup', hierarchy, 'system.slice', `${name}.service`)).catch(() => undefined);
     }
   });
-  for (const dir of [ctx.unitDir, ctx.tmpfilesDir, hostRoot]) await mkdir(dir, { recursive: true });
+  for (const dir of [ctx.root, ctx.unitDir, ctx.tmpfilesDir, hostRoot]) await mkdir(dir, { recursive: true });
   const set = { STATE_DIRECTORY: path.join(base, 'state'), RUN_DIRECTORY: path.join(base, 'run'), CONF_DIRECTORY: path.join(base, 'conf') };
   return { ctx, base, name, hostRoot, store, runc, set, logLines };
 }
@@ -97,8 +98,8 @@ test("Atomic's etcd-shaped image runs under runc; host files are installed renam
   t.deepEqual(
     info.hostFiles.map((f: { path: string; digest: string }) => [f.path, f.digest]),
     [
-      [`${s.set.CONF_DIRECTORY}/${s.name}/etcd.conf`, sha256(conf)],
       [`/usr/local/bin/${s.name}ctl`, sha256(ctl)],
+      [`${s.set.CONF_DIRECTORY}/${s.name}/etcd.conf`, sha256(conf)],
     ],
   );
   // tmpfiles.template applied: the bind-mount sources exist.
@@ -144,14 +145,14 @@ test('$ADDTL_MOUNTS is inserted raw (",{...}" adds a mount); a value that breaks
   await writeFile(path.join(extra, 'hello'), 'from the host\n');
   const mount = `,{"type":"bind","source":"${extra}","destination":"/extra","options":["rbind","ro"]}`;
   await install(s.ctx, { name: s.name, image: '127.0.0.1:5000/etcd:1', set: { ...s.set, ADDTL_MOUNTS: mount }, allowPrivileges: true });
-  t.is((await exec(s.ctx, { name: s.name, command: ['cat', '/extra/hello'] })).stdout, 'from the host\n');
+  t.is((await exec(s.ctx, { name: s.name, command: ['cat', '/extra/hello'] })).stdout.trim(), 'from the host');
   await uninstall(s.ctx, { name: s.name, purge: true });
 
   const before = await listTree(s.base, ['runc-state']);
   const error = await t.throwsAsync(
     install(s.ctx, { name: s.name, image: '127.0.0.1:5000/etcd:1', set: { ...s.set, ADDTL_MOUNTS: ',{"type": broken' }, allowPrivileges: true }),
   );
-  t.regex(error.message, /\/exports\/config\.json\.template:\d+: not valid JSON after rendering/);
+  t.regex(error.message, /^image 127\.0\.0\.1:5000\/etcd:1: \/exports\/config\.json\.template(:\d+)?: not valid JSON after rendering/);
   t.is((error as { code?: string }).code, 'ETEMPLATE');
   t.deepEqual(await listTree(s.base, ['runc-state']), before, 'no deployment, unit or host file left');
 });
@@ -242,12 +243,12 @@ const hostileCases: { title: string; files: Record<string, string>; links?: Reco
 for (const c of hostileCases) {
   test(`hostile image refused: ${c.title}; nothing is written`, async (t) => {
     const s = await setup(t, () => [testImage('127.0.0.1:5000/hostile:1', {}, c.files)], storeWithSymlinks(c.links ?? {}));
-    const outside = await listTree(path.dirname(s.base));
+    const before = await listTree(s.base, ['runc-state']);
     const error = await t.throwsAsync(install(s.ctx, { name: s.name, image: '127.0.0.1:5000/hostile:1', set: s.set }), { message: c.message });
     t.is((error as { code?: string }).code, 'EMANIFEST');
     t.deepEqual(await listTree(s.hostRoot), [], 'nothing under the host root');
     t.false(existsSync(path.join(s.ctx.root, `${s.name}.0`)));
-    t.deepEqual(await listTree(path.dirname(s.base)), outside, 'nothing next to it');
+    t.deepEqual(await listTree(s.base, ['runc-state']), before, 'nothing anywhere in the test directory');
   });
 }
 
@@ -288,7 +289,7 @@ test('an image with /exports but no tmpfiles.template gets a tmpfiles line for e
 test('install --rootfs runs an existing exploded rootfs read-only, without a checkout', async (t) => {
   const s = await setup(t, () => []);
   const rootfs = path.join(s.base, 'exploded');
-  await makeBusyboxRootfs(rootfs, etcdExports(`at${process.pid}x${seq}`));
+  await makeBusyboxRootfs(rootfs, etcdExports(s.name));
   const result = await install(s.ctx, { name: s.name, image: 'local/etcd-rootfs', rootfs, set: s.set, allowPrivileges: true });
   t.is(result.info.externalRootfs, rootfs);
   t.is((await status(s.ctx, { name: s.name })).state, 'running');

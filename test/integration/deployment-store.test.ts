@@ -34,10 +34,11 @@ const loop = (marker: string) => ['/bin/sh', '-c', `echo ${marker}; trap 'exit 0
 
 let seq = 0;
 async function setup(t: ExecutionContext) {
-  const base = await testBaseDir(`deployment-store-${process.pid}-${++seq}`);
+  const n = ++seq; // before any await: tests run concurrently, and names must differ
+  const base = await testBaseDir(`deployment-store-${process.pid}-${n}`);
   const store = new ImageStore(path.join(base, 'root'));
   const runc = new Runc({ runtimePath, stateRoot: path.join(base, 'runc-state'), prefix: [] });
-  const name = `ds${process.pid}x${seq}`;
+  const name = `ds${process.pid}x${n}`;
   const ctx: RuntimeContext<StoredImage> = {
     root: path.join(base, 'root'),
     unitDir: path.join(base, 'units'),

@@ -24,10 +24,11 @@ interface Setup {
 
 let seq = 0;
 async function setup(t: ExecutionContext, images: TestImage[]): Promise<Setup & { name: string }> {
-  const base = await testBaseDir(`runc-${process.pid}-${++seq}`);
+  const n = ++seq; // before any await: tests run concurrently, and names must differ
+  const base = await testBaseDir(`runc-${process.pid}-${n}`);
   const runc = new Runc({ runtimePath, stateRoot: path.join(base, 'runc-state'), prefix: [] });
   const store = busyboxStore(images);
-  const name = `rt${process.pid}x${seq}`;
+  const name = `rt${process.pid}x${n}`;
   const ctx: RuntimeContext<TestImage> = {
     root: path.join(base, 'containers'),
     unitDir: path.join(base, 'units'),

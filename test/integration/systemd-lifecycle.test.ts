@@ -3,7 +3,7 @@
 // Serial: one harness, and the cgroup hierarchies are shared with the host.
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, readlink, rm } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, readlink, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import test from 'ava';
@@ -11,6 +11,7 @@ import type { RuntimeContext } from '../../runtime/context.js';
 import { followLogs, install, list, logs, status, stop, start, uninstall, update } from '../../runtime/lifecycle.js';
 import { Runc } from '../../runtime/runc.js';
 import { Systemd } from '../../runtime/systemd.js';
+import { etcdMarker, etcdShapedImage } from '../helpers/atomic-etcd-image.js';
 import { busyboxStore, testImage, type TestImage } from '../helpers/busybox-image.js';
 import { listTree, SystemdHarness, testBaseDir } from '../helpers/systemd-harness.js';
 
@@ -178,6 +179,34 @@ test.serial('an Atomic service template with Type=forking and $PIDFILE runs runc
   await stop(ctx, { name: fname });
   t.false((await processes()).some((p) => p.includes('svc-marker-forking')));
   await uninstall(ctx, { name: fname, purge: true });
+});
+
+test.serial("Atomic's etcd-shaped image runs under systemd; its host files are installed renamed, kept when modified, removed on uninstall", async (t) => {
+  const ename = `${name}e`;
+  const hostRoot = path.join(base, 'host');
+  const set = { STATE_DIRECTORY: path.join(base, 'state'), RUN_DIRECTORY: path.join(base, 'run'), CONF_DIRECTORY: path.join(base, 'conf') };
+  store.set(etcdShapedImage('127.0.0.1:5000/etcd:1', ename));
+  const said: string[] = [];
+  const ctx: RuntimeContext<TestImage> = { ...context(), hostRoot, log: (line) => said.push(line) };
+  await install(ctx, { name: ename, image: '127.0.0.1:5000/etcd:1', set, allowPrivileges: true });
+  const st = await status(ctx, { name: ename });
+  t.is(st.managedBy, 'systemd');
+  t.is(st.state, 'running');
+  t.true(st.enabled);
+  t.true((await processes()).some((p) => p.includes(etcdMarker)), 'the etcd-shaped server runs under the unit');
+  const ctl = path.join(hostRoot, 'usr', 'local', 'bin', `${ename}ctl`);
+  const conf = path.join(hostRoot, set.CONF_DIRECTORY, ename, 'etcd.conf');
+  t.regex(await readFile(ctl, 'utf8'), new RegExp(`exec runc exec ${ename} etcdctl "\\$@"`), 'renamed and templated');
+  t.regex(await readFile(conf, 'utf8'), new RegExp(`ETCD_NAME=default\n[\\s\\S]*# written for ${ename}`));
+  t.true(existsSync(path.join(set.STATE_DIRECTORY, 'etcd', ename)), 'tmpfiles.template applied inside the harness');
+
+  await appendFile(conf, '# local change\n');
+  await uninstall(ctx, { name: ename, purge: true });
+  t.false(existsSync(ctl), 'the unmodified host file is removed');
+  t.regex(await readFile(conf, 'utf8'), /# local change\n$/, 'the modified one is kept');
+  t.true(said.some((line) => line.includes(`kept ${conf}`)));
+  t.is((await ctx.systemd.unitState(`${ename}.service`)).loadState, 'not-found');
+  t.false((await processes()).some((p) => p.includes(etcdMarker)));
 });
 
 test.serial('on cgroup v2: the container lives below the unit, is restarted after kill -9, and stop leaves nothing', async (t) => {
