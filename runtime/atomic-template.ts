@@ -2,7 +2,7 @@
 // replaced by the variable's value, inserted raw (images rely on that: `$ADDTL_MOUNTS` adds
 // JSON entries to config.json.template); `$$` is a literal `$`. A `$` followed by anything
 // else stays as it is. An unset variable is an error naming the variable and the file.
-import { SyscontainerError } from '../store/errors.js';
+import { SyscontainerError } from '../store/index.js';
 
 export type TemplateValues = Readonly<Record<string, string>>;
 
@@ -27,12 +27,48 @@ export function renderAtomicTemplate(template: string, values: TemplateValues, f
     const name = braced ?? bare;
     if (name === undefined) return '$';
     const value = Object.prototype.hasOwnProperty.call(values, name) ? values[name] : undefined;
-    if (value === undefined) {
-      const line = template.slice(0, offset).split('\n').length;
-      throw new SyscontainerError('ETEMPLATE', `${fileName}:${line}: variable ${name} is not set`, {
-        hint: `set it with --set ${name}=VALUE`,
-      });
-    }
+    if (value === undefined) throw unsetVariable(template, name, offset, fileName);
     return value;
+  });
+}
+
+function unsetVariable(template: string, name: string, offset: number, fileName: string): SyscontainerError {
+  const line = template.slice(0, offset).split('\n').length;
+  return new SyscontainerError('ETEMPLATE', `${fileName}:${line}: variable ${name} is not set`, {
+    hint: `set it with --set ${name}=VALUE`,
+  });
+}
+
+/**
+ * renderAtomicTemplate for a JSON template (config.json.template): a variable inside a JSON
+ * string literal gets its value JSON-escaped, so quotes, backslashes and the like in a value
+ * stay part of that one string and cannot add elements or keys; a variable outside any string
+ * (`$ADDTL_MOUNTS` adding entries to an array, as Atomic images do) is inserted raw as before.
+ * Pure.
+ */
+export function renderJsonTemplate(template: string, values: TemplateValues, fileName: string): string {
+  // Which offsets of the template lie inside a JSON string literal.
+  const inString = new Uint8Array(template.length);
+  let open = false;
+  for (let i = 0; i < template.length; i++) {
+    const c = template[i];
+    if (open) {
+      inString[i] = 1;
+      if (c === '\\') {
+        inString[i + 1] = 1;
+        i++;
+      } else if (c === '"') {
+        open = false;
+      }
+    } else if (c === '"') {
+      open = true;
+    }
+  }
+  return template.replace(variablePattern, (whole, braced: string | undefined, bare: string | undefined, offset: number) => {
+    const name = braced ?? bare;
+    if (name === undefined) return '$';
+    const value = Object.prototype.hasOwnProperty.call(values, name) ? values[name] : undefined;
+    if (value === undefined) throw unsetVariable(template, name, offset, fileName);
+    return inString[offset] === 1 ? JSON.stringify(value).slice(1, -1) : value;
   });
 }

@@ -2,7 +2,7 @@
 // source of config.json that does not exist yet gets a tmpfiles.d `d` line, so runc finds it
 // (a missing source fails the mount) and `systemd-tmpfiles --create` makes it again at boot.
 import { lstat } from 'node:fs/promises';
-import { SyscontainerError } from '../store/errors.js';
+import { SyscontainerError } from '../store/index.js';
 import type { OciMount } from './oci-runtime-spec.js';
 
 // Lands unquoted in a tmpfiles line: no whitespace, quotes, `%` (specifiers) or backslashes.

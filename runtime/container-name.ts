@@ -1,10 +1,12 @@
 // Container names become file names (ROOT/NAME.0, NAME.service), runc ids and cgroup path
 // elements, so they are restricted to characters that are safe in all of those.
-import { SyscontainerError } from '../store/errors.js';
+import { SyscontainerError } from '../store/index.js';
 
-const namePattern = /^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,63}$/;
+// Not starting with `-` either: the name is passed to runc, systemctl and journalctl as an
+// argument and must never read as an option.
+const namePattern = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$/;
 
-/** Throws EINVAL unless `name` is 1–64 of [A-Za-z0-9_.-] and does not start with `.`. Pure. */
+/** Throws EINVAL unless `name` is 1–64 of [A-Za-z0-9_.-] and does not start with `.` or `-`. Pure. */
 export function validateContainerName(name: string): void {
   if (!namePattern.test(name)) {
     const why =
@@ -12,11 +14,11 @@ export function validateContainerName(name: string): void {
         ? 'is empty'
         : name.length > 64
           ? 'is longer than 64 characters'
-          : name.startsWith('.')
-            ? 'starts with "."'
+          : name.startsWith('.') || name.startsWith('-')
+            ? `starts with "${name[0]}"`
             : 'has characters outside [A-Za-z0-9_.-]';
     throw new SyscontainerError('EINVAL', `container name ${JSON.stringify(name)} ${why}`, {
-      hint: 'use 1 to 64 letters, digits, "_", "." or "-", not starting with "."',
+      hint: 'use 1 to 64 letters, digits, "_", "." or "-", not starting with "." or "-"',
     });
   }
 }

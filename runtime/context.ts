@@ -1,6 +1,6 @@
 // What the lifecycle functions need from outside: where things live, which runtime, the image
 // store (through its public entry) and the systemd wrapper. The CLI builds one per command.
-import type { ImageConfig, ImageManifest } from '../store/oci-types.js';
+import type { ImageConfig, ImageManifest } from '../store/index.js';
 import type { Runc } from './runc.js';
 import type { Systemd } from './systemd.js';
 

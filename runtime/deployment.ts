@@ -5,7 +5,7 @@
 import { lstat, mkdir, readFile, readlink, readdir, rename, rm, symlink, writeFile, chmod } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { SyscontainerError } from '../store/errors.js';
+import { SyscontainerError } from '../store/index.js';
 import { validateContainerName } from './container-name.js';
 
 export type Slot = 0 | 1;

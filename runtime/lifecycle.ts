@@ -7,7 +7,7 @@ import { lstat, mkdir, readdir, readFile, rename, rm, rmdir, symlink, writeFile 
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { SyscontainerError, isSyscontainerError } from '../store/errors.js';
+import { SyscontainerError, isSyscontainerError } from '../store/index.js';
 import { containerLockDir, withLock as withFileLock } from '../store/index.js';
 import { validateContainerName } from './container-name.js';
 import type { RuntimeContext, RuntimeImage } from './context.js';

@@ -7,9 +7,9 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ejs from 'ejs';
-import { SyscontainerError } from '../store/errors.js';
-import type { ImageConfig } from '../store/oci-types.js';
-import { renderAtomicTemplate } from './atomic-template.js';
+import { SyscontainerError } from '../store/index.js';
+import type { ImageConfig } from '../store/index.js';
+import { renderAtomicTemplate, renderJsonTemplate } from './atomic-template.js';
 import { missingBindSourcesTmpfiles } from './bind-mount-tmpfiles.js';
 import { parseExportsManifest, type ExportsManifest } from './exports-manifest.js';
 import { parseRuntimeSpec, type OciMount, type OciRuntimeSpec } from './oci-runtime-spec.js';
@@ -292,7 +292,8 @@ export async function renderDeployment(input: RenderInput): Promise<RenderedDepl
   let user = { uid: 0, gid: 0 };
   if (files['config.json.template'] !== undefined) {
     configFile = `image ${input.image.name}: /exports/config.json.template`;
-    configText = renderAtomicTemplate(files['config.json.template'], values, configFile);
+    // JSON-aware: a value inside a JSON string stays one string (no injected elements).
+    configText = renderJsonTemplate(files['config.json.template'], values, configFile);
   } else if (files['config.json'] !== undefined) {
     configFile = `image ${input.image.name}: /exports/config.json`;
     configText = files['config.json'];

@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, rmdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { SyscontainerError } from '../store/errors.js';
+import { SyscontainerError } from '../store/index.js';
 import { nsenterPrefix } from './command-prefix.js';
 import { validateContainerName } from './container-name.js';
 import type { RuntimeContext, RuntimeImage } from './context.js';

@@ -4,7 +4,7 @@
 // private namespace. systemd-analyze verify runs without the prefix: it needs no manager.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
-import { SyscontainerError } from '../store/errors.js';
+import { SyscontainerError } from '../store/index.js';
 import { nsenterPrefix, withPrefix } from './command-prefix.js';
 
 export interface SystemdOptions {
@@ -165,11 +165,8 @@ export class Systemd {
    * resolves). Polls with cursors rather than keeping `journalctl -f` running: a long-lived
    * child behind nsenter does not die with its parent.
    */
-  async followJournal(unit: string, options: { lines?: number; write?: (chunk: string) => void; signal?: AbortSignal } = {}): Promise<void> {
-    // Defaults kept for callers of the first version (stdout, until the process ends);
-    // lifecycle.followLogs passes both.
-    const write = options.write ?? ((chunk: string) => void process.stdout.write(chunk));
-    const signal = options.signal ?? new AbortController().signal;
+  async followJournal(unit: string, options: { lines?: number; write: (chunk: string) => void; signal: AbortSignal }): Promise<void> {
+    const { write, signal } = options;
     let cursor: string | undefined;
     let first = true;
     while (!signal.aborted) {

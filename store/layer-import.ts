@@ -177,7 +177,9 @@ export async function importLayer(
   const stages = [verifiedStream, raw, decompressor, tarMeter];
   for (const stage of stages) {
     stage.on('error', (error: NodeJS.ErrnoException) => {
-      if (stageError === undefined && error?.code !== 'ERR_STREAM_PREMATURE_CLOSE') {
+      // An abort: the stage was torn down because a later one (the tar filter) failed first.
+      const aborted = error?.code === 'ABORT_ERR' || error?.name === 'AbortError';
+      if (stageError === undefined && error?.code !== 'ERR_STREAM_PREMATURE_CLOSE' && !aborted) {
         stageError = describeStageError(error, what, compression);
       }
     });

@@ -49,11 +49,12 @@ const install: Command = {
     const set = setValues(options);
     const { store, ctx } = runtimeContext(settings, options, out);
     // With --rootfs the image may be known only by name: nothing to pull.
-    if (rootfs === undefined && !options['no-pull'] && !(await store.getImage(image))) {
+    let stored = await ctx.store.getImage(image);
+    if (stored === undefined && rootfs === undefined && !options['no-pull']) {
       out.info(`${image} is not in the store: pulling it`);
       await pullImage(store, image, settings);
+      stored = await ctx.store.getImage(image);
     }
-    const stored = await store.getImage(image);
     if (options.system !== true && (stored === undefined || !isSystemImage(stored))) {
       throw new SyscontainerError('EUSAGE', `image ${stored?.name ?? image} is not labelled atomic.type=system: install it with --system`);
     }

@@ -8,7 +8,7 @@ import { lstat, readdir, readFile, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ExecutionContext } from 'ava';
 import { execa, type ResultPromise } from 'execa';
-import { buildImage, type BuiltImage, type LayerDefinition } from '../../images/build/image.js';
+import { buildImage, sha256Digest, type BuiltImage, type LayerDefinition } from '../../images/build/image.js';
 import { pushBuiltImage } from '../../images/build/push-image.js';
 import { readHostBinary } from '../../images/build/host-files.js';
 import { fromHostFile, rootfsEntries } from '../../images/build/rootfs-entries.js';
@@ -94,6 +94,41 @@ export async function pushImage(registryHost: string, repository: string, tag: s
   return `${registryHost}/${repository}:${tag}`;
 }
 
+export interface RawLayer {
+  bytes: Buffer;
+  /** sha256 of the uncompressed tar. */
+  diffId: string;
+  mediaType: string;
+}
+
+/** Pushes an image made of raw (possibly hostile) layer blobs and a config; returns its name and manifest. */
+export async function pushRawImage(
+  registryHost: string,
+  repository: string,
+  tag: string,
+  layers: RawLayer[],
+  config: Record<string, unknown> = { Cmd: ['/bin/sh'] },
+): Promise<{ name: string; manifestBytes: Buffer }> {
+  const push = new RegistryPush({ registry: registryHost, conf: defaultRegistriesConf() });
+  const configBytes = Buffer.from(
+    JSON.stringify({ architecture: 'amd64', os: 'linux', config, rootfs: { type: 'layers', diff_ids: layers.map((l) => l.diffId) } }),
+  );
+  const descriptor = (bytes: Buffer, mediaType: string) => ({ mediaType, digest: sha256Digest(bytes), size: bytes.length });
+  for (const layer of layers) await push.uploadBlob(repository, descriptor(layer.bytes, layer.mediaType), layer.bytes);
+  const configDescriptor = descriptor(configBytes, 'application/vnd.oci.image.config.v1+json');
+  await push.uploadBlob(repository, configDescriptor, configBytes);
+  const manifestBytes = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      config: configDescriptor,
+      layers: layers.map((l) => descriptor(l.bytes, l.mediaType)),
+    }),
+  );
+  await push.putManifest(repository, tag, manifestBytes, 'application/vnd.oci.image.manifest.v1+json');
+  return { name: `${registryHost}/${repository}:${tag}`, manifestBytes };
+}
+
 export async function cli(args: string[], env: Record<string, string>): Promise<CliResult> {
   const result = await execa(process.execPath, [cliPath, ...args], { reject: false, env, stdin: 'ignore' });
   return { exitCode: result.exitCode ?? -1, stdout: result.stdout, stderr: result.stderr };
@@ -122,7 +157,7 @@ export async function measuredCli(args: string[], env: Record<string, string>, t
   const ms = Date.now() - began;
   const match = /PEAK_RSS_KIB=(\d+)\s*$/.exec(result.stderr);
   if (!match) throw new Error(`no peak RSS in: ${result.stderr.slice(-300)}`);
-  return { exitCode: result.exitCode ?? -1, stdout: result.stdout, stderr: result.stderr.replace(/PEAK_RSS_KIB=\d+\s*$/, '').trim(), peakRssKiB: Number(match[1]), ms };
+  return { exitCode: result.exitCode ?? -1, stdout: result.stdout, stderr: result.stderr.replace(/(Command exited with non-zero status \d+\n)?PEAK_RSS_KIB=\d+\s*$/, '').trim(), peakRssKiB: Number(match[1]), ms };
 }
 
 /**

@@ -4,7 +4,7 @@
 // its new state (symlink to a slot with an info record; a unit only for a complete slot);
 // `containers list` works; re-running the command completes (then the container starts); the
 // data in the container's state directory is never lost. After the cycle `uninstall` leaves
-// nothing. Default ~30 kill points; SYSCONTAINER_SOAK=1: 120.
+// nothing. Default ~30 kill points (2 × 4 rounds × 5 commands, some finish first); SYSCONTAINER_SOAK=1: 160 tries.
 import test, { type ExecutionContext } from 'ava';
 import { execa } from 'execa';
 import { existsSync, readFileSync } from 'node:fs';
@@ -15,7 +15,7 @@ import { cleanupRunc, cli, containerProblems, FaultTally, isolatedEnv, pushImage
 import { startRegistry, type RegistryServer } from '../helpers/registry-server.js';
 
 const prefix = `fk${process.pid}`;
-const rounds = soak ? 12 : 3;
+const rounds = soak ? 16 : 4;
 let registry: RegistryServer;
 let v1: string;
 let v2: string;
@@ -74,7 +74,8 @@ async function cycle(t: ExecutionContext, label: string): Promise<void> {
     t.is((await cli(['images', 'prune'], env)).exitCode, 0);
     for (const op of ['pull', 'install', 'update', 'rollback', 'uninstall'] as Op[]) {
       const before = await containerProblems(env, name, true);
-      const delay = 250 + Math.floor(Math.random() * Math.max(100, duration[op] - 150));
+      // Measured under the load of parallel tests; runs may be faster later: aim at the first 70 %.
+      const delay = 150 + Math.floor(Math.random() * Math.max(100, duration[op] * 0.7 - 150));
       const { killed, result } = await runAndKill(args[op], env, delay);
       if (!killed) {
         t.is(result.exitCode, 0, `${op} (not killed): ${result.stderr}`);
@@ -106,7 +107,6 @@ async function cycle(t: ExecutionContext, label: string): Promise<void> {
       }
       const settled = await containerProblems(env, name, true);
       problems.push(...settled.problems.map((p) => `settled: ${p}`));
-      if (op === 'pull') problems.push(...(await storeProblems(env)));
       const expected = { pull: undefined, install: 0, update: 1, rollback: 0, uninstall: undefined }[op];
       if (settled.state.active !== expected) problems.push(`after ${op}: active slot ${String(settled.state.active)}, expected ${String(expected)}`);
       if (op !== 'uninstall' && op !== 'pull') {

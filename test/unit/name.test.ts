@@ -1,7 +1,7 @@
 import test from 'ava';
 import { validateContainerName } from '../../runtime/container-name.js';
 
-for (const good of ['etcd', 'a', 'my_app-2.0', 'A'.repeat(64), '-x', '_']) {
+for (const good of ['etcd', 'a', 'my_app-2.0', 'A'.repeat(64), 'x-', '_']) {
   test(`accepts ${JSON.stringify(good.length > 20 ? `${good.slice(0, 8)}…(${good.length})` : good)}`, (t) => {
     t.notThrows(() => validateContainerName(good));
   });
@@ -10,6 +10,8 @@ for (const good of ['etcd', 'a', 'my_app-2.0', 'A'.repeat(64), '-x', '_']) {
 const bad: Array<[string, RegExp]> = [
   ['', /is empty/],
   ['.hidden', /starts with "\."/],
+  ['-x', /starts with "-"/],
+  ['--help', /starts with "-"/],
   ['..', /starts with "\."/],
   ['a/b', /characters outside/],
   ['a b', /characters outside/],
