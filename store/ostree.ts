@@ -39,6 +39,13 @@ export interface TreeEntry {
 
 /** Longest metadata value we pass as one command-line argument (MAX_ARG_STRLEN is 128 KiB). */
 export const maxMetadataArgBytes = 120 * 1024;
+/** ostree's message when a concurrent transaction removed the staging directory it was using. */
+const stagingRace = /opendir\(staging-[^)]*\): No such file or directory/;
+
+/** Whether `error` is ostree's staging-directory race (see `text`): the same work may be done again. */
+export function isStagingRace(error: unknown): boolean {
+  return error instanceof SyscontainerError && error.code === 'ESTORE' && stagingRace.test(error.message);
+}
 const defaultReadLimit = 16 * 1024 * 1024;
 
 const checksumPattern = /^[a-f0-9]{64}$/;
@@ -72,10 +79,20 @@ export class OstreeRepo {
     return new SyscontainerError('ESTORE', `ostree repo ${this.path}: ${what}: ${lastErrorLine(stderr)}`, { cause });
   }
 
+  /**
+   * Runs a command that takes no input. Retried (twice) on ostree's staging-directory race:
+   * with several ostree processes committing at once, one may lose the `tmp/staging-*`
+   * directory it just locked to another's cleanup ("opendir(staging-…): No such file or
+   * directory", seen on 2022.7). These commands are idempotent, so running one again is safe.
+   */
   private async text(args: string[], what: string): Promise<string> {
-    const result = await this.run(args);
-    if (result.exitCode !== 0 || result.failed) throw this.failure(what, String(result.stderr ?? result.message), result);
-    return String(result.stdout);
+    for (let attempt = 1; ; attempt++) {
+      const result = await this.run(args);
+      if (result.exitCode === 0 && !result.failed) return String(result.stdout);
+      const stderr = String(result.stderr ?? result.message);
+      if (attempt < 3 && stagingRace.test(stderr)) continue;
+      throw this.failure(what, stderr, result);
+    }
   }
 
   /** The repository mode from its config, or undefined when there is no repository yet. */

@@ -5,6 +5,7 @@ import type { ImageSource } from './image-source.js';
 import type { ImageStore } from './image-store.js';
 import type { Platform } from './oci-types.js';
 import { inContext } from './errors.js';
+import { isStagingRace } from './ostree.js';
 import { imageLockDir, storeLockDir, withLock } from './lock.js';
 import { resolveImage } from './resolve-manifest.js';
 
@@ -77,14 +78,20 @@ async function pullInto(store: ImageStore, source: ImageSource, reference: strin
       return;
     }
     const diffId = resolved.config.rootfs.diff_ids[index] as string;
-    const stream = await source.openBlob(layer);
-    await store.importLayer(
-      layer,
-      stream,
-      diffId,
-      (progress) => emit({ type: 'layer-progress', digest: layer.digest, size: layer.size, received: progress.bytes }),
-      options.maxUncompressedBytes !== undefined ? { maxUncompressedBytes: options.maxUncompressedBytes } : undefined,
-    );
+    const importOnce = async () =>
+      store.importLayer(
+        layer,
+        await source.openBlob(layer),
+        diffId,
+        (progress) => emit({ type: 'layer-progress', digest: layer.digest, size: layer.size, received: progress.bytes }),
+        options.maxUncompressedBytes !== undefined ? { maxUncompressedBytes: options.maxUncompressedBytes } : undefined,
+      );
+    // ostree commits running side by side can lose their staging directory to each other
+    // (isStagingRace); the layer is then fetched and imported once more.
+    await importOnce().catch((error: unknown) => {
+      if (!isStagingRace(error)) throw error;
+      return importOnce();
+    });
     stats.fetched++;
     emit({ type: 'layer-stored', digest: layer.digest, size: layer.size });
   });
