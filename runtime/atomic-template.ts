@@ -18,18 +18,32 @@ export function templateVariables(template: string): string[] {
   return [...seen];
 }
 
-/**
- * Substitutes every variable of `template` from `values`. Pure. Throws ETEMPLATE naming the
- * first unset variable, the file (`fileName`) and the line it is on.
- */
-export function renderAtomicTemplate(template: string, values: TemplateValues, fileName: string): string {
-  return template.replace(variablePattern, (whole, braced: string | undefined, bare: string | undefined, offset: number) => {
+/** The substitution itself; `encode` turns a value into the text inserted at `offset`. */
+function substitute(template: string, values: TemplateValues, fileName: string, encode: (value: string, offset: number) => string): string {
+  return template.replace(variablePattern, (_whole, braced: string | undefined, bare: string | undefined, offset: number) => {
     const name = braced ?? bare;
     if (name === undefined) return '$';
     const value = Object.prototype.hasOwnProperty.call(values, name) ? values[name] : undefined;
     if (value === undefined) throw unsetVariable(template, name, offset, fileName);
-    return value;
+    return encode(value, offset);
   });
+}
+
+/**
+ * Substitutes every variable of `template` from `values`, raw. Pure. Throws ETEMPLATE naming
+ * the first unset variable, the file (`fileName`) and the line it is on.
+ */
+export function renderAtomicTemplate(template: string, values: TemplateValues, fileName: string): string {
+  return substitute(template, values, fileName, (value) => value);
+}
+
+/**
+ * renderAtomicTemplate for a systemd unit (service.template): `%` in a value is doubled, so
+ * systemd reads it as a `%` and never as a specifier (`%h`, `%n`, …). Newlines cannot reach
+ * here (values with control characters are refused), so a value cannot add a directive. Pure.
+ */
+export function renderUnitTemplate(template: string, values: TemplateValues, fileName: string): string {
+  return substitute(template, values, fileName, (value) => value.replace(/%/g, '%%'));
 }
 
 function unsetVariable(template: string, name: string, offset: number, fileName: string): SyscontainerError {
@@ -64,11 +78,5 @@ export function renderJsonTemplate(template: string, values: TemplateValues, fil
       open = true;
     }
   }
-  return template.replace(variablePattern, (whole, braced: string | undefined, bare: string | undefined, offset: number) => {
-    const name = braced ?? bare;
-    if (name === undefined) return '$';
-    const value = Object.prototype.hasOwnProperty.call(values, name) ? values[name] : undefined;
-    if (value === undefined) throw unsetVariable(template, name, offset, fileName);
-    return inString[offset] === 1 ? JSON.stringify(value).slice(1, -1) : value;
-  });
+  return substitute(template, values, fileName, (value, offset) => (inString[offset] === 1 ? JSON.stringify(value).slice(1, -1) : value));
 }

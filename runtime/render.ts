@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import ejs from 'ejs';
 import { SyscontainerError } from '../store/index.js';
 import type { ImageConfig } from '../store/index.js';
-import { renderAtomicTemplate, renderJsonTemplate } from './atomic-template.js';
+import { renderAtomicTemplate, renderJsonTemplate, renderUnitTemplate } from './atomic-template.js';
 import { missingBindSourcesTmpfiles } from './bind-mount-tmpfiles.js';
 import { parseExportsManifest, type ExportsManifest } from './exports-manifest.js';
 import { parseRuntimeSpec, type OciMount, type OciRuntimeSpec } from './oci-runtime-spec.js';
@@ -267,7 +267,7 @@ export async function renderDeployment(input: RenderInput): Promise<RenderedDepl
   let unit: string;
   const files = exportsFound.files;
   if (files['service.template'] !== undefined) {
-    unit = renderAtomicTemplate(files['service.template'], values, `image ${input.image.name}: /exports/service.template`);
+    unit = renderUnitTemplate(files['service.template'], values, `image ${input.image.name}: /exports/service.template`);
   } else {
     unit = ejs.render(await readFile(path.join(templatesDir, 'service.ejs'), 'utf8'), {
       name: input.name,

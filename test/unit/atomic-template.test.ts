@@ -1,5 +1,5 @@
 import test from 'ava';
-import { renderAtomicTemplate, templateVariables } from '../../runtime/atomic-template.js';
+import { renderAtomicTemplate, renderUnitTemplate, templateVariables } from '../../runtime/atomic-template.js';
 import { isSyscontainerError } from '../../store/errors.js';
 
 const values = { NAME: 'etcd', DESTDIR: '/var/lib/containers/atomic/etcd.0', ADDTL_MOUNTS: ', {"destination": "/x"}' };
@@ -31,4 +31,9 @@ test('an unset braced variable is an error too', (t) => {
 
 test('templateVariables lists each variable once, in order', (t) => {
   t.deepEqual(templateVariables('$A ${B} $$C $A $D_1'), ['A', 'B', 'D_1']);
+});
+
+test('a unit template gets % in values doubled, so systemd never expands a specifier from a value', (t) => {
+  const unit = renderUnitTemplate('[Service]\nEnvironment="GREETING=$GREETING"\nExecStart=/bin/app %n\n', { GREETING: '100% of %h' }, 'service.template');
+  t.is(unit, '[Service]\nEnvironment="GREETING=100%% of %%h"\nExecStart=/bin/app %n\n');
 });
