@@ -1,6 +1,9 @@
 #!/usr/bin/env node
 // Entry point: parses argv, dispatches to a command, prints errors as one line and exits.
 // Nothing below cli/ reads argv, writes to stdout or decides exit codes.
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { commands } from './commands/index.js';
 import type { Command, GlobalSettings, OptionSpecs, OptionValues } from './command.js';
@@ -13,7 +16,22 @@ const globalOptions: OptionSpecs = {
   'auth-file': { type: 'string' },
   debug: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean' },
 };
+
+/** This package's version, from the package.json above this file (dist/ or dist/cli/). */
+function version(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let depth = 0; depth < 4; depth++, dir = dirname(dir)) {
+    try {
+      const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
+      if (manifest.name === 'syscontainer') return manifest.version ?? 'unknown';
+    } catch {
+      // not here: look one directory up
+    }
+  }
+  return 'unknown';
+}
 
 const defaultRoot = '/var/lib/containers/atomic';
 
@@ -90,6 +108,10 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   let debug = env.SYSCONTAINER_DEBUG === '1';
   try {
     const first = parseArgs({ args: argv, options: globalOptions, strict: false, allowPositionals: true });
+    if (first.values.version) {
+      out.result(`syscontainer ${version()}`);
+      return 0;
+    }
     const words = first.positionals;
     const implied = words.length === 1 ? defaultSubcommands[words[0] as string] : undefined;
     if (implied !== undefined) argv = [...argv, implied];
