@@ -262,7 +262,7 @@ function isDynamicElf(bytes: Buffer): boolean {
 
 async function readStaticBusybox(): Promise<Buffer> {
   const bytes = await readFile(busyboxPath).catch((error: unknown) => {
-    throw new Error(`bench: ${busyboxPath}: ${(error as Error).message} (install Debian's busybox-static: bash bench/setup.sh)`);
+    throw new Error(`bench: ${busyboxPath}: ${(error as Error).message} (install Debian's busybox-static: bash scripts/setup-host.sh does)`);
   });
   if (isDynamicElf(bytes)) throw new Error(`bench: ${busyboxPath} is not a static x86-64 ELF binary (install Debian's busybox-static)`);
   return bytes;

@@ -45,7 +45,7 @@ async function requireTools(): Promise<void> {
     }
   }
   await access(timeBinary).catch(() => missing.push(timeBinary));
-  if (missing.length > 0) throw new Error(`bench: missing ${missing.join(', ')} (run bash bench/setup.sh as root)`);
+  if (missing.length > 0) throw new Error(`bench: missing ${missing.join(', ')} (run npm run bench as root: it installs them)`);
 }
 
 async function main(): Promise<void> {

@@ -2,10 +2,10 @@
 // ROOT/NAME pointing at the active one. A slot holds rootfs/, config.json, NAME.service,
 // NAME.conf (tmpfiles, when any) and `info`, which is written last (temp + rename): a slot
 // without a readable info is debris from an interrupted command and is cleared before reuse.
-import { lstat, mkdir, readFile, readlink, readdir, rename, rm, symlink, writeFile, chmod } from 'node:fs/promises';
+import { lstat, mkdir, readFile, readlink, readdir, rename, rm, symlink, chmod } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { SyscontainerError } from '../store/index.js';
+import { SyscontainerError, writeFileAtomic } from '../store/index.js';
 import { validateContainerName } from './container-name.js';
 
 export type Slot = 0 | 1;
@@ -133,10 +133,7 @@ export class DeploymentStore {
 
   /** Writes a file of a slot through a temporary name; atomic. */
   async writeSlotFile(dir: string, file: string, content: string, mode = 0o644): Promise<void> {
-    const target = path.join(dir, file);
-    const temp = path.join(dir, `.${file}.tmp`);
-    await writeFile(temp, content, { mode });
-    await rename(temp, target);
+    await writeFileAtomic(path.join(dir, file), content, mode);
   }
 
   /** Writes `info`, which makes the slot a complete deployment. Call it last. Atomic. */

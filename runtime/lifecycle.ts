@@ -3,12 +3,12 @@
 // there: no slot without info, no dangling ROOT/NAME, no unit whose rootfs is missing.
 // With systemd running, systemd runs the container (runc is the unit's main process);
 // without it (containers, CI), runc runs it directly in the background.
-import { lstat, mkdir, readdir, readFile, rename, rm, rmdir, symlink, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readdir, readFile, rm, rmdir, symlink } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SyscontainerError, isSyscontainerError } from '../store/index.js';
-import { containerLockDir, withLock as withFileLock } from '../store/index.js';
+import { containerLockDir, withLock as withFileLock, writeFileAtomic } from '../store/index.js';
 import { validateContainerName } from './container-name.js';
 import type { RuntimeContext, RuntimeImage } from './context.js';
 import { DeploymentStore, type ActiveDeployment, type DeploymentInfo, type Slot } from './deployment.js';
@@ -107,9 +107,7 @@ async function exists(p: string): Promise<boolean> {
 
 async function writeAtomically(file: string, content: string): Promise<void> {
   await mkdir(path.dirname(file), { recursive: true });
-  const temp = path.join(path.dirname(file), `.${path.basename(file)}.syscontainer-tmp`);
-  await writeFile(temp, content, { mode: 0o644 });
-  await rename(temp, file);
+  await writeFileAtomic(file, content);
 }
 
 /**

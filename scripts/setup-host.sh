@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Brings a fresh Debian host (root, Node and npm only) to what syscontainer and its tests
-# need: the outside tools, the npm dependencies and a build. Safe to run again: each step
-# is skipped when its result is already there.
+# need: the outside tools (plus any COMMAND=PACKAGE pairs given as arguments), the npm
+# dependencies and a build. Safe to run again: each step is skipped when already done.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,6 +21,10 @@ declare -A needed=(
   [etcdctl]=etcd-client
   [busybox]=busybox-static
 )
+# Extra COMMAND=PACKAGE pairs from the command line (the benchmark adds its peers this way).
+for pair in "$@"; do
+  needed[${pair%%=*}]=${pair#*=}
+done
 missing=()
 for cmd in "${!needed[@]}"; do
   command -v "$cmd" >/dev/null 2>&1 || missing+=("${needed[$cmd]}")

@@ -1,10 +1,10 @@
 // Registry credentials in the containers-auth.json(5) / Docker config.json format:
 // `{"auths": {"HOST": {"auth": base64("user:pass")}}}`. Read from several files in podman's
 // order; written to one file atomically (temp file + rename), mode 0600, parents 0700.
-import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { writeFileAtomic } from './atomic-file.js';
 import { SyscontainerError } from './errors.js';
 
 export interface Credentials {
@@ -118,12 +118,9 @@ export async function readCredentials(registry: string, authFilePath?: string): 
 /** Writes `doc` to `file` atomically: a 0600 temp file in the same directory, then rename. */
 async function writeAuthDocument(file: string, doc: AuthDocument): Promise<void> {
   await mkdir(dirname(file), { recursive: true, mode: 0o700 });
-  const temp = join(dirname(file), `.${randomBytes(6).toString('hex')}.auth.json.tmp`);
   try {
-    await writeFile(temp, `${JSON.stringify(doc, null, '\t')}\n`, { mode: 0o600, flag: 'wx' });
-    await rename(temp, file);
+    await writeFileAtomic(file, `${JSON.stringify(doc, null, '\t')}\n`, 0o600);
   } catch (error) {
-    await rm(temp, { force: true });
     throw new SyscontainerError('ECONFIG', `cannot write auth file ${file}: ${(error as Error).message}`, { cause: error });
   }
 }

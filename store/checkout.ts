@@ -44,8 +44,69 @@ export async function removeTree(path: string): Promise<void> {
   await rm(path, { recursive: true, force: true });
 }
 
-/** Fails when a directory `commit` writes into is a symlink in `tree` (see header comment). */
+function traversal(what: string, dir: string): SyscontainerError {
+  return new SyscontainerError('ELAYER', `${what} writes into ${dir}, which an earlier layer made a symlink`, {
+    hint: 'the image is malformed or hostile; it is not checked out',
+  });
+}
+
+/**
+ * The symlinks in `tree` as absolute latin1 paths ("/bin/sh"), or undefined when a directory
+ * cannot be read (a non-root checkout of a directory without read permission).
+ */
+async function symlinksIn(tree: string): Promise<Set<string> | undefined> {
+  const links = new Set<string>();
+  const treeBytes = Buffer.from(tree);
+  const walk = async (rel: string): Promise<boolean> => {
+    let entries;
+    try {
+      entries = await readdir(Buffer.concat([treeBytes, Buffer.from(rel, 'latin1')]), { withFileTypes: true, encoding: 'latin1' });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EACCES') return false;
+      throw error;
+    }
+    const subdirs: string[] = [];
+    for (const entry of entries) {
+      const path = `${rel}/${entry.name}`;
+      if (entry.isSymbolicLink()) links.add(path);
+      else if (entry.isDirectory()) subdirs.push(path);
+    }
+    const results = await Promise.all(subdirs.map(walk));
+    return results.every(Boolean);
+  };
+  return (await walk('')) ? links : undefined;
+}
+
+/**
+ * Fails when a directory `commit` writes into is a symlink in `tree` (see header comment).
+ * One `ls -R` of the commit and one walk of the tree's symlinks; ostree is asked for an
+ * entry's type only where the commit has a leaf at a path that is a symlink in the tree
+ * (a directory there would be written through, a file or symlink replaces the link).
+ */
 async function assertNoSymlinkTraversal(repo: OstreeRepo, commit: string, tree: string, what: string): Promise<void> {
+  const [paths, links] = await Promise.all([repo.listPaths(commit), symlinksIn(tree)]);
+  if (links === undefined) return assertNoSymlinkTraversalByLstat(repo, commit, tree, what);
+  if (links.size === 0) return;
+  const display = (path: string): string => Buffer.from(path, 'latin1').toString();
+  const parents = new Set<string>();
+  const leaves: string[] = [];
+  for (const path of paths) {
+    for (let parent = posix.dirname(path); parent !== '/' && !parents.has(parent); parent = posix.dirname(parent)) {
+      if (links.has(parent)) throw traversal(what, display(parent));
+      parents.add(parent);
+    }
+    if (links.has(path)) leaves.push(path);
+  }
+  // A leaf that turned out to have children was caught above when its child came by.
+  const unknown = leaves.filter((path) => !parents.has(path));
+  if (unknown.length === 0) return;
+  for (const [path, type] of await repo.entryTypes(commit, unknown)) {
+    if (type === 'directory') throw traversal(what, display(path));
+  }
+}
+
+/** The same check from the commit's typed listing and an lstat per directory it writes into. */
+async function assertNoSymlinkTraversalByLstat(repo: OstreeRepo, commit: string, tree: string, what: string): Promise<void> {
   const entries = await repo.listTree(commit);
   const dirs = new Set<string>();
   for (const entry of entries) {
@@ -62,11 +123,7 @@ async function assertNoSymlinkTraversal(repo: OstreeRepo, commit: string, tree: 
       const code = (error as NodeJS.ErrnoException).code;
       if (code !== 'ENOENT' && code !== 'ENOTDIR') throw error;
     }
-    if (isLink) {
-      throw new SyscontainerError('ELAYER', `${what} writes into ${dir}, which an earlier layer made a symlink`, {
-        hint: 'the image is malformed or hostile; it is not checked out',
-      });
-    }
+    if (isLink) throw traversal(what, dir);
   }
 }
 

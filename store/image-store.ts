@@ -88,6 +88,8 @@ export class ImageStore {
   readonly repo: OstreeRepo;
   readonly mode: RepoMode;
   private ensured: Promise<string> | undefined;
+  /** Config bytes by config commit checksum, for readImage (see storedConfig). */
+  private readonly configBytes = new Map<string, Promise<Buffer>>();
 
   constructor(root: string, options: ImageStoreOptions = {}) {
     this.root = root;
@@ -210,6 +212,20 @@ export class ImageStore {
     return commit === undefined ? undefined : this.repo.metadataString(commit, imageMetadataKeys.digest);
   }
 
+  /**
+   * The parsed config held by config commit `configCommit`. A commit's tree never changes, so
+   * the bytes are read once per ImageStore (a command reads its image more than once).
+   */
+  private async storedConfig(configCommit: string, what: string): Promise<ImageConfig> {
+    let bytes = this.configBytes.get(configCommit);
+    if (bytes === undefined) {
+      bytes = this.repo.readFile(configCommit, '/content', limits.configBytes);
+      this.configBytes.set(configCommit, bytes);
+      bytes.catch(() => this.configBytes.delete(configCommit));
+    }
+    return parseJson(imageConfigSchema, await bytes, `${what}: stored config`);
+  }
+
   /** Reads one image ref. Throws when the manifest or config cannot be read or parsed. */
   private async readImage(name: string, ref: string, commit: string): Promise<StoredImage> {
     const what = `image ${name}`;
@@ -226,7 +242,7 @@ export class ImageStore {
     const configDigest = manifest.config.digest;
     const configCommit = await this.repo.resolveRef(blobRef(configDigest));
     if (configCommit === undefined) throw new SyscontainerError('ENOTFOUND', `${what}: config ${short(configDigest)} is not stored`);
-    const config = parseJson(imageConfigSchema, await this.repo.readFile(configCommit, '/content', limits.configBytes), `${what}: stored config`);
+    const config = await this.storedConfig(configCommit, what);
     const layers = await Promise.all(
       manifest.layers.map(async (descriptor): Promise<StoredImageLayer> => {
         const layer = await storedLayer(this.repo, descriptor.digest);

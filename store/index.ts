@@ -31,3 +31,4 @@ export { loadRegistriesConf } from './registries-conf.js';
 export { readImageFiles } from './image-files.js';
 export { withLock, acquireLock, storeLockDir, imageLockDir, containerLockDir, type LockMode, type LockOptions, type HeldLock } from './lock.js';
 export { pushImage, type PushImageEvent } from './push-reference.js';
+export { writeFileAtomic, temporarySibling } from './atomic-file.js';

@@ -2,12 +2,12 @@
 // through the same plan (pushFromSource) as a push to a registry: blobs first, each verified
 // while it streams to a temporary name and renamed into blobs/sha256/<hex> only when it
 // matches; manifests as blobs; index.json last (writeIndexEntry), replaced atomically.
-import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { access, mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { temporarySibling, writeFileAtomic } from './atomic-file.js';
 import { IntegrityError, SyscontainerError } from './errors.js';
 import { layoutBlobPath, ociLayoutVersion, readOciLayoutIndex, refNameAnnotation } from './oci-layout-source.js';
 import { type Descriptor, type ImageIndex, MediaType } from './oci-types.js';
@@ -20,22 +20,6 @@ async function exists(file: string): Promise<boolean> {
     () => true,
     () => false,
   );
-}
-
-function tempName(file: string): string {
-  return path.join(path.dirname(file), `.tmp-${path.basename(file)}-${randomBytes(6).toString('hex')}`);
-}
-
-/** Writes through a temporary name in the same directory, so readers never see half a file. */
-async function writeAtomic(file: string, bytes: Uint8Array | string): Promise<void> {
-  const temp = tempName(file);
-  try {
-    await writeFile(temp, bytes, { mode: 0o644 });
-    await rename(temp, file);
-  } catch (error) {
-    await rm(temp, { force: true });
-    throw error;
-  }
 }
 
 /**
@@ -61,8 +45,8 @@ export class OciLayoutPush implements PushPrimitives {
     }
     await mkdir(path.join(dir, 'blobs', 'sha256'), { recursive: true });
     if (!hasLayout) {
-      await writeAtomic(path.join(dir, 'oci-layout'), JSON.stringify({ imageLayoutVersion: ociLayoutVersion }));
-      await writeAtomic(path.join(dir, 'index.json'), JSON.stringify({ schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: [] }));
+      await writeFileAtomic(path.join(dir, 'oci-layout'), JSON.stringify({ imageLayoutVersion: ociLayoutVersion }));
+      await writeFileAtomic(path.join(dir, 'index.json'), JSON.stringify({ schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: [] }));
     }
     return new OciLayoutPush(dir);
   }
@@ -78,7 +62,7 @@ export class OciLayoutPush implements PushPrimitives {
   /** Streams the blob into place, verified against `descriptor`; nothing is left behind on failure. */
   async uploadBlob(_repository: string, descriptor: Pick<Descriptor, 'digest' | 'size'>, data: BlobData): Promise<void> {
     const file = layoutBlobPath(this.dir, descriptor.digest);
-    const temp = tempName(file);
+    const temp = temporarySibling(file);
     const input = Buffer.isBuffer(data) ? Readable.from([data]) : typeof data === 'function' ? data() : data;
     try {
       await pipeline(verifiedBlobStream(input, descriptor, `oci:${this.dir}: blob ${shortDigest(descriptor.digest)}`), createWriteStream(temp, { flags: 'wx', mode: 0o644 }));
@@ -93,7 +77,7 @@ export class OciLayoutPush implements PushPrimitives {
   async putManifest(_repository: string, _reference: string, bytes: Buffer, mediaType: string): Promise<string> {
     const digest = sha256Digest(bytes);
     const file = layoutBlobPath(this.dir, digest);
-    if (!(await exists(file))) await writeAtomic(file, bytes);
+    if (!(await exists(file))) await writeFileAtomic(file, bytes);
     this.#manifests.set(digest, { mediaType, digest, size: bytes.length });
     return digest;
   }
@@ -112,7 +96,7 @@ export class OciLayoutPush implements PushPrimitives {
     });
     const entry: Descriptor = { ...descriptor, ...(tag !== undefined ? { annotations: { [refNameAnnotation]: tag } } : {}) };
     const index: ImageIndex = { schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: [...kept, entry] };
-    await writeAtomic(path.join(this.dir, 'index.json'), JSON.stringify(index));
+    await writeFileAtomic(path.join(this.dir, 'index.json'), JSON.stringify(index));
     return index;
   }
 }

@@ -49,6 +49,8 @@ export function isStagingRace(error: unknown): boolean {
 const defaultReadLimit = 16 * 1024 * 1024;
 
 const checksumPattern = /^[a-f0-9]{64}$/;
+/** A local ref name as OSTree allows it (components of [-._\w], none starting with . or -). */
+const plainRefPattern = /^[\w][-._\w]*(?:\/[\w][-._\w]*)*$/;
 
 function lastErrorLine(stderr: string): string {
   const lines = stderr
@@ -61,6 +63,8 @@ function lastErrorLine(stderr: string): string {
 
 export class OstreeRepo {
   readonly path: string;
+  /** commitMetadata results by commit checksum (immutable content). */
+  private readonly metadataCache = new Map<string, Promise<Record<string, string>>>();
 
   constructor(path: string) {
     this.path = path;
@@ -199,8 +203,25 @@ export class OstreeRepo {
     await this.text(['refs', '--delete', ref], `delete ref ${ref}`);
   }
 
-  /** The commit a ref points to, or undefined when the ref does not exist. */
+  /**
+   * The commit a ref points to, or undefined when the ref does not exist. A local ref is a
+   * plain file REPO/refs/heads/REF holding the checksum (OSTree's documented repository
+   * layout): read directly, which costs no process. Anything else (a remote ref, a checksum, a
+   * name that is not a plain ref, a missing or unexpected file) goes to `ostree rev-parse`.
+   */
   async resolveRef(ref: string): Promise<string | undefined> {
+    if (plainRefPattern.test(ref) && !checksumPattern.test(ref)) {
+      try {
+        const content = (await readFs(join(this.path, 'refs', 'heads', ref), 'latin1')).trim();
+        if (checksumPattern.test(content)) return content;
+      } catch {
+        // not a plain local ref file: rev-parse decides (and reports real errors)
+      }
+    }
+    return this.revParse(ref);
+  }
+
+  private async revParse(ref: string): Promise<string | undefined> {
     const result = await this.run(['rev-parse', ref]);
     if (result.exitCode === 0) return String(result.stdout).trim();
     if (/not found|No such/i.test(String(result.stderr))) return undefined;
@@ -217,21 +238,28 @@ export class OstreeRepo {
       .sort();
   }
 
-  /** The string-valued metadata of a commit (other value types are left out). */
+  /**
+   * The string-valued metadata of a commit (other value types are left out); a new object
+   * each call. A commit named by its checksum never changes, so the result is kept for the
+   * life of this OstreeRepo: reading one image several times runs `ostree show` once per commit.
+   */
   async commitMetadata(checksum: string): Promise<Record<string, string>> {
-    const raw = await this.text(['show', '--raw', checksum], `show ${checksum}`);
-    return parseRawCommitMetadata(raw);
+    const key = checksumPattern.test(checksum) ? checksum : undefined;
+    let pending = key === undefined ? undefined : this.metadataCache.get(key);
+    if (pending === undefined) {
+      pending = this.text(['show', '--raw', checksum], `show ${checksum}`).then(parseRawCommitMetadata);
+      if (key !== undefined) {
+        this.metadataCache.set(key, pending);
+        pending.catch(() => this.metadataCache.delete(key));
+      }
+    }
+    return { ...(await pending) };
   }
 
-  /** One string metadata value, or undefined when the commit has no such key. */
+  /** One string metadata value, or undefined when the commit has no such key (or its value is not a string). */
   async metadataString(checksum: string, key: string): Promise<string | undefined> {
-    const result = await this.run(['show', `--print-metadata-key=${key}`, checksum]);
-    if (result.exitCode !== 0) {
-      if (/No such metadata key/.test(String(result.stderr))) return undefined;
-      throw this.failure(`show ${checksum}`, String(result.stderr), result);
-    }
-    const text = String(result.stdout).trim();
-    return parseGVariantString(text, 0).value;
+    const metadata = await this.commitMetadata(checksum);
+    return Object.hasOwn(metadata, key) ? metadata[key] : undefined;
   }
 
   /** A file's content from a commit; ENOTFOUND when absent, ELIMIT above `maxBytes`. */
@@ -259,6 +287,56 @@ export class OstreeRepo {
       .filter((entry) => entry.startsWith(prefix))
       .map((entry) => entry.slice(prefix.length))
       .filter((name) => name.length > 0 && !name.includes('/'));
+  }
+
+  /**
+   * Every path of a commit (recursively, without the root) from one `ls -R
+   * --nul-filenames-only`, as latin1 strings (one char per byte, so any file name round-trips
+   * exactly; compare with names read the same way, e.g. readdir with encoding 'latin1').
+   */
+  async listPaths(checksum: string): Promise<string[]> {
+    const result = await this.run(['ls', '-R', '--nul-filenames-only', checksum], { maxBuffer: 1024 * 1024 * 1024, encoding: 'buffer' });
+    if (result.exitCode !== 0 || result.failed) {
+      throw this.failure(`ls ${checksum}`, Buffer.from((result.stderr as Uint8Array | undefined) ?? []).toString('utf8') || String(result.message ?? ''), result);
+    }
+    return Buffer.from(result.stdout as Uint8Array)
+      .toString('latin1')
+      .split('\0')
+      .filter((path) => path.length > 0 && path !== '/');
+  }
+
+  /**
+   * The type of each of `paths` (latin1 strings as listPaths returns them) in a commit; every
+   * path must exist there (ESTORE otherwise). One `ls -d` per batch of paths.
+   */
+  async entryTypes(checksum: string, paths: readonly string[]): Promise<Map<string, TreeEntry['type']>> {
+    const types = new Map<string, TreeEntry['type']>();
+    const kindOf = (char: string | undefined): TreeEntry['type'] => (char === 'd' ? 'directory' : char === 'l' ? 'symlink' : 'file');
+    const ask = async (batch: string[]): Promise<string[]> => {
+      const result = await this.run(['ls', '-d', checksum, ...batch.map((path) => Buffer.from(path, 'latin1').toString('utf8'))], { encoding: 'buffer' });
+      const stdout = Buffer.from(result.stdout as Uint8Array).toString('latin1');
+      if (result.exitCode !== 0 || result.failed) {
+        throw this.failure(`ls ${checksum}`, Buffer.from((result.stderr as Uint8Array | undefined) ?? []).toString('utf8') || String(result.message ?? ''), result);
+      }
+      return stdout.split('\n');
+    };
+    // One line per path, in order, unless a name or symlink target holds a newline: then the
+    // paths of that batch are asked one by one (the output's first character is the type).
+    const one = async (path: string): Promise<void> => {
+      types.set(path, kindOf((await ask([path])).join('\n')[0]));
+    };
+    const plain = paths.filter((path) => !path.includes('\n'));
+    for (let start = 0; start < plain.length; start += 256) {
+      const batch = plain.slice(start, start + 256);
+      const lines = (await ask(batch)).filter((line) => line.length > 0);
+      if (lines.length === batch.length && lines.every((line) => /^[-dl]/.test(line))) {
+        batch.forEach((path, index) => types.set(path, kindOf(lines[index]![0])));
+      } else {
+        for (const path of batch) await one(path);
+      }
+    }
+    for (const path of paths.filter((path) => path.includes('\n'))) await one(path);
+    return types;
   }
 
   /** Every entry of a commit (recursively), without the root. */

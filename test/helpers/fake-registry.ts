@@ -3,6 +3,11 @@
 import { createHash } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { ExecutionContext } from 'ava';
+import { defaultRegistriesConf } from '../../store/registries-conf.js';
+import { RegistrySource } from '../../store/registry/registry-source.js';
+import type { RetryOptions } from '../../store/registry/retry.js';
+import { TokenCache } from '../../store/registry/token-cache.js';
 
 export interface RecordedRequest {
   method: string;
@@ -157,3 +162,24 @@ export async function collect(stream: NodeJS.ReadableStream): Promise<Buffer> {
 
 /** Fast retries for tests. */
 export const fastRetry = { tries: 3, baseDelayMs: 5, maxDelayMs: 20, retryAfterCapMs: 2_000, stallTimeoutMs: 2_000, requestTimeoutMs: 5_000 };
+
+/**
+ * A fake server answering `/v2/` itself and everything else through `handler`, and a
+ * RegistrySource for 127.0.0.1:PORT/foo:latest on it with fast retries and no credentials.
+ * The server stops when the test ends.
+ */
+export async function fakeRegistrySource(t: ExecutionContext, handler: Handler, retry: Partial<RetryOptions> = {}) {
+  const server = await startFakeServer((req, res, body) => {
+    if (req.url === '/v2/') return void res.writeHead(200).end('{}');
+    return handler(req, res, body);
+  });
+  t.teardown(() => server.stop());
+  const source = new RegistrySource({
+    reference: { registry: server.host, repository: 'foo', tag: 'latest' },
+    conf: defaultRegistriesConf(),
+    retry: { ...fastRetry, ...retry },
+    tokenCache: new TokenCache(),
+    authFile: '/nonexistent/auth.json',
+  });
+  return { server, source };
+}

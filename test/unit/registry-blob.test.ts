@@ -5,29 +5,13 @@ import { IntegrityError, RegistryError } from '../../store/errors.js';
 import { defaultRegistriesConf } from '../../store/registries-conf.js';
 import { RegistrySource } from '../../store/registry/registry-source.js';
 import { TokenCache } from '../../store/registry/token-cache.js';
-import type { RetryOptions } from '../../store/registry/retry.js';
-import { collect, fastRetry, sha256, startFakeServer, type Handler } from '../helpers/fake-registry.js';
+import { collect, fakeRegistrySource, fastRetry, sha256, startFakeServer } from '../helpers/fake-registry.js';
 
 const blob = Buffer.alloc(300_000, 0);
 for (let i = 0; i < blob.length; i++) blob[i] = (i * 7919) % 251;
 const descriptor = { mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: sha256(blob), size: blob.length };
 const blobPath = `/v2/foo/blobs/${descriptor.digest}`;
 
-async function sourceFor(t: import('ava').ExecutionContext, handler: Handler, retry: Partial<RetryOptions> = {}) {
-  const server = await startFakeServer((req, res, body) => {
-    if (req.url === '/v2/') return void res.writeHead(200).end('{}');
-    return handler(req, res, body);
-  });
-  t.teardown(() => server.stop());
-  const source = new RegistrySource({
-    reference: { registry: server.host, repository: 'foo', tag: 'latest' },
-    conf: defaultRegistriesConf(),
-    retry: { ...fastRetry, ...retry },
-    tokenCache: new TokenCache(),
-    authFile: '/nonexistent/auth.json',
-  });
-  return { server, source };
-}
 
 function rangeStart(header: string | string[] | undefined): number | undefined {
   const m = /^bytes=(\d+)-$/.exec(String(header ?? ''));
@@ -36,7 +20,7 @@ function rangeStart(header: string | string[] | undefined): number | undefined {
 
 test('a blob cut off mid-stream is resumed with a Range request', async (t) => {
   const half = 100_000;
-  const { server, source } = await sourceFor(t, (req, res) => {
+  const { server, source } = await fakeRegistrySource(t, (req, res) => {
     const start = rangeStart(req.headers.range);
     if (start === undefined) {
       res.writeHead(200, { 'Content-Length': blob.length });
@@ -54,7 +38,7 @@ test('a blob cut off mid-stream is resumed with a Range request', async (t) => {
 });
 
 test('a stalled blob download is aborted after the stall timeout and resumed', async (t) => {
-  const { server, source } = await sourceFor(
+  const { server, source } = await fakeRegistrySource(
     t,
     (req, res) => {
       const start = rangeStart(req.headers.range);
@@ -76,7 +60,7 @@ test('a stalled blob download is aborted after the stall timeout and resumed', a
 });
 
 test('a registry that ignores Range after bytes were passed on fails clearly', async (t) => {
-  const { source } = await sourceFor(t, (_req, res) => {
+  const { source } = await fakeRegistrySource(t, (_req, res) => {
     res.writeHead(200, { 'Content-Length': blob.length });
     res.write(blob.subarray(0, 70_000), () => setTimeout(() => res.socket?.destroy(), 20));
   });
@@ -88,7 +72,7 @@ test('a registry that ignores Range after bytes were passed on fails clearly', a
 
 test('a connection that breaks before any byte is simply retried from the start', async (t) => {
   let calls = 0;
-  const { source } = await sourceFor(t, (_req, res) => {
+  const { source } = await fakeRegistrySource(t, (_req, res) => {
     calls++;
     if (calls === 1) {
       res.writeHead(200, { 'Content-Length': blob.length });
@@ -105,7 +89,7 @@ test('a connection that breaks before any byte is simply retried from the start'
 test('a blob whose bytes do not match the digest ends in an IntegrityError, not in end', async (t) => {
   const wrong = Buffer.from(blob);
   wrong[1234] = (wrong[1234]! + 1) % 256;
-  const { source } = await sourceFor(t, (_req, res) => void res.writeHead(200, { 'Content-Length': wrong.length }).end(wrong));
+  const { source } = await fakeRegistrySource(t, (_req, res) => void res.writeHead(200, { 'Content-Length': wrong.length }).end(wrong));
   const stream = await source.openBlob(descriptor);
   let ended = false;
   stream.on('end', () => (ended = true));
@@ -117,7 +101,7 @@ test('a blob whose bytes do not match the digest ends in an IntegrityError, not 
 });
 
 test('a blob shorter than its descriptor says fails with the sizes', async (t) => {
-  const { source } = await sourceFor(t, (req, res) => {
+  const { source } = await fakeRegistrySource(t, (req, res) => {
     if (req.headers.range) return void res.writeHead(416).end();
     res.writeHead(200).end(blob.subarray(0, blob.length - 10)); // chunked: no length announced
   });
@@ -127,7 +111,7 @@ test('a blob shorter than its descriptor says fails with the sizes', async (t) =
 });
 
 test('a Content-Length that contradicts the descriptor is refused before reading', async (t) => {
-  const { source } = await sourceFor(t, (_req, res) => void res.writeHead(200, { 'Content-Length': blob.length - 10 }).end(blob.subarray(0, blob.length - 10)));
+  const { source } = await fakeRegistrySource(t, (_req, res) => void res.writeHead(200, { 'Content-Length': blob.length - 10 }).end(blob.subarray(0, blob.length - 10)));
   const error = await t.throwsAsync(source.openBlob(descriptor));
   t.true(error instanceof IntegrityError);
   t.regex(error!.message, new RegExp(`blob sha256:[0-9a-f]{12}… size mismatch: expected ${blob.length}, got ${blob.length - 10} \\(Content-Length\\)$`));
@@ -135,7 +119,7 @@ test('a Content-Length that contradicts the descriptor is refused before reading
 
 test('an endless body is cut off as soon as it exceeds the descriptor size', async (t) => {
   let written = 0;
-  const { source } = await sourceFor(t, (_req, res) => {
+  const { source } = await fakeRegistrySource(t, (_req, res) => {
     res.writeHead(200); // chunked, no length
     const chunk = Buffer.alloc(64 * 1024, 1);
     const pump = (): void => {
@@ -182,7 +166,7 @@ test('a redirect to another host is followed without the Authorization header', 
 });
 
 test('a redirect loop is bounded', async (t) => {
-  const { server, source } = await sourceFor(t, (req, res) => void res.writeHead(302, { Location: req.url === blobPath ? '/loop/a' : blobPath }).end(), {
+  const { server, source } = await fakeRegistrySource(t, (req, res) => void res.writeHead(302, { Location: req.url === blobPath ? '/loop/a' : blobPath }).end(), {
     maxRedirects: 5,
   });
   const error = await t.throwsAsync(source.openBlob(descriptor));
@@ -192,7 +176,7 @@ test('a redirect loop is bounded', async (t) => {
 });
 
 test('a missing blob names the image and the blob', async (t) => {
-  const { source } = await sourceFor(t, (_req, res) =>
+  const { source } = await fakeRegistrySource(t, (_req, res) =>
     void res.writeHead(404, { 'Content-Type': 'application/json' }).end('{"errors":[{"code":"BLOB_UNKNOWN","message":"blob unknown to registry"}]}'),
   );
   const error = await t.throwsAsync(source.openBlob(descriptor));
@@ -213,7 +197,7 @@ function sourceHost(source: RegistrySource): string {
 test('a slow consumer is not mistaken for a stalled registry', async (t) => {
   const big = Buffer.alloc(8 * 1024 * 1024, 7);
   const bigDescriptor = { mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: sha256(big), size: big.length };
-  const { server, source } = await sourceFor(t, (_req, res) => void res.writeHead(200, { 'Content-Length': big.length }).end(big), { stallTimeoutMs: 150 });
+  const { server, source } = await fakeRegistrySource(t, (_req, res) => void res.writeHead(200, { 'Content-Length': big.length }).end(big), { stallTimeoutMs: 150 });
   const stream = await source.openBlob(bigDescriptor);
   let total = 0;
   let paused = false;

@@ -7,31 +7,15 @@ import { IntegrityError, RegistryError, SyscontainerError } from '../../store/er
 import { limits } from '../../store/oci-types.js';
 import { defaultRegistriesConf, loadRegistriesConf } from '../../store/registries-conf.js';
 import { openFirstAvailable, openRegistry, RegistrySource } from '../../store/registry/registry-source.js';
-import type { RetryOptions } from '../../store/registry/retry.js';
 import { TokenCache } from '../../store/registry/token-cache.js';
-import { fastRetry, imageMaps, serveImages, startFakeServer, tinyImage, type Handler } from '../helpers/fake-registry.js';
+import { fakeRegistrySource, fastRetry, imageMaps, serveImages, startFakeServer, tinyImage } from '../helpers/fake-registry.js';
 
 const image = tinyImage();
 const { manifests, blobs } = imageMaps(image);
 
-async function setup(t: import('ava').ExecutionContext, handler: Handler, retry: Partial<RetryOptions> = {}) {
-  const server = await startFakeServer((req, res, body) => {
-    if (req.url === '/v2/') return void res.writeHead(200).end('{}');
-    return handler(req, res, body);
-  });
-  t.teardown(() => server.stop());
-  const source = new RegistrySource({
-    reference: { registry: server.host, repository: 'foo', tag: 'latest' },
-    conf: defaultRegistriesConf(),
-    retry: { ...fastRetry, ...retry },
-    tokenCache: new TokenCache(),
-    authFile: '/nonexistent/auth.json',
-  });
-  return { server, source };
-}
 
 test('a registry answering 500 forever is given up on after N tries, quickly', async (t) => {
-  const { server, source } = await setup(t, (_req, res) => void res.writeHead(500).end('oops'), { tries: 4 });
+  const { server, source } = await fakeRegistrySource(t, (_req, res) => void res.writeHead(500).end('oops'), { tries: 4 });
   const began = Date.now();
   const error = await t.throwsAsync(source.fetchManifest('latest'));
   t.true(error instanceof RegistryError);
@@ -45,7 +29,7 @@ test('a registry answering 500 forever is given up on after N tries, quickly', a
 test('a 429 with Retry-After is waited out, then the request succeeds', async (t) => {
   let calls = 0;
   const serve = serveImages(manifests, blobs);
-  const { source } = await setup(t, (req, res, body) => {
+  const { source } = await fakeRegistrySource(t, (req, res, body) => {
     if (++calls === 1) return void res.writeHead(429, { 'Retry-After': '1' }).end('{"errors":[{"code":"TOOMANYREQUESTS"}]}');
     return serve(req, res, body);
   });
@@ -58,7 +42,7 @@ test('a 429 with Retry-After is waited out, then the request succeeds', async (t
 test('a Retry-After beyond the cap is cut to the cap', async (t) => {
   let calls = 0;
   const serve = serveImages(manifests, blobs);
-  const { source } = await setup(
+  const { source } = await fakeRegistrySource(
     t,
     (req, res, body) => {
       if (++calls === 1) return void res.writeHead(503, { 'Retry-After': '3600' }).end();
@@ -72,7 +56,7 @@ test('a Retry-After beyond the cap is cut to the cap', async (t) => {
 });
 
 test('a missing manifest gives one line with the status and the registry code', async (t) => {
-  const { server, source } = await setup(t, serveImages(new Map(), blobs));
+  const { server, source } = await fakeRegistrySource(t, serveImages(new Map(), blobs));
   const error = await t.throwsAsync(source.fetchManifest('latest'));
   t.is(error!.message, `image ${server.host}/foo:latest: manifest unknown (404 MANIFEST_UNKNOWN)`);
   t.is((error as RegistryError).code, 'ENOTFOUND');
@@ -82,7 +66,7 @@ test('a missing manifest gives one line with the status and the registry code', 
 
 test('manifests are asked for with every supported media type and verified by digest', async (t) => {
   const tampered = Buffer.from(image.manifest.toString().replace('"schemaVersion":2', '"schemaVersion": 2'));
-  const { server, source } = await setup(
+  const { server, source } = await fakeRegistrySource(
     t,
     serveImages(new Map([[image.manifestDigest, { bytes: tampered, mediaType: image.manifestMediaType }], ['latest', { bytes: image.manifest, mediaType: image.manifestMediaType }]]), blobs),
   );
@@ -98,7 +82,7 @@ test('manifests are asked for with every supported media type and verified by di
 });
 
 test('a manifest larger than the limit is refused while reading', async (t) => {
-  const { source } = await setup(t, (_req, res) => {
+  const { source } = await fakeRegistrySource(t, (_req, res) => {
     res.writeHead(200, { 'Content-Type': 'application/vnd.oci.image.manifest.v1+json' }); // chunked: no length to check up front
     const chunk = Buffer.alloc(256 * 1024, 0x20);
     let sent = 0;
