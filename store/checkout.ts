@@ -8,8 +8,9 @@
 // Safety: `ostree checkout --union` follows a symlink already in the destination when a later
 // layer has a directory at that path, so a layer `evil -> /etc` followed by a layer with
 // `evil/x` (or `evil/.wh.passwd`) would write (or delete) outside the rootfs. Before each
-// layer after the first, every directory the layer writes into is checked with lstat; a
-// symlink there fails the checkout (ELAYER) before anything is written.
+// layer after the first, every directory the layer writes into that is a symlink in the tree
+// fails the checkout (ELAYER) before anything is written. Only paths that were leaves of an
+// earlier layer can be symlinks, so only those are looked at (one `ls -R` per layer).
 import { chmod, lstat, mkdtemp, readdir, rename, rm } from 'node:fs/promises';
 import { dirname, join, posix } from 'node:path';
 import { SyscontainerError } from './errors.js';
@@ -50,80 +51,54 @@ function traversal(what: string, dir: string): SyscontainerError {
   });
 }
 
-/**
- * The symlinks in `tree` as absolute latin1 paths ("/bin/sh"), or undefined when a directory
- * cannot be read (a non-root checkout of a directory without read permission).
- */
-async function symlinksIn(tree: string): Promise<Set<string> | undefined> {
-  const links = new Set<string>();
-  const treeBytes = Buffer.from(tree);
-  const walk = async (rel: string): Promise<boolean> => {
-    let entries;
-    try {
-      entries = await readdir(Buffer.concat([treeBytes, Buffer.from(rel, 'latin1')]), { withFileTypes: true, encoding: 'latin1' });
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'EACCES') return false;
-      throw error;
-    }
-    const subdirs: string[] = [];
-    for (const entry of entries) {
-      const path = `${rel}/${entry.name}`;
-      if (entry.isSymbolicLink()) links.add(path);
-      else if (entry.isDirectory()) subdirs.push(path);
-    }
-    const results = await Promise.all(subdirs.map(walk));
-    return results.every(Boolean);
-  };
-  return (await walk('')) ? links : undefined;
+/** A layer's paths (latin1, as OstreeRepo.listPaths gives them) split into the directories it writes into and its leaves. */
+interface LayerShape {
+  /** Every proper ancestor of an entry, without "/": the directories the checkout writes into. */
+  parents: Set<string>;
+  /** Entries with nothing under them (files, symlinks, whiteouts, empty directories). */
+  leaves: string[];
+}
+
+function layerShape(paths: readonly string[]): LayerShape {
+  const parents = new Set<string>();
+  for (const path of paths) {
+    for (let parent = posix.dirname(path); parent !== '/' && !parents.has(parent); parent = posix.dirname(parent)) parents.add(parent);
+  }
+  return { parents, leaves: paths.filter((path) => !parents.has(path)) };
+}
+
+/** Whether `path` (latin1, "/a/b") is a symlink in `tree` now. */
+async function isSymlinkIn(tree: Buffer, path: string): Promise<boolean> {
+  try {
+    return (await lstat(Buffer.concat([tree, Buffer.from(path, 'latin1')]))).isSymbolicLink();
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return false;
+    throw error;
+  }
+}
+
+async function symlinksAmong(tree: Buffer, paths: readonly string[]): Promise<string[]> {
+  const flags = await Promise.all(paths.map((path) => isSymlinkIn(tree, path)));
+  return paths.filter((_, index) => flags[index]);
 }
 
 /**
  * Fails when a directory `commit` writes into is a symlink in `tree` (see header comment).
- * One `ls -R` of the commit and one walk of the tree's symlinks; ostree is asked for an
- * entry's type only where the commit has a leaf at a path that is a symlink in the tree
- * (a directory there would be written through, a file or symlink replaces the link).
+ * A symlink in the tree is always a leaf of an earlier layer (`earlierLeaves`), so only the
+ * paths this layer shares with those leaves are looked at: a shared directory it writes into
+ * fails when it is a symlink now (lstat); a shared leaf that is a symlink now fails when this
+ * layer has a directory there (asked of ostree; a file or symlink replaces the link).
  */
-async function assertNoSymlinkTraversal(repo: OstreeRepo, commit: string, tree: string, what: string): Promise<void> {
-  const [paths, links] = await Promise.all([repo.listPaths(commit), symlinksIn(tree)]);
-  if (links === undefined) return assertNoSymlinkTraversalByLstat(repo, commit, tree, what);
-  if (links.size === 0) return;
+async function assertNoSymlinkTraversal(repo: OstreeRepo, commit: string, shape: LayerShape, earlierLeaves: ReadonlySet<string>, tree: Buffer, what: string): Promise<void> {
   const display = (path: string): string => Buffer.from(path, 'latin1').toString();
-  const parents = new Set<string>();
-  const leaves: string[] = [];
-  for (const path of paths) {
-    for (let parent = posix.dirname(path); parent !== '/' && !parents.has(parent); parent = posix.dirname(parent)) {
-      if (links.has(parent)) throw traversal(what, display(parent));
-      parents.add(parent);
-    }
-    if (links.has(path)) leaves.push(path);
-  }
-  // A leaf that turned out to have children was caught above when its child came by.
-  const unknown = leaves.filter((path) => !parents.has(path));
-  if (unknown.length === 0) return;
-  for (const [path, type] of await repo.entryTypes(commit, unknown)) {
+  const writtenInto = [...shape.parents].filter((dir) => earlierLeaves.has(dir));
+  const linkedDir = (await symlinksAmong(tree, writtenInto))[0];
+  if (linkedDir !== undefined) throw traversal(what, display(linkedDir));
+  const linkedLeaves = await symlinksAmong(tree, shape.leaves.filter((path) => earlierLeaves.has(path)));
+  if (linkedLeaves.length === 0) return;
+  for (const [path, type] of await repo.entryTypes(commit, linkedLeaves)) {
     if (type === 'directory') throw traversal(what, display(path));
-  }
-}
-
-/** The same check from the commit's typed listing and an lstat per directory it writes into. */
-async function assertNoSymlinkTraversalByLstat(repo: OstreeRepo, commit: string, tree: string, what: string): Promise<void> {
-  const entries = await repo.listTree(commit);
-  const dirs = new Set<string>();
-  for (const entry of entries) {
-    if (entry.type === 'directory') dirs.add(entry.path);
-    for (let parent = posix.dirname(entry.path); parent !== '/' && !dirs.has(parent); parent = posix.dirname(parent)) {
-      dirs.add(parent);
-    }
-  }
-  for (const dir of dirs) {
-    let isLink = false;
-    try {
-      isLink = (await lstat(join(tree, dir))).isSymbolicLink();
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code !== 'ENOENT' && code !== 'ENOTDIR') throw error;
-    }
-    if (isLink) throw traversal(what, dir);
   }
 }
 
@@ -144,10 +119,27 @@ export async function checkoutImage(store: ImageStore, image: StoredImage, dest:
   const tmp = await mkdtemp(`${dest}.tmp-`);
   try {
     await chmod(tmp, 0o755);
+    // Every layer's listing is needed before the next layer: one `ls -R` each, started once
+    // the first checkout runs, so they overlap it. A single layer needs none.
+    let listings: Array<Promise<string[]>> = [];
+    const treeBytes = Buffer.from(tmp);
+    const earlierLeaves = new Set<string>();
     for (const [index, layer] of image.layers.entries()) {
       const what = `image ${image.name}: layer ${index + 1} (${layer.digest.slice(0, 19)})`;
-      if (index > 0) await assertNoSymlinkTraversal(store.repo, layer.commit, tmp, what);
-      await store.repo.checkout(layer.commit, tmp, { union: true, whiteouts: true, requireHardlinks: true, userMode });
+      let shape: LayerShape | undefined;
+      if (index > 0) {
+        shape = layerShape(await listings[index]!);
+        await assertNoSymlinkTraversal(store.repo, layer.commit, shape, earlierLeaves, treeBytes, what);
+      }
+      const checkout = store.repo.checkout(layer.commit, tmp, { union: true, whiteouts: true, requireHardlinks: true, userMode });
+      if (index === 0 && image.layers.length > 1) {
+        listings = image.layers.map((each) => store.repo.listPaths(each.commit));
+        listings.forEach((listing) => listing.catch(() => undefined));
+      }
+      await checkout;
+      if (index < image.layers.length - 1) {
+        for (const leaf of (shape ?? layerShape(await listings[index]!)).leaves) earlierLeaves.add(leaf);
+      }
     }
     if (await exists(dest)) throw new SyscontainerError('EEXIST', `checkout of image ${image.name}: ${dest} already exists`);
     await rename(tmp, dest);

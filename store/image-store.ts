@@ -242,15 +242,17 @@ export class ImageStore {
     const configDigest = manifest.config.digest;
     const configCommit = await this.repo.resolveRef(blobRef(configDigest));
     if (configCommit === undefined) throw new SyscontainerError('ENOTFOUND', `${what}: config ${short(configDigest)} is not stored`);
-    const config = await this.storedConfig(configCommit, what);
-    const layers = await Promise.all(
-      manifest.layers.map(async (descriptor): Promise<StoredImageLayer> => {
-        const layer = await storedLayer(this.repo, descriptor.digest);
-        return layer
-          ? { digest: descriptor.digest, commit: layer.commit, size: layer.size, uncompressedSize: layer.uncompressedSize }
-          : { digest: descriptor.digest, commit: '', size: descriptor.size, uncompressedSize: 0 };
-      }),
-    );
+    const [config, layers] = await Promise.all([
+      this.storedConfig(configCommit, what),
+      Promise.all(
+        manifest.layers.map(async (descriptor): Promise<StoredImageLayer> => {
+          const layer = await storedLayer(this.repo, descriptor.digest);
+          return layer
+            ? { digest: descriptor.digest, commit: layer.commit, size: layer.size, uncompressedSize: layer.uncompressedSize }
+            : { digest: descriptor.digest, commit: '', size: descriptor.size, uncompressedSize: 0 };
+        }),
+      ),
+    ]);
     const image: StoredImage = {
       name,
       ref,

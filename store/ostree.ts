@@ -247,13 +247,29 @@ export class OstreeRepo {
     const key = checksumPattern.test(checksum) ? checksum : undefined;
     let pending = key === undefined ? undefined : this.metadataCache.get(key);
     if (pending === undefined) {
-      pending = this.text(['show', '--raw', checksum], `show ${checksum}`).then(parseRawCommitMetadata);
+      pending = this.readCommitMetadata(checksum);
       if (key !== undefined) {
         this.metadataCache.set(key, pending);
         pending.catch(() => this.metadataCache.delete(key));
       }
     }
     return { ...(await pending) };
+  }
+
+  /**
+   * A commit's metadata read from its object file OBJECTS/XX/REST.commit (the documented
+   * layout; a GVariant of type (a{sv}aya(say)sstayay)) without a process; anything missing
+   * or not in the expected form is left to `ostree show --raw`.
+   */
+  private async readCommitMetadata(checksum: string): Promise<Record<string, string>> {
+    if (checksumPattern.test(checksum)) {
+      const file = join(this.path, 'objects', checksum.slice(0, 2), `${checksum.slice(2)}.commit`);
+      const bytes = await readFs(file).catch(() => undefined);
+      const parsed = bytes === undefined || bytes.length > defaultReadLimit ? undefined : commitObjectMetadata(bytes);
+      // An empty dictionary goes to ostree too: parseRawCommitMetadata rejects "@a{sv} {}" (ESTORE), and that stays so.
+      if (parsed !== undefined && Object.keys(parsed).length > 0) return parsed;
+    }
+    return parseRawCommitMetadata(await this.text(['show', '--raw', checksum], `show ${checksum}`));
   }
 
   /** One string metadata value, or undefined when the commit has no such key (or its value is not a string). */
@@ -449,6 +465,65 @@ export class OstreeRepo {
     } catch {
       return false;
     }
+  }
+}
+
+/** Size in bytes of the framing offsets of a GVariant container of `size` bytes. */
+function offsetSize(size: number): number {
+  return size <= 0xff ? 1 : size <= 0xffff ? 2 : size <= 0xffffffff ? 4 : 8;
+}
+
+function readOffset(bytes: Buffer, at: number, size: number): number {
+  return size === 1 ? bytes.readUInt8(at) : size === 2 ? bytes.readUInt16LE(at) : size === 4 ? bytes.readUInt32LE(at) : Number(bytes.readBigUInt64LE(at));
+}
+
+const align8 = (n: number): number => (n + 7) & ~7;
+
+/**
+ * The string entries of the metadata dictionary (first member) of a serialised commit
+ * variant (a{sv}aya(say)sstayay), following GVariant's serialisation format (framing
+ * offsets little-endian, stored at the end of each container). Undefined for anything not
+ * in normal form: the caller then asks ostree.
+ */
+export function commitObjectMetadata(bytes: Buffer): Record<string, string> | undefined {
+  try {
+    const total = bytes.length;
+    // Six framing offsets (every variable-size member but the last); the first member's end is the last one stored.
+    const tupleOffset = offsetSize(total);
+    if (total < 6 * tupleOffset + 8) return undefined;
+    const end = readOffset(bytes, total - tupleOffset, tupleOffset);
+    if (end > total - 6 * tupleOffset) return undefined;
+    const out: Record<string, string> = {};
+    if (end === 0) return out;
+    const arrayOffset = offsetSize(end);
+    const framing = readOffset(bytes, end - arrayOffset, arrayOffset);
+    if (framing > end || (end - framing) % arrayOffset !== 0) return undefined;
+    const count = (end - framing) / arrayOffset;
+    let start = 0;
+    for (let index = 0; index < count; index++) {
+      const entryEnd = readOffset(bytes, framing + index * arrayOffset, arrayOffset);
+      if (entryEnd < start || entryEnd > framing) return undefined;
+      const entry = bytes.subarray(start, entryEnd);
+      const entryOffset = offsetSize(entry.length);
+      if (entry.length < entryOffset + 2) return undefined;
+      const keyEnd = readOffset(entry, entry.length - entryOffset, entryOffset);
+      const valueStart = align8(keyEnd);
+      const valueEnd = entry.length - entryOffset;
+      if (keyEnd < 1 || valueStart > valueEnd || entry[keyEnd - 1] !== 0) return undefined;
+      const key = entry.subarray(0, keyEnd - 1);
+      const variant = entry.subarray(valueStart, valueEnd);
+      const separator = variant.lastIndexOf(0);
+      if (key.includes(0) || separator < 0) return undefined;
+      if (variant.subarray(separator + 1).toString('latin1') === 's') {
+        const value = variant.subarray(0, separator);
+        if (value.length < 1 || value[value.length - 1] !== 0 || value.subarray(0, value.length - 1).includes(0)) return undefined;
+        out[key.toString('utf8')] = value.subarray(0, value.length - 1).toString('utf8');
+      }
+      start = align8(entryEnd);
+    }
+    return out;
+  } catch {
+    return undefined;
   }
 }
 
