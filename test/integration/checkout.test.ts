@@ -172,3 +172,35 @@ test('an image with a missing layer is ENOTFOUND and leaves nothing behind', asy
   t.is((error as SyscontainerError).code, 'ENOTFOUND');
   t.deepEqual((await readdir(root)).sort(), ['.storage']);
 });
+
+// The symlink check, case by case: what must be refused (it would reach outside the rootfs)
+// and what must pass (ordinary images replace and re-provide symlinks all the time).
+const symlinkCases: Array<[string, (outside: string) => LayerEntry[][], 'refused' | 'allowed']> = [
+  ['an empty directory over a symlink', (o) => [[{ type: 'symlink', path: 'evil', target: o }], [{ type: 'dir', path: 'evil/sub' }]], 'refused'],
+  ['a whiteout through a symlink', (o) => [[{ type: 'symlink', path: 'evil', target: o }], [whiteout('evil/victim')]], 'refused'],
+  ['a nested path through a deep link', (o) => [[{ type: 'dir', path: 'a' }, { type: 'dir', path: 'a/b' }, { type: 'symlink', path: 'a/b/c', target: o }], [{ type: 'file', path: 'a/b/c/d/e', content: 'x' }]], 'refused'],
+  ['a link from layer 2 used by layer 3', (o) => [[{ type: 'file', path: 'x', content: 'x' }], [{ type: 'symlink', path: 'evil', target: o }], [{ type: 'file', path: 'evil/pwned', content: 'x' }]], 'refused'],
+  ['a file replacing a symlink', (o) => [[{ type: 'symlink', path: 'link', target: o }], [{ type: 'file', path: 'link', content: 'now a file' }]], 'allowed'],
+  ['the same symlink provided again', (o) => [[{ type: 'symlink', path: 'link', target: o }], [{ type: 'symlink', path: 'link', target: o }]], 'allowed'],
+  ['a symlink whited out before a directory takes its place', (o) => [[{ type: 'symlink', path: 'link', target: o }], [whiteout('link')], [{ type: 'dir', path: 'link' }, { type: 'file', path: 'link/f', content: 'x' }]], 'allowed'],
+];
+
+for (const [name, layers, verdict] of symlinkCases) {
+  test(`symlink check: ${name} is ${verdict}`, async (t) => {
+    const { root, store } = await tempStore(t);
+    const outside = join(root, 'outside');
+    await mkdir(outside);
+    const image = await buildImage(layers(outside).map((entries) => ({ entries })));
+    await storeImage(store, 'local/links:1', image);
+    const stored = (await store.getImage('local/links:1'))!;
+    const checkout = checkoutImage(store, stored, join(root, 'rootfs'));
+    if (verdict === 'refused') {
+      const error = await t.throwsAsync(checkout);
+      t.is((error as SyscontainerError).code, 'ELAYER', error?.message);
+      t.false((await readdir(root)).includes('rootfs'));
+    } else {
+      await t.notThrowsAsync(checkout);
+    }
+    t.deepEqual(await readdir(outside), [], 'nothing written outside the rootfs');
+  });
+}
