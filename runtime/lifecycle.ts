@@ -406,6 +406,9 @@ async function installHoldingLock<I extends RuntimeImage>(ctx: RuntimeContext<I>
       throw error;
     }
     say(ctx, `Installed ${name} from ${image.name}${started ? ' and started it' : ''}`);
+    if (!useSystemd && runs) {
+      say(ctx, `systemd is not running here: ${unitFile(ctx, name)} is written but not enabled; runc runs ${name} directly (syscontainer start/stop/restart ${name})`);
+    }
     return { name, info: built.info, changed: true, started, privileges: built.info.privileges };
   });
 }

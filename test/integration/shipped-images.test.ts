@@ -147,6 +147,7 @@ test.serial('hello, an image with no /exports, runs from its image config throug
   });
   const installed = await runCli(['install', '--system', '--name', name, `${registry.host}/gscrivano/hello`], env);
   t.is(installed.exitCode, 0, installed.stderr);
+  t.regex(installed.stderr, /systemd is not running here: .*hello-test\.service is written but not enabled; runc runs hello-test directly/, 'says plainly that systemd is absent');
   const page = await new Promise<string>((resolve, reject) => {
     http.get(`http://127.0.0.1:${helloPort}/`, (response) => {
       let body = '';
