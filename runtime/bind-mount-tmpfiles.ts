@@ -1,19 +1,11 @@
 // Atomic's fallback for images that ship /exports but no tmpfiles.template: every bind-mount
 // source of config.json that does not exist yet gets a tmpfiles.d `d` line, so runc finds it
 // (a missing source fails the mount) and `systemd-tmpfiles --create` makes it again at boot.
-import { lstat } from 'node:fs/promises';
-import { SyscontainerError } from '../store/index.js';
+import { SyscontainerError, pathExists } from '../store/index.js';
 import type { OciMount } from './oci-runtime-spec.js';
 
 // Lands unquoted in a tmpfiles line: no whitespace, quotes, `%` (specifiers) or backslashes.
 const safeTmpfilesPath = /^\/[A-Za-z0-9._/+:@,=-]*$/;
-
-async function exists(p: string): Promise<boolean> {
-  return lstat(p).then(
-    () => true,
-    () => false,
-  );
-}
 
 const isBind = (m: OciMount) => m.type === 'bind' || (m.options ?? []).some((o) => o === 'bind' || o === 'rbind');
 
@@ -22,14 +14,14 @@ const isBind = (m: OciMount) => m.type === 'bind' || (m.options ?? []).some((o) 
  * missing on the host now, or undefined when none is. Throws ETEMPLATE for a source that
  * cannot be written into a tmpfiles line. Reads the filesystem, writes nothing.
  */
-export async function missingBindSourcesTmpfiles(mounts: readonly OciMount[], pathExists: (p: string) => Promise<boolean> = exists): Promise<string | undefined> {
+export async function missingBindSourcesTmpfiles(mounts: readonly OciMount[], exists: (p: string) => Promise<boolean> = pathExists): Promise<string | undefined> {
   const lines: string[] = [];
   const seen = new Set<string>();
   for (const mount of mounts) {
     const source = mount.source;
     if (!isBind(mount) || source === undefined || !source.startsWith('/') || seen.has(source)) continue;
     seen.add(source);
-    if (await pathExists(source)) continue;
+    if (await exists(source)) continue;
     if (!safeTmpfilesPath.test(source) || source.split('/').includes('..')) {
       throw new SyscontainerError('ETEMPLATE', `config.json: bind-mount source ${JSON.stringify(source)} does not exist and cannot be made by systemd-tmpfiles (spaces, quotes, "%", "\\" or "..")`);
     }

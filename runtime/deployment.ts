@@ -5,7 +5,7 @@
 import { lstat, mkdir, readFile, readlink, readdir, rename, rm, symlink, chmod } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { SyscontainerError, writeFileAtomic } from '../store/index.js';
+import { SyscontainerError, writeFileAtomic, pathExists } from '../store/index.js';
 import { validateContainerName } from './container-name.js';
 
 export type Slot = 0 | 1;
@@ -47,15 +47,6 @@ export interface ActiveDeployment {
   slot: Slot;
   dir: string;
   info: DeploymentInfo;
-}
-
-async function pathExists(p: string): Promise<boolean> {
-  try {
-    await lstat(p);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** Reads ROOT and changes it; every method that changes something is safe to retry. */

@@ -7,7 +7,7 @@ import { lstat, mkdir, readdir, readFile, rm, rmdir, symlink } from 'node:fs/pro
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { SyscontainerError, isSyscontainerError } from '../store/index.js';
+import { SyscontainerError, isSyscontainerError, pathExists } from '../store/index.js';
 import { containerLockDir, withLock as withFileLock, writeFileAtomic } from '../store/index.js';
 import { validateContainerName } from './container-name.js';
 import type { RuntimeContext, RuntimeImage } from './context.js';
@@ -96,15 +96,6 @@ function say(ctx: RuntimeContext, line: string): void {
   ctx.log?.(line);
 }
 
-async function exists(p: string): Promise<boolean> {
-  try {
-    await lstat(p);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 async function writeAtomically(file: string, content: string): Promise<void> {
   await mkdir(path.dirname(file), { recursive: true });
   await writeFileAtomic(file, content);
@@ -135,7 +126,7 @@ async function repairHostFiles(ctx: RuntimeContext, name: string): Promise<void>
   const unitOk = (await read(path.join(active.dir, unitName(name)))) === (await read(unitFile(ctx, name)));
   const tmpfilesOk = active.info.hasTmpfiles
     ? (await read(path.join(active.dir, `${name}.conf`))) === (await read(tmpfilesFile(ctx, name)))
-    : !(await exists(tmpfilesFile(ctx, name)));
+    : !(await pathExists(tmpfilesFile(ctx, name)));
   if (!unitOk || !tmpfilesOk) await publishHostFiles(ctx, name, active.dir, active.info);
 }
 
@@ -363,7 +354,7 @@ async function installHoldingLock<I extends RuntimeImage>(ctx: RuntimeContext<I>
   validateSetValues(set);
   const name = options.name;
   const deployments = new DeploymentStore(ctx.root);
-  const installed = (await deployments.active(name)) !== undefined || (await exists(unitFile(ctx, name)));
+  const installed = (await deployments.active(name)) !== undefined || (await pathExists(unitFile(ctx, name)));
   if (!installed && (await deployments.anyExists(name))) {
     // Debris of an interrupted command (no complete, active deployment, no unit): clear it.
     await withLock(ctx, name, async () => {
@@ -391,7 +382,7 @@ async function installHoldingLock<I extends RuntimeImage>(ctx: RuntimeContext<I>
     });
     const runs = built.info.noContainerService !== true;
     const target: ActiveDeployment = { slot: 0, dir: built.dir, info: built.info };
-    const stateExisted = await exists(built.info.stateDirectory);
+    const stateExisted = await pathExists(built.info.stateDirectory);
     let started = false;
     try {
       await switchTo(ctx, name, target, useSystemd);
@@ -537,7 +528,7 @@ async function removeEverything(ctx: RuntimeContext, name: string, useSystemd: b
   } else {
     await removeUnitCgroups(name);
   }
-  if (await exists(tmpfilesFile(ctx, name))) {
+  if (await pathExists(tmpfilesFile(ctx, name))) {
     await ctx.systemd.tmpfilesRemove(tmpfilesFile(ctx, name)).catch(() => undefined);
     await rm(tmpfilesFile(ctx, name), { force: true });
   }
@@ -568,7 +559,7 @@ async function uninstallHoldingLock(ctx: RuntimeContext, options: { name: string
   validateContainerName(options.name);
   const name = options.name;
   const deployments = new DeploymentStore(ctx.root);
-  if (!(await deployments.anyExists(name)) && !(await exists(unitFile(ctx, name))) && !(await exists(tmpfilesFile(ctx, name)))) {
+  if (!(await deployments.anyExists(name)) && !(await pathExists(unitFile(ctx, name))) && !(await pathExists(tmpfilesFile(ctx, name)))) {
     throw new SyscontainerError('ENOTFOUND', `container ${name} is not installed`);
   }
   await withLock(ctx, name, async () => {

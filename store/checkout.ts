@@ -14,18 +14,9 @@
 import { chmod, lstat, mkdtemp, readdir, rename, rm } from 'node:fs/promises';
 import { dirname, join, posix } from 'node:path';
 import { SyscontainerError } from './errors.js';
+import { pathExists } from './path-exists.js';
 import type { ImageStore, StoredImage } from './image-store.js';
 import type { OstreeRepo } from './ostree.js';
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await lstat(path);
-    return true;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
-    throw error;
-  }
-}
 
 /** Removes a tree even where layers left directories without write permission (non-root). */
 export async function removeTree(path: string): Promise<void> {
@@ -108,7 +99,7 @@ async function assertNoSymlinkTraversal(repo: OstreeRepo, commit: string, shape:
  * repository's filesystem (hardlinks).
  */
 export async function checkoutImage(store: ImageStore, image: StoredImage, dest: string): Promise<void> {
-  if (await exists(dest)) throw new SyscontainerError('EEXIST', `checkout of image ${image.name}: ${dest} already exists`);
+  if (await pathExists(dest)) throw new SyscontainerError('EEXIST', `checkout of image ${image.name}: ${dest} already exists`);
   const missing = image.layers.find((layer) => layer.commit === '');
   if (missing) {
     throw new SyscontainerError('ENOTFOUND', `image ${image.name}: layer ${missing.digest.slice(0, 19)} is not stored`, {
@@ -141,7 +132,7 @@ export async function checkoutImage(store: ImageStore, image: StoredImage, dest:
         for (const leaf of (shape ?? layerShape(await listings[index]!)).leaves) earlierLeaves.add(leaf);
       }
     }
-    if (await exists(dest)) throw new SyscontainerError('EEXIST', `checkout of image ${image.name}: ${dest} already exists`);
+    if (await pathExists(dest)) throw new SyscontainerError('EEXIST', `checkout of image ${image.name}: ${dest} already exists`);
     await rename(tmp, dest);
   } catch (error) {
     await removeTree(tmp);

@@ -32,3 +32,4 @@ export { readImageFiles } from './image-files.js';
 export { withLock, acquireLock, storeLockDir, imageLockDir, containerLockDir, type LockMode, type LockOptions, type HeldLock } from './lock.js';
 export { pushImage, type PushImageEvent } from './push-reference.js';
 export { writeFileAtomic, temporarySibling } from './atomic-file.js';
+export { pathExists } from './path-exists.js';

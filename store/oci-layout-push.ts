@@ -3,7 +3,7 @@
 // while it streams to a temporary name and renamed into blobs/sha256/<hex> only when it
 // matches; manifests as blobs; index.json last (writeIndexEntry), replaced atomically.
 import { createWriteStream } from 'node:fs';
-import { access, mkdir, readdir, rename, rm } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -13,14 +13,8 @@ import { layoutBlobPath, ociLayoutVersion, readOciLayoutIndex, refNameAnnotation
 import { type Descriptor, type ImageIndex, MediaType } from './oci-types.js';
 import type { BlobData } from './registry/push.js';
 import { sha256Digest, shortDigest, verifiedBlobStream } from './verified-blob.js';
+import { pathExists } from './path-exists.js';
 import type { PushPrimitives } from './push-image.js';
-
-async function exists(file: string): Promise<boolean> {
-  return access(file).then(
-    () => true,
-    () => false,
-  );
-}
 
 /**
  * A layout as a push destination. `repository` arguments are ignored (a layout has one
@@ -37,7 +31,7 @@ export class OciLayoutPush implements PushPrimitives {
 
   /** Opens an existing layout or creates one in a missing or empty directory; EEXIST for anything else. */
   static async open(dir: string): Promise<OciLayoutPush> {
-    const hasLayout = await exists(path.join(dir, 'oci-layout'));
+    const hasLayout = await pathExists(path.join(dir, 'oci-layout'));
     if (hasLayout) {
       await readOciLayoutIndex(dir);
     } else if ((await readdir(dir).catch(() => [] as string[])).some((name) => name !== 'blobs')) {
@@ -52,7 +46,7 @@ export class OciLayoutPush implements PushPrimitives {
   }
 
   async blobExists(_repository: string, digest: string): Promise<boolean> {
-    return exists(layoutBlobPath(this.dir, digest));
+    return pathExists(layoutBlobPath(this.dir, digest));
   }
 
   async mountBlob(): Promise<boolean> {
@@ -77,7 +71,7 @@ export class OciLayoutPush implements PushPrimitives {
   async putManifest(_repository: string, _reference: string, bytes: Buffer, mediaType: string): Promise<string> {
     const digest = sha256Digest(bytes);
     const file = layoutBlobPath(this.dir, digest);
-    if (!(await exists(file))) await writeFileAtomic(file, bytes);
+    if (!(await pathExists(file))) await writeFileAtomic(file, bytes);
     this.#manifests.set(digest, { mediaType, digest, size: bytes.length });
     return digest;
   }
