@@ -343,13 +343,11 @@ async function switchTo(ctx: RuntimeContext, name: string, target: ActiveDeploym
  * nothing of the container is left.
  */
 export async function install<I extends RuntimeImage>(ctx: RuntimeContext<I>, options: InstallOptions): Promise<DeploymentResult> {
-  validateContainerName(options.name);
   // The whole command under the lock: "is it installed?" and the install must not interleave.
   return withLock(ctx, options.name, () => installHoldingLock(ctx, options));
 }
 
 async function installHoldingLock<I extends RuntimeImage>(ctx: RuntimeContext<I>, options: InstallOptions): Promise<DeploymentResult> {
-  validateContainerName(options.name);
   const set = { ...(options.set ?? {}) };
   validateSetValues(set);
   const name = options.name;
@@ -411,7 +409,6 @@ async function installHoldingLock<I extends RuntimeImage>(ctx: RuntimeContext<I>
  * previous deployment is put back and started, and ERUNTIME says so.
  */
 export async function update<I extends RuntimeImage>(ctx: RuntimeContext<I>, options: UpdateOptions): Promise<DeploymentResult> {
-  validateContainerName(options.name);
   return withLock(ctx, options.name, () => updateHoldingLock(ctx, options));
 }
 
@@ -469,7 +466,6 @@ async function updateHoldingLock<I extends RuntimeImage>(ctx: RuntimeContext<I>,
  * container if it was running. ENOTFOUND when there is no previous deployment.
  */
 export async function rollback(ctx: RuntimeContext, options: { name: string }): Promise<DeploymentResult> {
-  validateContainerName(options.name);
   return withLock(ctx, options.name, () => rollbackHoldingLock(ctx, options));
 }
 
@@ -551,12 +547,10 @@ async function removeEverything(ctx: RuntimeContext, name: string, useSystemd: b
  * of the container exists; debris of a broken install is removed too.
  */
 export async function uninstall(ctx: RuntimeContext, options: { name: string; purge?: boolean }): Promise<void> {
-  validateContainerName(options.name);
   return withLock(ctx, options.name, () => uninstallHoldingLock(ctx, options));
 }
 
 async function uninstallHoldingLock(ctx: RuntimeContext, options: { name: string; purge?: boolean }): Promise<void> {
-  validateContainerName(options.name);
   const name = options.name;
   const deployments = new DeploymentStore(ctx.root);
   if (!(await deployments.anyExists(name)) && !(await pathExists(unitFile(ctx, name))) && !(await pathExists(tmpfilesFile(ctx, name)))) {
@@ -570,7 +564,6 @@ async function uninstallHoldingLock(ctx: RuntimeContext, options: { name: string
 
 /** Starts the container (systemctl start, or runc run -d without systemd). Idempotent. */
 export async function start(ctx: RuntimeContext, options: { name: string }): Promise<void> {
-  validateContainerName(options.name);
   return withLock(ctx, options.name, () => startHoldingLock(ctx, options));
 }
 
@@ -583,7 +576,6 @@ async function startHoldingLock(ctx: RuntimeContext, options: { name: string }):
 
 /** Stops the container and every process of it. Idempotent. */
 export async function stop(ctx: RuntimeContext, options: { name: string }): Promise<void> {
-  validateContainerName(options.name);
   await withLock(ctx, options.name, async () => {
     await requireActive(ctx, options.name);
     await stopContainer(ctx, options.name, await systemdRunning(ctx));
@@ -591,7 +583,6 @@ export async function stop(ctx: RuntimeContext, options: { name: string }): Prom
 }
 
 export async function restart(ctx: RuntimeContext, options: { name: string }): Promise<void> {
-  validateContainerName(options.name);
   return withLock(ctx, options.name, () => restartHoldingLock(ctx, options));
 }
 

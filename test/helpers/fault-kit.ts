@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { lstat, readdir, readFile, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ExecutionContext } from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { execa, type ResultPromise } from 'execa';
 import { buildImage, sha256Digest, type BuiltImage, type LayerDefinition } from '../../images/build/image.js';
 import { pushBuiltImage } from '../../images/build/push-image.js';
@@ -15,6 +15,7 @@ import { fromHostFile, rootfsEntries } from '../../images/build/rootfs-entries.j
 import { defaultRegistriesConf } from '../../store/registries-conf.js';
 import { RegistryPush } from '../../store/registry/push.js';
 import { cliPath, type CliResult } from './cli.js';
+import { startRegistry, type RegistryServer } from './registry-server.js';
 
 /** Soak mode (SYSCONTAINER_SOAK=1): many more fault points; default runs stay short. */
 export const soak = process.env.SYSCONTAINER_SOAK === '1';
@@ -284,4 +285,26 @@ export class FaultTally {
     t.log(`${what}: faults injected ${this.injected}, survived ${this.survived}, data lost ${this.dataLost}`);
     for (const note of this.notes.slice(0, 10)) t.log(`  ${note}`);
   }
+}
+
+/**
+ * The setup both kill -9 and concurrency suites share: a real registry (started before the
+ * file's tests, stopped after them, with runc containers named `runcPrefix…` cleaned up)
+ * holding the service image as REPOSITORY:v1 and REPOSITORY:v2. The returned references are
+ * filled in once the `before` hook has run.
+ */
+export function serviceImagesInRegistry(repository: string, runcPrefix: string): { v1: string; v2: string } {
+  const images = { v1: '', v2: '' };
+  let registry: RegistryServer | undefined;
+  test.before(async () => {
+    if (process.getuid?.() !== 0) throw new Error('these tests need root (runc)');
+    registry = await startRegistry();
+    images.v1 = await pushImage(registry.host, repository, 'v1', await serviceImage('v1', { padding: 4 << 20 }));
+    images.v2 = await pushImage(registry.host, repository, 'v2', await serviceImage('v2', { padding: 4 << 20 }));
+  });
+  test.after.always(async () => {
+    await cleanupRunc(runcPrefix);
+    await registry?.stop();
+  });
+  return images;
 }

@@ -8,26 +8,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { acquireLock, withLock } from '../../store/lock.js';
 import { tempDir } from '../helpers/cli.js';
-import { cleanupRunc, cli, containerProblems, isolatedEnv, pushImage, serviceImage, spawnCli, storeProblems } from '../helpers/fault-kit.js';
-import { startRegistry, type RegistryServer } from '../helpers/registry-server.js';
+import { cli, containerProblems, isolatedEnv, serviceImagesInRegistry, spawnCli, storeProblems } from '../helpers/fault-kit.js';
 
 const lockModule = fileURLToPath(new URL('../../store/lock.js', import.meta.url));
 const prefix = `fc${process.pid}`;
-let registry: RegistryServer;
-let v1: string;
-let v2: string;
-
-test.before(async () => {
-  if (process.getuid?.() !== 0) throw new Error('these tests need root (runc)');
-  registry = await startRegistry();
-  v1 = await pushImage(registry.host, 'faults/concurrency', 'v1', await serviceImage('v1', { padding: 4 << 20 }));
-  v2 = await pushImage(registry.host, 'faults/concurrency', 'v2', await serviceImage('v2', { padding: 4 << 20 }));
-});
-
-test.after.always(async () => {
-  await cleanupRunc(prefix);
-  await registry?.stop();
-});
+const images = serviceImagesInRegistry('faults/concurrency', prefix);
 
 /** A child process that takes the lock in `dir` and holds it until killed; resolves once held. */
 async function holder(dir: string, mode: 'shared' | 'exclusive') {
@@ -100,7 +85,7 @@ test('withLock is reentrant within one call chain and excludes parallel calls in
 
 test('two pulls of the same image at once both succeed; the store is fsck-clean', async (t) => {
   const env = isolatedEnv(await tempDir(t));
-  const [a, b] = await Promise.all([spawnCli(['pull', v1], env), spawnCli(['pull', v1], env)]);
+  const [a, b] = await Promise.all([spawnCli(['pull', images.v1], env), spawnCli(['pull', images.v1], env)]);
   t.is(a.exitCode, 0, a.stderr);
   t.is(b.exitCode, 0, b.stderr);
   t.is(a.stdout, b.stdout, 'same manifest digest');
@@ -111,13 +96,13 @@ test('two pulls of the same image at once both succeed; the store is fsck-clean'
 
 test('prune racing pulls: prune waits for the store lock; nothing a finished pull stored is lost', async (t) => {
   const env = isolatedEnv(await tempDir(t));
-  t.is((await cli(['pull', v1], env)).exitCode, 0);
-  t.is((await cli(['images', 'delete', v1], env)).exitCode, 0);
-  const runs = await Promise.all([spawnCli(['pull', v2], env), spawnCli(['images', 'prune'], env), spawnCli(['pull', v1], env), spawnCli(['images', 'prune'], env)]);
+  t.is((await cli(['pull', images.v1], env)).exitCode, 0);
+  t.is((await cli(['images', 'delete', images.v1], env)).exitCode, 0);
+  const runs = await Promise.all([spawnCli(['pull', images.v2], env), spawnCli(['images', 'prune'], env), spawnCli(['pull', images.v1], env), spawnCli(['images', 'prune'], env)]);
   for (const run of runs) t.is(run.exitCode, 0, run.stderr);
   t.deepEqual(await storeProblems(env), []);
   const names = (JSON.parse((await cli(['images', 'list', '--json'], env)).stdout) as { name: string }[]).map((i) => i.name);
-  t.deepEqual(names.sort(), [v1, v2].sort());
+  t.deepEqual(names.sort(), [images.v1, images.v2].sort());
 });
 
 test('install of two names at once: both succeed', async (t) => {
@@ -128,7 +113,7 @@ test('install of two names at once: both succeed', async (t) => {
   t.teardown(async () => {
     for (const name of names) await cli(['uninstall', name], env);
   });
-  const runs = await Promise.all(names.map((name) => spawnCli(['install', '--system', '--name', name, '--set', `STATE_DIRECTORY=${join(dir, 'state')}`, v1], env)));
+  const runs = await Promise.all(names.map((name) => spawnCli(['install', '--system', '--name', name, '--set', `STATE_DIRECTORY=${join(dir, 'state')}`, images.v1], env)));
   for (const run of runs) t.is(run.exitCode, 0, run.stderr);
   const listed = JSON.parse((await cli(['containers', 'list', '--json'], env)).stdout) as { name: string; state: string }[];
   t.deepEqual(listed.map((c) => [c.name, c.state]), names.map((n) => [n, 'running']));
@@ -141,8 +126,8 @@ test('install of one name twice at once: one installs, the other waits and says 
   const env = isolatedEnv(dir);
   const name = `${prefix}c`;
   t.teardown(async () => void (await cli(['uninstall', name], env)));
-  t.is((await cli(['pull', v1], env)).exitCode, 0);
-  const runs = await Promise.all([0, 1].map(() => spawnCli(['install', '--system', '--name', name, '--set', `STATE_DIRECTORY=${dir}`, v1], env)));
+  t.is((await cli(['pull', images.v1], env)).exitCode, 0);
+  const runs = await Promise.all([0, 1].map(() => spawnCli(['install', '--system', '--name', name, '--set', `STATE_DIRECTORY=${dir}`, images.v1], env)));
   t.deepEqual(runs.map((r) => r.exitCode).sort(), [0, 1], runs.map((r) => r.stderr).join('\n'));
   const loser = runs.find((r) => r.exitCode !== 0)!;
   t.regex(loser.stderr, new RegExp(`container ${name} already exists`));
@@ -155,10 +140,10 @@ test('update racing uninstall of the same name: one wins, the other waits then e
   const env = isolatedEnv(dir);
   const name = `${prefix}d`;
   t.teardown(async () => void (await cli(['uninstall', name], env)));
-  t.is((await cli(['pull', v2], env)).exitCode, 0);
-  t.is((await cli(['install', '--system', '--name', name, '--set', `STATE_DIRECTORY=${dir}`, v1], env)).exitCode, 0);
+  t.is((await cli(['pull', images.v2], env)).exitCode, 0);
+  t.is((await cli(['install', '--system', '--name', name, '--set', `STATE_DIRECTORY=${dir}`, images.v1], env)).exitCode, 0);
   const [update, uninstall] = await Promise.all([
-    spawnCli(['update', '--rebase', v2, '--no-pull', name], env),
+    spawnCli(['update', '--rebase', images.v2, '--no-pull', name], env),
     new Promise((resolve) => setTimeout(resolve, 100)).then(() => spawnCli(['uninstall', name], env)),
   ]);
   t.is(uninstall.exitCode, 0, uninstall.stderr);
@@ -172,7 +157,7 @@ test('update racing uninstall of the same name: one wins, the other waits then e
   const listed = await cli(['containers', 'list', '--json'], env);
   t.is(listed.exitCode, 0);
   t.deepEqual(JSON.parse(listed.stdout), []);
-  t.is((await cli(['install', '--system', '--name', name, '--set', `STATE_DIRECTORY=${dir}`, v1], env)).exitCode, 0, 'the name is usable again');
+  t.is((await cli(['install', '--system', '--name', name, '--set', `STATE_DIRECTORY=${dir}`, images.v1], env)).exitCode, 0, 'the name is usable again');
   t.is((await cli(['uninstall', name], env)).exitCode, 0);
   t.is((await execa('runc', ['state', name], { reject: false })).exitCode, 1, 'no runc container left');
 });

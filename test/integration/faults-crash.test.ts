@@ -11,26 +11,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tempDir } from '../helpers/cli.js';
-import { cleanupRunc, cli, containerProblems, FaultTally, isolatedEnv, pushImage, runAndKill, serviceImage, soak, storeProblems } from '../helpers/fault-kit.js';
-import { startRegistry, type RegistryServer } from '../helpers/registry-server.js';
+import { cli, containerProblems, FaultTally, isolatedEnv, runAndKill, serviceImagesInRegistry, soak, storeProblems } from '../helpers/fault-kit.js';
 
 const prefix = `fk${process.pid}`;
 const rounds = soak ? 16 : 4;
-let registry: RegistryServer;
-let v1: string;
-let v2: string;
-
-test.before(async () => {
-  if (process.getuid?.() !== 0) throw new Error('these tests need root (runc)');
-  registry = await startRegistry();
-  v1 = await pushImage(registry.host, 'faults/crash', 'v1', await serviceImage('v1', { padding: 4 << 20 }));
-  v2 = await pushImage(registry.host, 'faults/crash', 'v2', await serviceImage('v2', { padding: 4 << 20 }));
-});
-
-test.after.always(async () => {
-  await cleanupRunc(prefix);
-  await registry?.stop();
-});
+const images = serviceImagesInRegistry('faults/crash', prefix);
 
 type Op = 'pull' | 'install' | 'update' | 'rollback' | 'uninstall';
 
@@ -48,14 +33,14 @@ async function cycle(t: ExecutionContext, label: string): Promise<void> {
   const tally = new FaultTally();
 
   const args: Record<Op, string[]> = {
-    pull: ['pull', v1],
-    install: ['install', '--system', '--name', name, '--set', `STATE_DIRECTORY=${stateRoot}`, '--no-pull', v1],
-    update: ['update', '--rebase', v2, '--no-pull', name],
+    pull: ['pull', images.v1],
+    install: ['install', '--system', '--name', name, '--set', `STATE_DIRECTORY=${stateRoot}`, '--no-pull', images.v1],
+    update: ['update', '--rebase', images.v2, '--no-pull', name],
     rollback: ['rollback', name],
     uninstall: ['uninstall', name],
   };
 
-  t.is((await cli(['pull', v2], env)).exitCode, 0);
+  t.is((await cli(['pull', images.v2], env)).exitCode, 0);
   // One uninterrupted pass measures how long each command takes: kills are spread over that.
   const duration = {} as Record<Op, number>;
   for (const op of ['pull', 'install', 'update', 'rollback', 'uninstall'] as Op[]) {
@@ -70,7 +55,7 @@ async function cycle(t: ExecutionContext, label: string): Promise<void> {
 
   for (let round = 0; round < rounds; round++) {
     // The pull must have work to do: the image goes, and prune removes its content.
-    await cli(['images', 'delete', v1], env);
+    await cli(['images', 'delete', images.v1], env);
     t.is((await cli(['images', 'prune'], env)).exitCode, 0);
     for (const op of ['pull', 'install', 'update', 'rollback', 'uninstall'] as Op[]) {
       const before = await containerProblems(env, name, true);
