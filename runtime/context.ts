@@ -18,8 +18,14 @@ export interface RuntimeImage {
 export interface RuntimeImageStore<I extends RuntimeImage = RuntimeImage> {
   /** The image by name (REGISTRY/REPO:TAG, normalised by the store), id or ref; undefined if not stored. */
   getImage(nameOrIdOrRef: string): Promise<I | undefined>;
-  /** Checks the image's rootfs out to `dest` (must not exist): union of layers with whiteouts, hardlinks. */
-  checkoutImage(image: I, dest: string): Promise<void>;
+  /**
+   * Runs `body` with the directory of the image's shared, read-only rootfs (union of layers
+   * with whiteouts, files hardlinked into the store), made first when missing. The rootfs is
+   * not removed while `body` runs: link it there.
+   */
+  withRootfs<T>(image: I, body: (dir: string) => Promise<T>): Promise<T>;
+  /** Removes image id `configDigest`'s rootfs when no stored image has that id and `inUse(dir)` is false. */
+  releaseRootfs(configDigest: string, inUse: (dir: string) => Promise<boolean>): Promise<void>;
 }
 
 export interface RuntimeContext<I extends RuntimeImage = RuntimeImage> {

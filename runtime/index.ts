@@ -27,6 +27,7 @@ export { parseSetArguments, validateSetValues, installerVariables, overridableVa
 export { renderDeployment, type RenderInput, type RenderedDeployment } from './render.js';
 export { DeploymentStore, type DeploymentInfo } from './deployment.js';
 export { runtimeStoreOf } from './image-store-adapter.js';
+export { rootfsInUse } from './rootfs-users.js';
 export { describeTemplateVariables, exportTemplateFiles, type TemplateVariable } from './template-variables.js';
 export { run, runImageOnce, type RunOptions, type RunResult } from './run-once.js';
 export { isSystemImage, runsOnce } from './atomic-labels.js';

@@ -16,6 +16,7 @@ import { nsenterPrefix } from './command-prefix.js';
 import { renderDeployment, renderHostFilesOnly, type RenderedDeployment } from './render.js';
 import { removeDeploymentHostFiles, stageDeploymentHostFiles, switchDeploymentHostFiles } from './deployment-host-files.js';
 import { Runc } from './runc.js';
+import { rootfsInUse } from './rootfs-users.js';
 import { validateSetValues } from './values.js';
 
 export interface InstallOptions {
@@ -187,30 +188,36 @@ async function buildSlot<I extends RuntimeImage>(
   const deployments = new DeploymentStore(ctx.root);
   const dir = await deployments.prepareSlot(name, slot);
   try {
+    // DESTDIR/rootfs links the rootfs, which is used in place, read-only (config.json says so
+    // whatever the image's template does): the image's shared one, or an `install --rootfs` one.
     const rootfs = path.join(dir, 'rootfs');
+    let rootPath: string;
     if (options.externalRootfs !== undefined) {
-      // Used in place, read-only (config.json says so whatever the image's template does).
       say(ctx, `Using the rootfs at ${options.externalRootfs} for ${image.name}`);
-      await symlink(options.externalRootfs, rootfs);
+      rootPath = options.externalRootfs;
+      await symlink(rootPath, rootfs);
     } else {
-      say(ctx, `Extracting ${image.name} to ${dir}`);
-      await ctx.store.checkoutImage(image, rootfs);
+      rootPath = await ctx.store.withRootfs(image, async (shared) => {
+        await symlink(shared, rootfs);
+        return shared;
+      });
     }
     const renderInput = {
       name,
       destDir: dir,
+      rootfs: rootPath,
+      rootPath,
       image,
       runtimePath: ctx.runtimePath,
       set: options.set,
       previousUuid: options.previousUuid,
       allowPrivileges: options.allowPrivileges,
       consentedPrivileges: options.consentedPrivileges,
-      ...(options.externalRootfs !== undefined ? { externalRootfs: options.externalRootfs } : {}),
     };
     const hostOnly = await renderHostFilesOnly(renderInput);
     const rendered = hostOnly === undefined ? await renderDeployment(renderInput) : undefined;
     const values = hostOnly?.values ?? (rendered as RenderedDeployment).values;
-    const hostFiles = await stageDeploymentHostFiles(ctx, { dir, rootfs, manifest: hostOnly?.manifest ?? rendered?.manifest, values, imageName: image.name });
+    const hostFiles = await stageDeploymentHostFiles(ctx, { dir, rootfs: rootPath, manifest: hostOnly?.manifest ?? rendered?.manifest, values, imageName: image.name });
     if (rendered !== undefined) {
       await deployments.writeSlotFile(dir, 'config.json', rendered.configJson);
       await deployments.writeSlotFile(dir, unitName(name), rendered.unit);
@@ -220,8 +227,8 @@ async function buildSlot<I extends RuntimeImage>(
         throw new SyscontainerError('ETEMPLATE', `unit ${unitName(name)} rendered for image ${image.name} does not pass systemd-analyze verify: ${problems.join(' / ')}`);
       }
     } else {
-      // Only the host files are installed: the rootfs is not kept (nothing runs from it).
-      await deployments.removeTree(rootfs);
+      // Only the host files are installed: nothing runs from the rootfs, so it is not linked.
+      await rm(rootfs, { force: true });
       say(ctx, `${image.name} declares noContainerService: installing its host files only`);
     }
     const info: DeploymentInfo = {
@@ -428,6 +435,8 @@ async function updateHoldingLock<I extends RuntimeImage>(ctx: RuntimeContext<I>,
   return withLock(ctx, name, async () => {
     const useSystemd = await systemdRunning(ctx);
     const slot = otherSlot(current.slot);
+    // The rollback target this update replaces: its rootfs may go once the slot is rebuilt.
+    const replaced = await new DeploymentStore(ctx.root).readInfo(new DeploymentStore(ctx.root).slotDir(name, slot));
     const built = await buildSlot(ctx, name, slot, image, {
       set,
       previousUuid: current.info.values.UUID,
@@ -450,12 +459,14 @@ async function updateHoldingLock<I extends RuntimeImage>(ctx: RuntimeContext<I>,
       if (wasRunning) await startAndCheck(ctx, name, current.dir, useSystemd, false);
       // The failed deployment is not kept as a rollback target.
       await new DeploymentStore(ctx.root).removeTree(built.dir);
+      await releaseRootfsOf(ctx, [replaced, built.info]);
       const why = isSyscontainerError(error) ? error.message : String(error);
       throw new SyscontainerError('ERUNTIME', `container ${name}: update to ${image.name} failed (${why}); rolled back to ${current.info.image} (revision ${current.info.revision})`, {
         hint: isSyscontainerError(error) ? error.hint : undefined,
         cause: error,
       });
     }
+    await releaseRootfsOf(ctx, [replaced]);
     say(ctx, `Updated ${name} to ${image.name}${wasRunning ? ' and restarted it' : ''}`);
     return { name, info: built.info, changed: true, started: wasRunning, privileges: built.info.privileges };
   });
@@ -509,6 +520,20 @@ async function removeUnitCgroups(name: string): Promise<void> {
   }
 }
 
+/**
+ * After deployments were removed: removes the shared rootfs they used when their image is no
+ * longer stored and no other deployment uses it. A failure here leaves a rootfs for
+ * `images prune`, and does not fail the command that already did its work.
+ */
+async function releaseRootfsOf(ctx: RuntimeContext, infos: ReadonlyArray<DeploymentInfo | undefined>): Promise<void> {
+  const ids = new Set(infos.flatMap((info) => (info === undefined || info.externalRootfs !== undefined ? [] : [info.imageId])));
+  for (const id of ids) {
+    await ctx.store.releaseRootfs(id, rootfsInUse(ctx.root)).catch((error: unknown) => {
+      say(ctx, `warning: the rootfs of image ${id.slice(7, 19)} was not removed (${isSyscontainerError(error) ? error.message : String(error)}); images prune retries`);
+    });
+  }
+}
+
 async function removeEverything(ctx: RuntimeContext, name: string, useSystemd: boolean, purge: boolean): Promise<void> {
   const deployments = new DeploymentStore(ctx.root);
   const active = await deployments.active(name);
@@ -534,6 +559,7 @@ async function removeEverything(ctx: RuntimeContext, name: string, useSystemd: b
   await deployments.removeTree(deployments.slotDir(name, 0));
   await deployments.removeTree(deployments.slotDir(name, 1));
   await removeHostFiles(ctx, name);
+  await releaseRootfsOf(ctx, infos);
   if (purge) {
     for (const dir of new Set(infos.flatMap((i) => (i === undefined ? [] : [i.stateDirectory])))) {
       if (dir.startsWith('/') && dir.split('/').filter(Boolean).length >= 2) await deployments.removeTree(dir);

@@ -31,8 +31,12 @@ export interface RenderInput {
   destDir: string;
   /** Host path of the checked-out rootfs; DESTDIR/rootfs unless a test says otherwise. */
   rootfs?: string;
-  /** `install --rootfs`: an exploded rootfs used in place (read-only); config.json's root.path. */
-  externalRootfs?: string;
+  /**
+   * config.json's root.path: the image's shared rootfs, or the exploded rootfs of
+   * `install --rootfs`, used in place (read-only). Default DESTDIR/rootfs. runc refuses a root
+   * path with a symlink in it, so this is the real directory, not DESTDIR/rootfs's link to it.
+   */
+  rootPath?: string;
   image: RenderImage;
   runtimePath: string;
   /** The user's --set values. */
@@ -333,7 +337,7 @@ export async function renderDeployment(input: RenderInput): Promise<RenderedDepl
   const spec = parseRuntimeSpec(configText, configFile);
   // The rootfs is hardlinked into the store: a write through it would corrupt the stored
   // object for every container sharing it, so the root is read-only whatever a template says.
-  spec.root = { ...spec.root, path: input.externalRootfs ?? `${input.destDir}/rootfs`, readonly: true };
+  spec.root = { ...spec.root, path: input.rootPath ?? `${input.destDir}/rootfs`, readonly: true };
   spec.process.terminal = false;
   // The container lives in a child of the unit's cgroup: `systemctl stop` then reaches every
   // process of it, and `systemctl status` lists them. runc's cgroupfs driver creates it; on

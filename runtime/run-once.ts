@@ -5,7 +5,7 @@
 // unit, no host files, no deployment. The state directory defaults to the temporary bundle, so
 // the image's volumes leave nothing behind.
 import { randomBytes } from 'node:crypto';
-import { mkdir, rmdir, writeFile } from 'node:fs/promises';
+import { mkdir, rmdir, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { SyscontainerError } from '../store/index.js';
 import { nsenterPrefix } from './command-prefix.js';
@@ -15,6 +15,7 @@ import { DeploymentStore } from './deployment.js';
 import { exec } from './lifecycle.js';
 import { renderDeployment, renderHostFilesOnly } from './render.js';
 import { Runc } from './runc.js';
+import { rootfsInUse } from './rootfs-users.js';
 import { validateSetValues } from './values.js';
 
 export interface RunOptions {
@@ -84,11 +85,16 @@ export async function runImageOnce<I extends RuntimeImage>(ctx: RuntimeContext<I
   await deployments.removeTree(bundle);
   await mkdir(bundle, { mode: 0o700 });
   try {
-    ctx.log?.(`Extracting ${image.name} to ${bundle}`);
-    await ctx.store.checkoutImage(image, path.join(bundle, 'rootfs'));
+    // The image's shared rootfs, linked from the bundle so that it is not removed during the run.
+    const rootPath = await ctx.store.withRootfs(image, async (shared) => {
+      await symlink(shared, path.join(bundle, 'rootfs'));
+      return shared;
+    });
     const input = {
       name,
       destDir: bundle,
+      rootfs: rootPath,
+      rootPath,
       image,
       runtimePath: ctx.runtimePath,
       set: { STATE_DIRECTORY: path.join(bundle, 'state'), ...(options.set ?? {}) },
@@ -114,5 +120,7 @@ export async function runImageOnce<I extends RuntimeImage>(ctx: RuntimeContext<I
     await runc.delete(name, { force: true }).catch(() => undefined);
     await deployments.removeTree(bundle);
     await rmdir(path.dirname(bundle)).catch(() => undefined); // when no other run is under way
+    // The image may have been deleted during the run: then its rootfs goes now.
+    await ctx.store.releaseRootfs(image.configDigest, rootfsInUse(ctx.root)).catch(() => undefined);
   }
 }

@@ -15,8 +15,14 @@ import { chmod, lstat, mkdtemp, readdir, rename, rm } from 'node:fs/promises';
 import { dirname, join, posix } from 'node:path';
 import { SyscontainerError } from './errors.js';
 import { pathExists } from './path-exists.js';
-import type { ImageStore, StoredImage } from './image-store.js';
+import type { ImageStore, StoredImage, StoredImageLayer } from './image-store.js';
 import type { OstreeRepo } from './ostree.js';
+
+/** What a checkout needs of an image: its name (for messages) and its layers' commits, in order. */
+export interface CheckoutSource {
+  name: StoredImage['name'];
+  layers: ReadonlyArray<Pick<StoredImageLayer, 'digest' | 'commit'>>;
+}
 
 /** Removes a tree even where layers left directories without write permission (non-root). */
 export async function removeTree(path: string): Promise<void> {
@@ -98,7 +104,7 @@ async function assertNoSymlinkTraversal(repo: OstreeRepo, commit: string, shape:
  * `dest` and no temporary directory remain. `dest`'s parent must exist and be on the
  * repository's filesystem (hardlinks).
  */
-export async function checkoutImage(store: ImageStore, image: StoredImage, dest: string): Promise<void> {
+export async function checkoutImage(store: ImageStore, image: CheckoutSource, dest: string): Promise<void> {
   if (await pathExists(dest)) throw new SyscontainerError('EEXIST', `checkout of image ${image.name}: ${dest} already exists`);
   const missing = image.layers.find((layer) => layer.commit === '');
   if (missing) {

@@ -21,6 +21,7 @@ import {
   type ImageManifest,
 } from './oci-types.js';
 import { storeLockDir, withLock } from './lock.js';
+import { pruneImageRootfs, releaseImageRootfs, type RootfsInUse } from './image-rootfs.js';
 import { OstreeRepo, maxMetadataArgBytes, type RepoMode } from './ostree.js';
 import { blobRef, digestFromBlobRef, imageNameFromRef, imageRef, refPrefix } from './ref-names.js';
 import {
@@ -66,6 +67,16 @@ export interface VerifyReport {
 export interface PruneReport {
   /** Blob refs removed (no image uses them and no container holds their commit). */
   removedRefs: string[];
+  /** Image ids whose shared rootfs was removed (image gone, no deployment using it). */
+  removedRootfs: string[];
+}
+
+export interface PruneOptions {
+  /** Layer commits to keep even when no image uses them. */
+  keepCommits?: Set<string>;
+  /** Whether a deployment uses a rootfs directory (see image-rootfs.ts); default: none does. */
+  rootfsInUse?: RootfsInUse;
+  onWait?: (message: string) => void;
 }
 
 export interface ImageStoreOptions {
@@ -227,16 +238,19 @@ export class ImageStore {
   }
 
   /** Reads one image ref. Throws when the manifest or config cannot be read or parsed. */
+  /** An image commit's manifest bytes: docker.manifest metadata, else /manifest.json. */
+  private async storedManifestBytes(commit: string): Promise<Buffer> {
+    const manifestText = await this.repo.metadataString(commit, imageMetadataKeys.manifest);
+    return manifestText === undefined ? this.repo.readFile(commit, '/manifest.json', limits.manifestBytes) : Buffer.from(manifestText, 'utf8');
+  }
+
+  private async storedManifest(name: string, commit: string): Promise<ImageManifest> {
+    return parseJson(manifestSchema, await this.storedManifestBytes(commit), `image ${name}: stored manifest`);
+  }
+
   private async readImage(name: string, ref: string, commit: string): Promise<StoredImage> {
     const what = `image ${name}`;
-    let manifestText = await this.repo.metadataString(commit, imageMetadataKeys.manifest);
-    let manifestBytes: Buffer;
-    if (manifestText === undefined) {
-      manifestBytes = await this.repo.readFile(commit, '/manifest.json', limits.manifestBytes);
-      manifestText = manifestBytes.toString('utf8');
-    } else {
-      manifestBytes = Buffer.from(manifestText, 'utf8');
-    }
+    const manifestBytes = await this.storedManifestBytes(commit);
     const manifest = parseJson(manifestSchema, manifestBytes, `${what}: stored manifest`);
     const manifestDigest = (await this.repo.metadataString(commit, imageMetadataKeys.digest)) ?? sha256(manifestBytes);
     const configDigest = manifest.config.digest;
@@ -340,28 +354,61 @@ export class ImageStore {
     );
   }
 
-  /** Removes the image ref (blobs stay until prune). ENOTFOUND when there is no such image. */
-  async deleteImage(name: string): Promise<void> {
+  /** Whether any stored image has config digest (image id) `configDigest`. */
+  async hasImageId(configDigest: string): Promise<boolean> {
+    if (!(await this.repo.exists())) return false;
+    // Only the manifests are read (commit metadata, no process): this runs at every uninstall.
+    for (const [name, ref] of await this.imageRefs()) {
+      const commit = await this.repo.resolveRef(ref);
+      if (commit === undefined) continue;
+      const manifest = await this.storedManifest(name, commit).catch(() => undefined);
+      if (manifest?.config.digest === configDigest) return true;
+    }
+    return false;
+  }
+
+  /** The commit of a stored layer, or undefined when it is not stored (ref and metadata). */
+  async layerCommit(digest: string): Promise<string | undefined> {
+    return (await storedLayer(this.repo, digest))?.commit;
+  }
+
+  /**
+   * Removes the image ref (blobs stay until prune), then its rootfs unless another name has the
+   * same image or `rootfsInUse` says a deployment uses it. ENOTFOUND when there is no such image.
+   */
+  async deleteImage(name: string, rootfsInUse: RootfsInUse = async () => false): Promise<void> {
     const ref = imageRef(name);
-    if (!(await this.repo.exists()) || (await this.repo.resolveRef(ref)) === undefined) {
+    const commit = (await this.repo.exists()) ? await this.repo.resolveRef(ref) : undefined;
+    if (commit === undefined) {
       throw new SyscontainerError('ENOTFOUND', `image ${name} is not stored`);
     }
+    const configDigest = await this.readImage(name, ref, commit).then(
+      (image) => image.configDigest,
+      () => undefined,
+    );
     await this.repo.deleteRef(ref);
+    if (configDigest !== undefined) await releaseImageRootfs(this, configDigest, rootfsInUse);
   }
 
   /**
    * Removes blob refs that no image uses and whose commit is not in `keepCommits` (commits
    * checked out by containers), then deletes unreachable objects (`ostree prune --refs-only`,
-   * which also removes orphan commits of failed imports). Must not run concurrently with a
-   * pull (an import in progress has an orphan commit no ref protects yet) or a checkout: it
-   * holds the store lock exclusively (store/lock.ts), waiting for pulls and checkouts to end.
+   * which also removes orphan commits of failed imports), and the rootfs of images no longer
+   * stored that `rootfsInUse` does not claim. Must not run concurrently with a pull (an import
+   * in progress has an orphan commit no ref protects yet) or a checkout: it holds the store
+   * lock exclusively (store/lock.ts), waiting for pulls and checkouts to end.
    * Refuses (ESTORE) when an image cannot be read, rather than guess what it uses.
    */
-  async prune(keepCommits: Set<string> = new Set(), onWait?: (message: string) => void): Promise<PruneReport> {
-    return withLock(storeLockDir(this.root), { mode: 'exclusive', what: 'image store', ...(onWait ? { onWait } : {}) }, () => this.pruneHoldingLock(keepCommits));
+  async prune(options: PruneOptions = {}): Promise<PruneReport> {
+    const { onWait } = options;
+    const report = await withLock(storeLockDir(this.root), { mode: 'exclusive', what: 'image store', ...(onWait ? { onWait } : {}) }, () =>
+      this.pruneHoldingLock(options.keepCommits ?? new Set()),
+    );
+    const removedRootfs = await pruneImageRootfs(this, options.rootfsInUse ?? (async () => false));
+    return { ...report, removedRootfs };
   }
 
-  private async pruneHoldingLock(keepCommits: Set<string>): Promise<PruneReport> {
+  private async pruneHoldingLock(keepCommits: Set<string>): Promise<Omit<PruneReport, 'removedRootfs'>> {
     if (!(await this.repo.exists())) return { removedRefs: [] };
     const used = new Set<string>();
     for (const [name, ref] of await this.imageRefs()) {

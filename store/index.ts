@@ -9,9 +9,11 @@ export {
   type StoredImageLayer,
   type VerifyReport,
   type PruneReport,
+  type PruneOptions,
   type ImageStoreOptions,
 } from './image-store.js';
-export { checkoutImage, removeTree, isCheckoutTemp } from './checkout.js';
+export { checkoutImage, removeTree, isCheckoutTemp, type CheckoutSource } from './checkout.js';
+export { withImageRootfs, ensureImageRootfs, releaseImageRootfs, imageRootfsDir, type RootfsSource, type RootfsInUse } from './image-rootfs.js';
 export { OstreeRepo, type RepoMode, type CheckoutOptions } from './ostree.js';
 export { imageRef, blobRef, encodeImageName, decodeImageName, imageNameFromRef } from './ref-names.js';
 export {

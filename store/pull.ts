@@ -4,7 +4,9 @@
 import type { ImageSource } from './image-source.js';
 import type { ImageStore } from './image-store.js';
 import type { Platform } from './oci-types.js';
-import { inContext } from './errors.js';
+import { inContext, SyscontainerError } from './errors.js';
+import { ensureImageRootfs, imageRootfsDir } from './image-rootfs.js';
+import { pathExists } from './path-exists.js';
 import { isStagingRace } from './ostree.js';
 import { imageLockDir, storeLockDir, withLock } from './lock.js';
 import { resolveImage } from './resolve-manifest.js';
@@ -61,11 +63,17 @@ export async function pullFromSource(
 
 async function pullInto(store: ImageStore, source: ImageSource, reference: string, name: string, options: PullOptions): Promise<PullResult> {
   const emit = options.onEvent ?? (() => {});
+  const onWait = (message: string) => emit({ type: 'waiting', message });
   const resolved = await resolveImage(source, reference, options.platform);
   emit({ type: 'resolved', image: name, manifestDigest: resolved.manifestDigest, layers: resolved.manifest.layers.length });
   const result = { name, manifestDigest: resolved.manifestDigest, configDigest: resolved.configDigest };
   if ((await store.storedManifestDigest(name)) === resolved.manifestDigest) {
     for (const layer of resolved.manifest.layers) emit({ type: 'layer-present', digest: layer.digest, size: layer.size });
+    // An image stored before rootfs were made at pull (or whose rootfs was removed) gets one.
+    if (!(await pathExists(imageRootfsDir(store.root, resolved.configDigest)))) {
+      const stored = await store.getImage(name);
+      if (stored !== undefined) await ensureImageRootfs(store, stored, onWait);
+    }
     return { ...result, layersFetched: 0, layersPresent: resolved.manifest.layers.length };
   }
   await store.ensure();
@@ -97,6 +105,16 @@ async function pullInto(store: ImageStore, source: ImageSource, reference: strin
   });
 
   await store.writeConfig(resolved.configDigest, resolved.configBytes);
+  // The rootfs before the image ref: an image that cannot be checked out (a layer writing
+  // through an earlier layer's symlink) is refused at pull, and a stored image has its rootfs.
+  const layers = await Promise.all(
+    resolved.manifest.layers.map(async (layer) => {
+      const commit = await store.layerCommit(layer.digest);
+      if (commit === undefined) throw new SyscontainerError('ESTORE', `layer ${layer.digest.slice(0, 19)} is not stored after its import`);
+      return { digest: layer.digest, commit };
+    }),
+  );
+  await ensureImageRootfs(store, { name, configDigest: resolved.configDigest, layers }, onWait);
   await store.writeImage(name, resolved.manifestBytes, resolved.manifestDigest);
   emit({ type: 'stored', image: name, manifestDigest: resolved.manifestDigest });
   return { ...result, layersFetched: stats.fetched, layersPresent: stats.present };

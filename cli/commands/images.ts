@@ -1,7 +1,7 @@
 import { formatPlatform, ImageStore, readImageFiles, type StoredImage } from '../../store/index.js';
 import { SyscontainerError } from '../../store/errors.js';
 import type { Command } from '../command.js';
-import { describeTemplateVariables, exportTemplateFiles, list as listContainers, type TemplateVariable } from '../../runtime/index.js';
+import { describeTemplateVariables, exportTemplateFiles, list as listContainers, rootfsInUse, type TemplateVariable } from '../../runtime/index.js';
 import { runtimeContext } from '../runtime-context.js';
 import { formatAge, formatBytes, shortId } from '../format.js';
 
@@ -144,7 +144,8 @@ const remove: Command = {
         hint: 'uninstall them first, or delete with --force (their deployments keep their files)',
       });
     }
-    await store.deleteImage(image.name);
+    // Its rootfs goes too, unless a deployment (kept by --force) still runs from it.
+    await store.deleteImage(image.name, rootfsInUse(settings.root));
     out.result(`deleted ${image.name}`);
   },
 };
@@ -154,8 +155,8 @@ const prune: Command = {
   summary: 'remove content that no image and no installed container uses',
   usage: '',
   async run({ settings, out }) {
-    const report = await new ImageStore(settings.root).prune(new Set(), (message) => out.info(message));
-    out.result(`removed ${report.removedRefs.length} unused blob(s)`);
+    const report = await new ImageStore(settings.root).prune({ rootfsInUse: rootfsInUse(settings.root), onWait: (message) => out.info(message) });
+    out.result(`removed ${report.removedRefs.length} unused blob(s)${report.removedRootfs.length > 0 ? ` and ${report.removedRootfs.length} unused rootfs` : ''}`);
   },
 };
 

@@ -1,10 +1,12 @@
 // A tiny image for runtime tests that do not need the OSTree store: a rootfs made of the
-// host's static busybox, and a store stand-in whose checkout copies it. Needs /bin/busybox
+// host's static busybox, and a store stand-in whose image rootfs copies it. Needs /bin/busybox
 // (Debian package busybox-static, installed by scripts/setup-host.sh).
-import { cp, mkdir, symlink, writeFile, access } from 'node:fs/promises';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { cp, mkdir, rm, symlink, writeFile, access } from 'node:fs/promises';
 import path from 'node:path';
 import type { ImageConfig } from '../../store/oci-types.js';
 import type { RuntimeImage, RuntimeImageStore } from '../../runtime/context.js';
+import { testRoot } from './systemd-harness.js';
 
 export const busyboxPath = '/bin/busybox';
 const applets = ['sh', 'sleep', 'cat', 'echo', 'touch', 'ls', 'id', 'ps', 'kill', 'mkdir', 'rm', 'true', 'false', 'printf', 'grep', 'test'];
@@ -45,12 +47,43 @@ export function testImage(name: string, config: NonNullable<ImageConfig['config'
   };
 }
 
-/** A store stand-in holding `images` by name; `set` replaces an image (as a new pull would). */
-export function busyboxStore(images: TestImage[] = []): RuntimeImageStore<TestImage> & { set(image: TestImage): void } {
+/** Where stand-in stores keep their shared rootfs (one per image id), removed when the tests end. */
+let rootfsParent: string | undefined;
+function sharedRootfsParent(): string {
+  if (rootfsParent === undefined) {
+    // Under testRoot: the systemd harness sees it there (it has a /tmp of its own).
+    mkdirSync(testRoot, { recursive: true, mode: 0o755 });
+    const dir = mkdtempSync(path.join(testRoot, 'shared-rootfs-'));
+    process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+    rootfsParent = dir;
+  }
+  return rootfsParent;
+}
+
+/**
+ * A store stand-in holding `images` by name; `set` replaces an image (as a new pull would).
+ * Each image's shared rootfs is made by `make` (default: a busybox rootfs with its files), and
+ * released as the real store does: when no image has its id and nothing uses it.
+ */
+export function busyboxStore(
+  images: TestImage[] = [],
+  make: (image: TestImage, dir: string) => Promise<void> = (image, dir) => makeBusyboxRootfs(dir, image.files),
+): RuntimeImageStore<TestImage> & { set(image: TestImage): void; rootfsOf(image: TestImage): string } {
   const byName = new Map(images.map((i) => [i.name, i]));
+  const rootfsOf = (image: { configDigest: string }) => path.join(sharedRootfsParent(), image.configDigest.replace('sha256:', ''));
   return {
     set: (image) => void byName.set(image.name, image),
+    rootfsOf,
     getImage: async (name) => byName.get(name),
-    checkoutImage: async (image, dest) => makeBusyboxRootfs(dest, image.files),
+    withRootfs: async (image, body) => {
+      const dir = rootfsOf(image);
+      if (!existsSync(dir)) await make(image, dir);
+      return body(dir);
+    },
+    releaseRootfs: async (configDigest, inUse) => {
+      const dir = rootfsOf({ configDigest });
+      if ([...byName.values()].some((image) => image.configDigest === configDigest) || (await inUse(dir))) return;
+      await rm(dir, { recursive: true, force: true });
+    },
   };
 }

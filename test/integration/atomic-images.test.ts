@@ -200,19 +200,14 @@ test('noContainerService: only the host files are installed; no unit, no contain
 
 /** A store whose checkouts also get the given symlinks (path in the rootfs → target). */
 function storeWithSymlinks(links: Record<string, string>) {
-  return (images: TestImage[]) => {
-    const inner = busyboxStore(images);
-    return {
-      ...inner,
-      checkoutImage: async (image: TestImage, dest: string) => {
-        await makeBusyboxRootfs(dest, image.files);
-        for (const [at, target] of Object.entries(links)) {
-          await mkdir(path.dirname(path.join(dest, at)), { recursive: true });
-          await symlink(target, path.join(dest, at));
-        }
-      },
-    };
-  };
+  return (images: TestImage[]) =>
+    busyboxStore(images, async (image, dest) => {
+      await makeBusyboxRootfs(dest, image.files);
+      for (const [at, target] of Object.entries(links)) {
+        await mkdir(path.dirname(path.join(dest, at)), { recursive: true });
+        await symlink(target, path.join(dest, at));
+      }
+    });
 }
 
 const hostileCases: { title: string; files: Record<string, string>; links?: Record<string, string>; message: RegExp }[] = [

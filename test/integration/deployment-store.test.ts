@@ -1,16 +1,18 @@
 // The runtime on top of the real OSTree store: an image imported into the store, checked out
 // by hardlinks into a deployment, run by runc (no systemd). Covers Atomic-style /exports images.
 import { execFileSync } from 'node:child_process';
-import { readFile, rm, stat, mkdir } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { readFile, readdir, readlink, rm, stat, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import type { LayerEntry } from '../../images/build/layer.js';
 import type { RuntimeContext } from '../../runtime/context.js';
 import { runtimeStoreOf } from '../../runtime/image-store-adapter.js';
-import { exec, install, uninstall, update, status } from '../../runtime/lifecycle.js';
+import { exec, install, start, uninstall, update, status } from '../../runtime/lifecycle.js';
+import { rootfsInUse } from '../../runtime/rootfs-users.js';
 import { Runc } from '../../runtime/runc.js';
 import { Systemd } from '../../runtime/systemd.js';
-import { ImageStore, type StoredImage } from '../../store/index.js';
+import { ImageStore, imageRootfsDir, type StoredImage } from '../../store/index.js';
 import { buildImage, storeImage } from '../helpers/store-fixtures.js';
 import { testBaseDir } from '../helpers/systemd-harness.js';
 
@@ -122,4 +124,76 @@ test('an Atomic image with /exports: its templates, manifest defaultValues and -
   await update(ctx, { name, set: { GREETING: 'from-set' } });
   t.regex((await exec(ctx, { name, command: ['cat', '/proc/1/cmdline'] })).stdout, /greeting=from-set/);
   await uninstall(ctx, { name, purge: true });
+});
+
+/** Bytes the tree takes, each hardlinked file once (du's default), directories included. */
+function diskBytes(dir: string): number {
+  return Number(execFileSync('du', ['-sb', dir], { encoding: 'utf8' }).split('\t')[0]);
+}
+
+test('containers of one image share its rootfs: a second install adds only its deployment; the rootfs goes with the image', async (t) => {
+  const { store, ctx, name, state } = await setup(t);
+  const reference = '127.0.0.1:5000/shared:1';
+  // Enough directories that a checkout of its own would show in du (each directory is 4 KiB).
+  const dirs: LayerEntry[] = Array.from({ length: 40 }, (_, i): LayerEntry => ({ type: 'dir', path: `usr/share/d${i}`, mode: 0o755 }));
+  const image = await buildImage([{ entries: [...(await busyboxEntries()), { type: 'dir', path: 'usr', mode: 0o755 }, { type: 'dir', path: 'usr/share', mode: 0o755 }, ...dirs] }], {
+    config: { Cmd: loop('shared') },
+  });
+  await storeImage(store, reference, image);
+  const stored = (await store.getImage(reference))!;
+  const shared = imageRootfsDir(ctx.root, stored.configDigest);
+  const set = { STATE_DIRECTORY: state };
+
+  await install(ctx, { name, image: reference, set, start: false });
+  t.true(existsSync(path.join(shared, 'usr/share/d39')), 'the first install made the image rootfs (the image was stored without one)');
+  const before = diskBytes(ctx.root);
+  await install(ctx, { name: `${name}b`, image: reference, set, start: false });
+  const grown = diskBytes(ctx.root) - before;
+  t.log(`second install: +${grown} bytes`);
+  t.true(grown < 64 * 1024, `a second install adds its deployment only (+${grown} bytes)`);
+  for (const each of [name, `${name}b`]) {
+    const spec = JSON.parse(await readFile(path.join(ctx.root, each, 'config.json'), 'utf8'));
+    t.is(spec.root.path, shared, `${each} runs from the shared rootfs`);
+    t.true(spec.root.readonly);
+    t.is(await readlink(path.join(ctx.root, `${each}.0`, 'rootfs')), shared);
+  }
+  await start(ctx, { name });
+  t.true((await exec(ctx, { name, command: ['cat', '/proc/1/cmdline'] })).stdout.includes('shared'));
+
+  // Uninstalling both keeps the rootfs: it belongs to the image, which is still stored.
+  await uninstall(ctx, { name });
+  await uninstall(ctx, { name: `${name}b` });
+  t.true(existsSync(shared));
+
+  // Deleting the image while a container uses it (images delete --force) keeps the rootfs
+  // until that container goes; then nothing of it is left.
+  await install(ctx, { name, image: reference, set, start: false });
+  await store.deleteImage(reference, rootfsInUse(ctx.root));
+  t.true(existsSync(shared), 'kept while a deployment uses it');
+  await uninstall(ctx, { name });
+  t.false(existsSync(shared), 'removed with its last user');
+  t.deepEqual(await readdir(path.join(ctx.root, '.storage', 'rootfs')), []);
+});
+
+test('prune removes the rootfs of images no longer stored and the debris of killed checkouts, and keeps what is used', async (t) => {
+  const { store, ctx, name, state } = await setup(t);
+  await storeImage(store, '127.0.0.1:5000/kept:1', await buildImage([{ entries: await busyboxEntries() }], { config: { Cmd: loop('kept') } }));
+  await storeImage(store, '127.0.0.1:5000/gone:1', await buildImage([{ entries: await busyboxEntries() }], { config: { Cmd: loop('gone') } }));
+  const kept = (await store.getImage('127.0.0.1:5000/kept:1'))!;
+  const gone = (await store.getImage('127.0.0.1:5000/gone:1'))!;
+  await install(ctx, { name, image: '127.0.0.1:5000/gone:1', set: { STATE_DIRECTORY: state }, start: false });
+  await install(ctx, { name: `${name}k`, image: '127.0.0.1:5000/kept:1', set: { STATE_DIRECTORY: state }, start: false });
+  await uninstall(ctx, { name: `${name}k` });
+  // The image is deleted without asking about deployments, as a crash between the two steps would leave it.
+  await store.deleteImage('127.0.0.1:5000/gone:1', rootfsInUse(ctx.root));
+  const parent = path.join(ctx.root, '.storage', 'rootfs');
+  const orphan = imageRootfsDir(ctx.root, `sha256:${'ab'.repeat(32)}`);
+  await mkdir(path.join(orphan, 'bin'), { recursive: true });
+  await mkdir(path.join(parent, `${'cd'.repeat(32)}.tmp-x1y2z3`, 'etc'), { recursive: true });
+
+  const report = await store.prune({ rootfsInUse: rootfsInUse(ctx.root) });
+  t.deepEqual(report.removedRootfs, [`sha256:${'ab'.repeat(32)}`]);
+  t.deepEqual((await readdir(parent)).sort(), [gone.configDigest.slice(7), kept.configDigest.slice(7)].sort(), 'the used and the stored image rootfs stay');
+  await uninstall(ctx, { name });
+  t.deepEqual(await readdir(parent), [kept.configDigest.slice(7)]);
 });

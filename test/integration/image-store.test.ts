@@ -103,7 +103,7 @@ test('deleteImage then prune removes unused blobs but keeps shared ones and kept
   await store.deleteImage('r/a:1');
   const error = await t.throwsAsync(store.deleteImage('r/a:1'));
   t.is((error as SyscontainerError).code, 'ENOTFOUND');
-  const report = await store.prune(new Set([kept]));
+  const report = await store.prune({ keepCommits: new Set([kept]) });
   t.deepEqual(report.removedRefs, [blobRef(a.configDigest)]);
   t.truthy(await store.repo.resolveRef(blobRef(a.layers[0]!.digest)));
   t.truthy(await store.repo.resolveRef(blobRef(a.layers[1]!.digest)), 'held by a container');

@@ -1,0 +1,124 @@
+// One read-only rootfs per image, shared by every deployment of it.
+//
+// A checkout's files are hardlinks into the repository, but its directories cannot be: a
+// checkout of a 20,000-file image is ~300 directories, over a megabyte. So the rootfs belongs
+// to the image, as podman's unpacked layers do: it is made when the image is pulled (or, for
+// an image stored before, at its first install) in ROOT/.storage/rootfs/<config hex>, and
+// deployments point config.json's root.path at it. Containers mount it read-only, so sharing
+// it is safe.
+//
+// It goes when its image is no longer stored and no deployment uses it: `images delete` and
+// `images prune` ask, and so does the runtime when a deployment that used it is removed.
+// Every change to one rootfs holds its lock (ROOT/.storage/locks/rootfs-<hex>); making one also
+// holds the store lock shared, so prune never removes objects being hardlinked out.
+import { mkdir, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { checkoutImage, isCheckoutTemp, removeTree, type CheckoutSource } from './checkout.js';
+import { SyscontainerError } from './errors.js';
+import type { ImageStore } from './image-store.js';
+import { storeLockDir, withLock } from './lock.js';
+import { digestPattern } from './oci-types.js';
+import { pathExists } from './path-exists.js';
+
+/** What a rootfs is made from: the image's name (for messages), config digest and layer commits. */
+export interface RootfsSource extends CheckoutSource {
+  configDigest: string;
+}
+
+/** Whether some deployment still uses the rootfs at `dir` (asked with its lock held). */
+export type RootfsInUse = (dir: string) => Promise<boolean>;
+
+export function imageRootfsParent(root: string): string {
+  return join(root, '.storage', 'rootfs');
+}
+
+/** ROOT/.storage/rootfs/<hex> for config digest sha256:<hex>. */
+export function imageRootfsDir(root: string, configDigest: string): string {
+  if (!digestPattern.test(configDigest) || !configDigest.startsWith('sha256:')) {
+    throw new SyscontainerError('EINVAL', `not an image id: ${JSON.stringify(configDigest)}`);
+  }
+  return join(imageRootfsParent(root), configDigest.slice('sha256:'.length));
+}
+
+function rootfsLockDir(root: string, configDigest: string): string {
+  return join(root, '.storage', 'locks', `rootfs-${configDigest.slice('sha256:'.length)}`);
+}
+
+function withRootfsLock<T>(root: string, image: { name: string; configDigest: string }, body: () => Promise<T>, onWait?: (message: string) => void): Promise<T> {
+  return withLock(rootfsLockDir(root, image.configDigest), { mode: 'exclusive', what: `rootfs of image ${image.name}`, ...(onWait ? { onWait } : {}) }, body);
+}
+
+/**
+ * Runs `body` with the image's rootfs directory, making it first when missing. The rootfs is
+ * locked while `body` runs, so a deployment can link it before anyone may judge it unused.
+ * All-or-nothing: a failed checkout leaves no directory (see checkoutImage); the temporary
+ * directory of one killed half-way is removed here.
+ */
+export async function withImageRootfs<T>(store: ImageStore, image: RootfsSource, body: (dir: string) => Promise<T>, onWait?: (message: string) => void): Promise<T> {
+  const dir = imageRootfsDir(store.root, image.configDigest);
+  return withRootfsLock(
+    store.root,
+    image,
+    async () => {
+      if (!(await pathExists(dir))) {
+        await mkdir(imageRootfsParent(store.root), { recursive: true, mode: 0o700 });
+        await withLock(storeLockDir(store.root), { mode: 'shared', what: 'image store', ...(onWait ? { onWait } : {}) }, async () => {
+          await removeStaleTemps(dir);
+          await checkoutImage(store, image, dir);
+        });
+      }
+      return body(dir);
+    },
+    onWait,
+  );
+}
+
+/** Makes the image's rootfs when missing; returns its directory. */
+export function ensureImageRootfs(store: ImageStore, image: RootfsSource, onWait?: (message: string) => void): Promise<string> {
+  return withImageRootfs(store, image, async (dir) => dir, onWait);
+}
+
+/**
+ * Removes the rootfs of image id `configDigest` when no stored image has that id and `inUse`
+ * says no deployment uses it. Returns whether it was removed. Idempotent.
+ */
+export async function releaseImageRootfs(store: ImageStore, configDigest: string, inUse: RootfsInUse): Promise<boolean> {
+  const dir = imageRootfsDir(store.root, configDigest);
+  if (!(await pathExists(dir))) return false;
+  return withRootfsLock(store.root, { name: configDigest, configDigest }, async () => {
+    if (await store.hasImageId(configDigest)) return false;
+    if (await inUse(dir)) return false;
+    await removeTree(dir);
+    return true;
+  });
+}
+
+/**
+ * Removes every rootfs whose image is no longer stored and that no deployment uses, and the
+ * leftovers of checkouts killed half-way. Returns the image ids whose rootfs went.
+ */
+export async function pruneImageRootfs(store: ImageStore, inUse: RootfsInUse): Promise<string[]> {
+  const parent = imageRootfsParent(store.root);
+  const removed: string[] = [];
+  for (const entry of await readdir(parent).catch(() => [] as string[])) {
+    if (!/^[a-f0-9]{64}$/.test(entry)) continue;
+    const configDigest = `sha256:${entry}`;
+    if (await releaseImageRootfs(store, configDigest, inUse)) removed.push(configDigest);
+  }
+  for (const entry of await readdir(parent).catch(() => [] as string[])) {
+    const id = /^([a-f0-9]{64})\.tmp-/.exec(entry)?.[1];
+    if (id === undefined) continue;
+    // A checkout in progress holds its rootfs lock: only a temp nobody is writing goes.
+    await withRootfsLock(store.root, { name: `sha256:${id}`, configDigest: `sha256:${id}` }, () => removeTree(join(parent, entry)));
+  }
+  return removed;
+}
+
+/** Removes temporary checkout directories of `dir` left by a killed command (its lock is held). */
+async function removeStaleTemps(dir: string): Promise<void> {
+  const parent = join(dir, '..');
+  for (const entry of await readdir(parent).catch(() => [] as string[])) {
+    const candidate = join(parent, entry);
+    if (isCheckoutTemp(dir, candidate)) await removeTree(candidate);
+  }
+}
