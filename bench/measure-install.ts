@@ -1,11 +1,13 @@
 // Install: what it costs to turn a stored image into a container ready to start.
-// syscontainer: `install --system --no-start` (checkout of the rootfs as hardlinks into the
-// OSTree repo, config.json, unit file); podman: `podman create` (its container layer and
-// config). The large image is pulled once into each tool's storage first (untimed); each run
-// installs a new container and the next run's cleanup removes it (untimed). Extra disk: du of
-// the whole storage after minus before, in one du over the whole tree so that hardlinks into
-// the repo count once (a checkout should add directories and little else). Then, untimed, one
-// more install under strace: which processes an install runs (ostree calls by subcommand).
+// syscontainer: `install --system --no-start` (a deployment linking the image's rootfs, which
+// the pull checked out once for all its containers, plus config.json and the unit file);
+// podman: `podman create` (its container layer and config; podman unpacked the layers at pull).
+// Both images' unpacked trees are counted in the store sizes of the disk measurement. The
+// large image is pulled once into each tool's storage first (untimed); each run installs a new
+// container and the next run's cleanup removes it (untimed). Extra disk: du of the whole
+// storage after minus before, in one du over the whole tree so that hardlinks into the repo
+// count once. Then, untimed, one more install under strace: which processes an install runs
+// (ostree calls by subcommand).
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { access, readFile, rm } from 'node:fs/promises';

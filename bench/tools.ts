@@ -39,7 +39,7 @@ export function syscontainer(cli: string, root: string, dirs: HostFileDirs, args
   };
 }
 
-/** `syscontainer install --system --name NAME --no-start REF`: checkout, config.json, unit; nothing started. */
+/** `syscontainer install --system --name NAME --no-start REF`: a deployment linking the image rootfs, config.json, unit; nothing started. */
 export function syscontainerInstall(cli: string, root: string, dirs: HostFileDirs, name: string, ref: string): CommandSpec {
   return syscontainer(cli, root, dirs, ['install', '--system', '--name', name, '--no-start', ref]);
 }
