@@ -51,7 +51,8 @@ async function processesOfInstall(ctx: BenchContext, root: string, dirs: HostFil
     const match = /execve\("[^"]*\/([^/"]+)", \[(?:"[^"]*", )?"?([^",\]]*)/.exec(line);
     if (!match || / = -1 /.test(line)) continue;
     const program = match[1] as string;
-    if (program === 'node' || program === 'strace') continue;
+    // env runs node from the CLI's #! line.
+    if (program === 'node' || program === 'strace' || program === 'env') continue;
     const key = program === 'ostree' ? `ostree ${match[2]}` : program;
     total++;
     byProgram[key] = (byProgram[key] ?? 0) + 1;

@@ -58,7 +58,7 @@ export const warmPull: Measurement = {
       const calls = await ostreeCalls(ctx, root);
       const parts = await alternate(
         [
-          { name: 'cli-start', command: () => ({ argv: [process.execPath, ctx.cli, '--help'] }) },
+          { name: 'cli-start', command: () => ({ argv: [ctx.cli, '--help'] }) },
           { name: 'node-start', command: () => ({ argv: [process.execPath, '-e', '0'] }) },
           { name: 'ostree-call', command: () => ({ argv: ['ostree', 'refs', `--repo=${join(root, '.storage', 'ostree')}`] }) },
         ],

@@ -13,7 +13,7 @@ export type PodmanDriver = 'overlay' | 'vfs';
 
 /** `syscontainer --root ROOT pull REF`; prints the manifest digest. Host registries.conf ignored. */
 export function syscontainerPull(cli: string, root: string, ref: string): CommandSpec {
-  return { argv: [process.execPath, cli, '--root', root, 'pull', ref], env: { SYSCONTAINER_REGISTRIES_CONF: '/nonexistent' } };
+  return { argv: [cli, '--root', root, 'pull', ref], env: { SYSCONTAINER_REGISTRIES_CONF: '/nonexistent' } };
 }
 
 /** Where `syscontainer install` writes the unit and the tmpfiles snippet: never the host's /etc. */
@@ -34,7 +34,7 @@ export async function freshHostFileDirs(parent: string, label: string): Promise<
 /** `syscontainer --root ROOT ARGS...` with the unit and tmpfiles dirs of `dirs`. Host registries.conf ignored. */
 export function syscontainer(cli: string, root: string, dirs: HostFileDirs, args: string[]): CommandSpec {
   return {
-    argv: [process.execPath, cli, '--root', root, ...args],
+    argv: [cli, '--root', root, ...args],
     env: { SYSCONTAINER_REGISTRIES_CONF: '/nonexistent', SYSCONTAINER_UNIT_DIR: dirs.unitDir, SYSCONTAINER_TMPFILES_DIR: dirs.tmpfilesDir },
   };
 }
