@@ -51,8 +51,8 @@ async function processesOfInstall(ctx: BenchContext, root: string, dirs: HostFil
     const match = /execve\("[^"]*\/([^/"]+)", \[(?:"[^"]*", )?"?([^",\]]*)/.exec(line);
     if (!match || / = -1 /.test(line)) continue;
     const program = match[1] as string;
-    // env runs node from the CLI's #! line.
-    if (program === 'node' || program === 'strace' || program === 'env') continue;
+    // The CLI itself: its script, env running node from its #! line, node.
+    if (program === 'node' || program === 'strace' || program === 'env' || program === 'syscontainer.mjs') continue;
     const key = program === 'ostree' ? `ostree ${match[2]}` : program;
     total++;
     byProgram[key] = (byProgram[key] ?? 0) + 1;
