@@ -18,10 +18,14 @@ import { pathExists } from './path-exists.js';
 import type { ImageStore, StoredImage, StoredImageLayer } from './image-store.js';
 import type { OstreeRepo } from './ostree.js';
 
-/** What a checkout needs of an image: its name (for messages) and its layers' commits, in order. */
+/**
+ * What a checkout needs of an image: its name (for messages) and its layers' commits, in
+ * order. A commit may still be on its way (a pull importing it): each layer is checked out as
+ * soon as it and those below it are stored, and a rejected commit fails the checkout.
+ */
 export interface CheckoutSource {
   name: StoredImage['name'];
-  layers: ReadonlyArray<Pick<StoredImageLayer, 'digest' | 'commit'>>;
+  layers: ReadonlyArray<{ digest: StoredImageLayer['digest']; commit: string | Promise<string> }>;
 }
 
 /** Removes a tree even where layers left directories without write permission (non-root). */
@@ -106,36 +110,47 @@ async function assertNoSymlinkTraversal(repo: OstreeRepo, commit: string, shape:
  */
 export async function checkoutImage(store: ImageStore, image: CheckoutSource, dest: string): Promise<void> {
   if (await pathExists(dest)) throw new SyscontainerError('EEXIST', `checkout of image ${image.name}: ${dest} already exists`);
+  const notStored = (digest: string) =>
+    new SyscontainerError('ENOTFOUND', `image ${image.name}: layer ${digest.slice(0, 19)} is not stored`, { hint: 'pull the image again' });
   const missing = image.layers.find((layer) => layer.commit === '');
-  if (missing) {
-    throw new SyscontainerError('ENOTFOUND', `image ${image.name}: layer ${missing.digest.slice(0, 19)} is not stored`, {
-      hint: 'pull the image again',
-    });
-  }
+  if (missing) throw notStored(missing.digest);
   const userMode = await store.checkoutUserMode();
   const tmp = await mkdtemp(`${dest}.tmp-`);
   try {
     await chmod(tmp, 0o755);
-    // Every layer's listing is needed before the next layer: one `ls -R` each, started once
-    // the first checkout runs, so they overlap it. A single layer needs none.
-    let listings: Array<Promise<string[]>> = [];
+    // Every layer's listing is needed before the next layer: one `ls -R` each, the next one
+    // started while a layer is checked out, so they overlap without piling up processes. A
+    // single layer needs none.
+    const listings = new Map<number, Promise<string[]>>();
+    const listing = (index: number): Promise<string[]> => {
+      let paths = listings.get(index);
+      if (paths === undefined) {
+        paths = Promise.resolve(image.layers[index]!.commit).then((commit) => store.repo.listPaths(commit));
+        paths.catch(() => undefined); // awaited when its layer comes; unused if an earlier one fails
+        listings.set(index, paths);
+      }
+      return paths;
+    };
+    const last = image.layers.length - 1;
     const treeBytes = Buffer.from(tmp);
     const earlierLeaves = new Set<string>();
     for (const [index, layer] of image.layers.entries()) {
       const what = `image ${image.name}: layer ${index + 1} (${layer.digest.slice(0, 19)})`;
+      const commit = await layer.commit;
+      if (commit === '') throw notStored(layer.digest);
       let shape: LayerShape | undefined;
       if (index > 0) {
-        shape = layerShape(await listings[index]!);
-        await assertNoSymlinkTraversal(store.repo, layer.commit, shape, earlierLeaves, treeBytes, what);
+        shape = layerShape(await listing(index));
+        await assertNoSymlinkTraversal(store.repo, commit, shape, earlierLeaves, treeBytes, what);
       }
-      const checkout = store.repo.checkout(layer.commit, tmp, { union: true, whiteouts: true, requireHardlinks: true, userMode });
-      if (index === 0 && image.layers.length > 1) {
-        listings = image.layers.map((each) => store.repo.listPaths(each.commit));
-        listings.forEach((listing) => listing.catch(() => undefined));
+      const checkout = store.repo.checkout(commit, tmp, { union: true, whiteouts: true, requireHardlinks: true, userMode });
+      if (index < last) {
+        void listing(index);
+        void listing(index + 1);
       }
       await checkout;
-      if (index < image.layers.length - 1) {
-        for (const leaf of (shape ?? layerShape(await listings[index]!)).leaves) earlierLeaves.add(leaf);
+      if (index < last) {
+        for (const leaf of (shape ?? layerShape(await listing(index))).leaves) earlierLeaves.add(leaf);
       }
     }
     if (await pathExists(dest)) throw new SyscontainerError('EEXIST', `checkout of image ${image.name}: ${dest} already exists`);

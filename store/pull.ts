@@ -4,7 +4,7 @@
 import type { ImageSource } from './image-source.js';
 import type { ImageStore } from './image-store.js';
 import type { Platform } from './oci-types.js';
-import { inContext, SyscontainerError } from './errors.js';
+import { inContext } from './errors.js';
 import { ensureImageRootfs, imageRootfsDir } from './image-rootfs.js';
 import { pathExists } from './path-exists.js';
 import { isStagingRace } from './ostree.js';
@@ -79,45 +79,64 @@ async function pullInto(store: ImageStore, source: ImageSource, reference: strin
   await store.ensure();
 
   const stats = { fetched: 0, present: 0 };
-  await forEachBounded(resolved.manifest.layers.map((layer, index) => ({ layer, index })), options.concurrency ?? 3, async ({ layer, index }) => {
-    if (await store.hasLayer(layer.digest)) {
-      stats.present++;
-      emit({ type: 'layer-present', digest: layer.digest, size: layer.size });
-      return;
-    }
-    const diffId = resolved.config.rootfs.diff_ids[index] as string;
-    const importOnce = async () =>
-      store.importLayer(
-        layer,
-        await source.openBlob(layer),
-        diffId,
-        (progress) => emit({ type: 'layer-progress', digest: layer.digest, size: layer.size, received: progress.bytes }),
-        options.maxUncompressedBytes !== undefined ? { maxUncompressedBytes: options.maxUncompressedBytes } : undefined,
-      );
-    // ostree commits running side by side can lose their staging directory to each other
-    // (isStagingRace); the layer is then fetched and imported once more.
-    await importOnce().catch((error: unknown) => {
-      if (!isStagingRace(error)) throw error;
-      return importOnce();
-    });
-    stats.fetched++;
-    emit({ type: 'layer-stored', digest: layer.digest, size: layer.size });
-  });
-
-  await store.writeConfig(resolved.configDigest, resolved.configBytes);
-  // The rootfs before the image ref: an image that cannot be checked out (a layer writing
+  // The image's rootfs is checked out while the layers come in, each layer once it and those
+  // below it are stored, so the checkout of the first layers overlaps the import of the last.
+  // It is made before the image ref: an image that cannot be checked out (a layer writing
   // through an earlier layer's symlink) is refused at pull, and a stored image has its rootfs.
-  const layers = await Promise.all(
-    resolved.manifest.layers.map(async (layer) => {
-      const commit = await store.layerCommit(layer.digest);
-      if (commit === undefined) throw new SyscontainerError('ESTORE', `layer ${layer.digest.slice(0, 19)} is not stored after its import`);
-      return { digest: layer.digest, commit };
-    }),
-  );
-  await ensureImageRootfs(store, { name, configDigest: resolved.configDigest, layers }, onWait);
+  const commits = resolved.manifest.layers.map(() => settleLater<string>());
+  const rootfs = ensureImageRootfs(store, { name, configDigest: resolved.configDigest, layers: resolved.manifest.layers.map((layer, index) => ({ digest: layer.digest, commit: commits[index]!.promise })) }, onWait);
+  rootfs.catch(() => undefined); // awaited below, after the imports
+  try {
+    await forEachBounded(resolved.manifest.layers.map((layer, index) => ({ layer, index })), options.concurrency ?? 3, async ({ layer, index }) => {
+      const present = await store.layerCommit(layer.digest);
+      if (present !== undefined) {
+        stats.present++;
+        commits[index]!.resolve(present);
+        emit({ type: 'layer-present', digest: layer.digest, size: layer.size });
+        return;
+      }
+      const diffId = resolved.config.rootfs.diff_ids[index] as string;
+      const importOnce = async () =>
+        store.importLayer(
+          layer,
+          await source.openBlob(layer),
+          diffId,
+          (progress) => emit({ type: 'layer-progress', digest: layer.digest, size: layer.size, received: progress.bytes }),
+          options.maxUncompressedBytes !== undefined ? { maxUncompressedBytes: options.maxUncompressedBytes } : undefined,
+        );
+      // ostree commits running side by side can lose their staging directory to each other
+      // (isStagingRace); the layer is then fetched and imported once more.
+      const imported = await importOnce().catch((error: unknown) => {
+        if (!isStagingRace(error)) throw error;
+        return importOnce();
+      });
+      stats.fetched++;
+      commits[index]!.resolve(imported.commit);
+      emit({ type: 'layer-stored', digest: layer.digest, size: layer.size });
+    });
+  } catch (error) {
+    // The checkout stops at the first layer that did not come, and removes what it made.
+    for (const commit of commits) commit.reject(error);
+    await rootfs.catch(() => undefined);
+    throw error;
+  }
+  await rootfs;
+  await store.writeConfig(resolved.configDigest, resolved.configBytes);
   await store.writeImage(name, resolved.manifestBytes, resolved.manifestDigest);
   emit({ type: 'stored', image: name, manifestDigest: resolved.manifestDigest });
   return { ...result, layersFetched: stats.fetched, layersPresent: stats.present };
+}
+
+/** A promise with its resolve and reject at hand; settling it again does nothing. */
+function settleLater<T>(): { promise: Promise<T>; resolve: (value: T) => void; reject: (error: unknown) => void } {
+  let resolve!: (value: T) => void;
+  let reject!: (error: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  promise.catch(() => undefined); // a layer the checkout never reached is not an unhandled rejection
+  return { promise, resolve, reject };
 }
 
 /** Runs `work` over `items` with at most `limit` at once; the first failure stops new work and is thrown. */

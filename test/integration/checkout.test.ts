@@ -204,3 +204,58 @@ for (const [name, layers, verdict] of symlinkCases) {
     t.deepEqual(await readdir(outside), [], 'nothing written outside the rootfs');
   });
 }
+
+test('layers still coming in (a pull): each is checked out when it arrives; one that fails leaves nothing', async (t) => {
+  const { root, store } = await tempStore(t);
+  const image = await build();
+  await storeImage(store, 'local/arriving:1', image);
+  const stored = (await store.getImage('local/arriving:1'))!;
+  const later = <T>(value: T, ms: number) => new Promise<T>((resolve) => setTimeout(() => resolve(value), ms));
+
+  // Each later commit is given only once the layers before it are in the tree being built: a
+  // checkout that waited for every commit first would never finish. The result equals the
+  // plain checkout.
+  const whole = join(root, 'whole');
+  await checkoutImage(store, stored, whole);
+  const arriving = join(root, 'arriving');
+  const treeHas = async (path: string): Promise<boolean> => {
+    for (const entry of await readdir(root)) {
+      if (entry.startsWith('arriving.tmp-') && (await stat(join(root, entry, path)).then(() => true, () => false))) return true;
+    }
+    return false;
+  };
+  const afterTreeHas = async (path: string, commit: string): Promise<string> => {
+    for (let i = 0; i < 200 && !(await treeHas(path)); i++) await later(undefined, 50);
+    if (!(await treeHas(path))) throw new Error(`${path} never appeared in the tree being built`);
+    return commit;
+  };
+  const firstLayerFile = 'usr/bin/su';
+  await checkoutImage(
+    store,
+    { name: stored.name, layers: stored.layers.map((layer, index) => ({ digest: layer.digest, commit: index === 0 ? layer.commit : afterTreeHas(firstLayerFile, layer.commit) })) },
+    arriving,
+  );
+  t.deepEqual(await snapshot(arriving), await snapshot(whole));
+
+  // The last layer fails to arrive after the first ones were checked out: the error is the
+  // layer's, and neither the destination nor its temporary tree is left.
+  let firstDone = false;
+  const failure = new SyscontainerError('EINTEGRITY', 'layer 3: digest mismatch');
+  const failing = checkoutImage(
+    store,
+    {
+      name: stored.name,
+      layers: stored.layers.map((layer, index) => ({
+        digest: layer.digest,
+        commit: index < stored.layers.length - 1 ? Promise.resolve(layer.commit) : later(undefined, 600).then(() => {
+          firstDone = true;
+          throw failure;
+        }),
+      })),
+    },
+    join(root, 'failed'),
+  );
+  t.is(await t.throwsAsync(failing), failure);
+  t.true(firstDone);
+  t.deepEqual((await readdir(root)).sort(), ['.storage', 'arriving', 'whole'], 'no destination, no temporary directory');
+});

@@ -2,6 +2,7 @@
 // one-line error naming the image and the fault, a non-zero exit, and leaves no ref behind.
 import test from 'ava';
 import { execa } from 'execa';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { buildImage, type BuiltImage } from '../../images/build/image.js';
@@ -137,5 +138,7 @@ for (const [name, { fault, says, mediaType }] of Object.entries(faults)) {
     const brokenLayer = image.layers[0]!.descriptor.digest.slice('sha256:'.length);
     t.false(refs.stdout.includes('_3Alatest'), `no image ref: ${refs.stdout}`);
     t.false(refs.stdout.includes(brokenLayer), `no ref to the faulty layer: ${refs.stdout}`);
+    // The rootfs is checked out while layers come in: a failed pull leaves none, nor its temporary tree.
+    t.deepEqual(await readdir(join(root, '.storage', 'rootfs')).catch(() => []), [], 'no rootfs');
   });
 }
