@@ -436,7 +436,8 @@ async function updateHoldingLock<I extends RuntimeImage>(ctx: RuntimeContext<I>,
     const useSystemd = await systemdRunning(ctx);
     const slot = otherSlot(current.slot);
     // The rollback target this update replaces: its rootfs may go once the slot is rebuilt.
-    const replaced = await new DeploymentStore(ctx.root).readInfo(new DeploymentStore(ctx.root).slotDir(name, slot));
+    const deployments = new DeploymentStore(ctx.root);
+    const replaced = await deployments.readInfo(deployments.slotDir(name, slot));
     const built = await buildSlot(ctx, name, slot, image, {
       set,
       previousUuid: current.info.values.UUID,
@@ -458,7 +459,7 @@ async function updateHoldingLock<I extends RuntimeImage>(ctx: RuntimeContext<I>,
       await switchTo(ctx, name, current, useSystemd);
       if (wasRunning) await startAndCheck(ctx, name, current.dir, useSystemd, false);
       // The failed deployment is not kept as a rollback target.
-      await new DeploymentStore(ctx.root).removeTree(built.dir);
+      await deployments.removeTree(built.dir);
       await releaseRootfsOf(ctx, [replaced, built.info]);
       const why = isSyscontainerError(error) ? error.message : String(error);
       throw new SyscontainerError('ERUNTIME', `container ${name}: update to ${image.name} failed (${why}); rolled back to ${current.info.image} (revision ${current.info.revision})`, {

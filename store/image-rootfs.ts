@@ -9,8 +9,9 @@
 //
 // It goes when its image is no longer stored and no deployment uses it: `images delete` and
 // `images prune` ask, and so does the runtime when a deployment that used it is removed.
-// Every change to one rootfs holds its lock (ROOT/.storage/locks/rootfs-<hex>); making one also
-// holds the store lock shared, so prune never removes objects being hardlinked out.
+// Every change to one rootfs holds its lock (ROOT/.storage/locks/rootfs-<hex>). Making or
+// linking one also holds the store lock shared, and prune holds it exclusively: prune never
+// removes objects being hardlinked out, nor the rootfs of an image whose pull is under way.
 import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { checkoutImage, isCheckoutTemp, removeTree, type CheckoutSource } from './checkout.js';
@@ -56,20 +57,21 @@ function withRootfsLock<T>(root: string, image: { name: string; configDigest: st
  */
 export async function withImageRootfs<T>(store: ImageStore, image: RootfsSource, body: (dir: string) => Promise<T>, onWait?: (message: string) => void): Promise<T> {
   const dir = imageRootfsDir(store.root, image.configDigest);
-  return withRootfsLock(
-    store.root,
-    image,
-    async () => {
-      if (!(await pathExists(dir))) {
-        await mkdir(imageRootfsParent(store.root), { recursive: true, mode: 0o700 });
-        await withLock(storeLockDir(store.root), { mode: 'shared', what: 'image store', ...(onWait ? { onWait } : {}) }, async () => {
+  // Locks in one order everywhere, store then rootfs (prune takes them so too): no deadlock.
+  return withLock(storeLockDir(store.root), { mode: 'shared', what: 'image store', ...(onWait ? { onWait } : {}) }, () =>
+    withRootfsLock(
+      store.root,
+      image,
+      async () => {
+        if (!(await pathExists(dir))) {
+          await mkdir(imageRootfsParent(store.root), { recursive: true, mode: 0o700 });
           await removeStaleTemps(dir);
           await checkoutImage(store, image, dir);
-        });
-      }
-      return body(dir);
-    },
-    onWait,
+        }
+        return body(dir);
+      },
+      onWait,
+    ),
   );
 }
 
@@ -95,7 +97,8 @@ export async function releaseImageRootfs(store: ImageStore, configDigest: string
 
 /**
  * Removes every rootfs whose image is no longer stored and that no deployment uses, and the
- * leftovers of checkouts killed half-way. Returns the image ids whose rootfs went.
+ * leftovers of checkouts killed half-way. Returns the image ids whose rootfs went. Call it
+ * holding the store lock exclusively (ImageStore.prune does).
  */
 export async function pruneImageRootfs(store: ImageStore, inUse: RootfsInUse): Promise<string[]> {
   const parent = imageRootfsParent(store.root);

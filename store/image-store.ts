@@ -401,11 +401,11 @@ export class ImageStore {
    */
   async prune(options: PruneOptions = {}): Promise<PruneReport> {
     const { onWait } = options;
-    const report = await withLock(storeLockDir(this.root), { mode: 'exclusive', what: 'image store', ...(onWait ? { onWait } : {}) }, () =>
-      this.pruneHoldingLock(options.keepCommits ?? new Set()),
-    );
-    const removedRootfs = await pruneImageRootfs(this, options.rootfsInUse ?? (async () => false));
-    return { ...report, removedRootfs };
+    return withLock(storeLockDir(this.root), { mode: 'exclusive', what: 'image store', ...(onWait ? { onWait } : {}) }, async () => {
+      const report = await this.pruneHoldingLock(options.keepCommits ?? new Set());
+      const removedRootfs = await pruneImageRootfs(this, options.rootfsInUse ?? (async () => false));
+      return { ...report, removedRootfs };
+    });
   }
 
   private async pruneHoldingLock(keepCommits: Set<string>): Promise<Omit<PruneReport, 'removedRootfs'>> {
