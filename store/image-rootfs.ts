@@ -29,7 +29,7 @@ export interface RootfsSource extends CheckoutSource {
 /** Whether some deployment still uses the rootfs at `dir` (asked with its lock held). */
 export type RootfsInUse = (dir: string) => Promise<boolean>;
 
-export function imageRootfsParent(root: string): string {
+function imageRootfsParent(root: string): string {
   return join(root, '.storage', 'rootfs');
 }
 

@@ -12,8 +12,8 @@ export {
   type PruneOptions,
   type ImageStoreOptions,
 } from './image-store.js';
-export { checkoutImage, removeTree, isCheckoutTemp, type CheckoutSource } from './checkout.js';
-export { withImageRootfs, ensureImageRootfs, releaseImageRootfs, imageRootfsDir, type RootfsSource, type RootfsInUse } from './image-rootfs.js';
+export { checkoutImage, removeTree, isCheckoutTemp } from './checkout.js';
+export { withImageRootfs, releaseImageRootfs, imageRootfsDir, type RootfsInUse } from './image-rootfs.js';
 export { OstreeRepo, type RepoMode, type CheckoutOptions } from './ostree.js';
 export { imageRef, blobRef, encodeImageName, decodeImageName, imageNameFromRef } from './ref-names.js';
 export {

@@ -68,12 +68,11 @@ function sharedRootfsParent(): string {
 export function busyboxStore(
   images: TestImage[] = [],
   make: (image: TestImage, dir: string) => Promise<void> = (image, dir) => makeBusyboxRootfs(dir, image.files),
-): RuntimeImageStore<TestImage> & { set(image: TestImage): void; rootfsOf(image: TestImage): string } {
+): RuntimeImageStore<TestImage> & { set(image: TestImage): void } {
   const byName = new Map(images.map((i) => [i.name, i]));
   const rootfsOf = (image: { configDigest: string }) => path.join(sharedRootfsParent(), image.configDigest.replace('sha256:', ''));
   return {
     set: (image) => void byName.set(image.name, image),
-    rootfsOf,
     getImage: async (name) => byName.get(name),
     withRootfs: async (image, body) => {
       const dir = rootfsOf(image);
