@@ -4,13 +4,11 @@
 // The small young generation (V8's default semi-space is 16 MiB) makes V8 collect the short-lived
 // wrappers of a pull's stream buffers sooner, which frees their memory sooner: the pull of a
 // 590 MiB image peaks at ~125 MiB instead of ~145 MiB, in the same time.
-import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { commands } from './commands/index.js';
 import type { Command, GlobalSettings, OptionSpecs, OptionValues } from './command.js';
 import { Output } from './output.js';
+import { version } from './version.js';
 import { SyscontainerError } from '../store/errors.js';
 
 const globalOptions: OptionSpecs = {
@@ -21,20 +19,6 @@ const globalOptions: OptionSpecs = {
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
 };
-
-/** This package's version, from the package.json above this file (dist/ or dist/cli/). */
-function version(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let depth = 0; depth < 4; depth++, dir = dirname(dir)) {
-    try {
-      const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
-      if (manifest.name === 'syscontainer') return manifest.version ?? 'unknown';
-    } catch {
-      // not here: look one directory up
-    }
-  }
-  return 'unknown';
-}
 
 const defaultRoot = '/var/lib/containers/atomic';
 

@@ -1,0 +1,48 @@
+// `syscontainer serve`: the REST service (Docker Engine API with tokens and projects) until
+// SIGTERM or SIGINT. The default listener is the unix socket /run/syscontainer/syscontainer.sock
+// (0660); TCP listeners require tokens, and a non-loopback one TLS.
+import { defaultSocketPath, parseListenAddress, startService } from '../../api/index.js';
+import { SyscontainerError } from '../../app/index.js';
+import type { Command } from '../command.js';
+import { version } from '../version.js';
+
+function strings(value: unknown): string[] {
+  return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : typeof value === 'string' ? [value] : [];
+}
+
+export const serve: Command = {
+  name: ['serve'],
+  summary: 'run the REST service (Docker Engine API 1.41, token auth per project) on a unix socket and/or TCP',
+  usage: '[--listen unix:PATH | --listen tcp:HOST:PORT]... [--tokens FILE] [--tls-cert FILE --tls-key FILE] [--install-units]',
+  options: {
+    listen: { type: 'string', multiple: true },
+    tokens: { type: 'string' },
+    'tls-cert': { type: 'string' },
+    'tls-key': { type: 'string' },
+  },
+  async run({ settings, out, args, options }) {
+    if (args.length > 0) throw new SyscontainerError('EUSAGE', `serve takes no arguments (got ${args[0]})`);
+    const cert = typeof options['tls-cert'] === 'string' ? options['tls-cert'] : undefined;
+    const key = typeof options['tls-key'] === 'string' ? options['tls-key'] : undefined;
+    if ((cert === undefined) !== (key === undefined)) throw new SyscontainerError('EUSAGE', '--tls-cert and --tls-key go together');
+    const given = strings(options.listen).map(parseListenAddress);
+    const activated = process.env.LISTEN_PID !== undefined && Number(process.env.LISTEN_PID) === process.pid;
+    const listen = given.length > 0 || activated ? given : [parseListenAddress(`unix:${defaultSocketPath}`)];
+    const service = await startService({
+      root: settings.root,
+      version: version(),
+      listen,
+      ...(typeof options.tokens === 'string' ? { tokensFile: options.tokens } : {}),
+      ...(cert !== undefined && key !== undefined ? { tls: { certFile: cert, keyFile: key } } : {}),
+      log: (line) => out.info(line),
+    });
+    for (const listener of service.listeners) out.info(`listening on ${listener.address}${listener.kind === 'tcp' ? ' (tokens required)' : ''}`);
+    await new Promise<void>((resolve) => {
+      const stop = () => resolve();
+      process.once('SIGTERM', stop);
+      process.once('SIGINT', stop);
+    });
+    await service.stop();
+    return 0;
+  },
+};
