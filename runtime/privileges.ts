@@ -30,6 +30,8 @@ const privateMountTypes = new Set(['proc', 'tmpfs', 'devpts', 'mqueue', 'sysfs',
 export interface PrivilegeContext {
   /** Host directories the container may write to without consent (its own state dir). */
   ownDirectories: readonly string[];
+  /** Namespace paths syscontainer made for the container itself (its pod's network): joining them is no privilege. */
+  ownNamespaces?: readonly string[];
 }
 
 function isInside(child: string, parent: string): boolean {
@@ -54,7 +56,7 @@ export function describeExtraPrivileges(spec: OciRuntimeSpec, context: Privilege
     if (ns === undefined) found.push(`the host's ${type === 'mount' ? 'mount' : type.toUpperCase()} namespace`);
   }
   for (const ns of namespaces) {
-    if (ns.path !== undefined && ns.path !== '') found.push(`joins the namespace ${ns.path} (${ns.type})`);
+    if (ns.path !== undefined && ns.path !== '' && !(context.ownNamespaces ?? []).includes(ns.path)) found.push(`joins the namespace ${ns.path} (${ns.type})`);
   }
 
   for (const mount of spec.mounts ?? []) {
