@@ -16,6 +16,7 @@ import { parseRuntimeSpec, type OciMount, type OciRuntimeSpec } from './oci-runt
 import { defaultCapabilities, describeExtraPrivileges } from './privileges.js';
 import { readRootfsFile } from './rootfs-files.js';
 import { computeValues } from './values.js';
+import { applyContainerSpec, parseContainerSpec, type ContainerSpec } from './container-spec.js';
 
 export interface RenderImage {
   /** REGISTRY/REPO:TAG */
@@ -52,6 +53,14 @@ export interface RenderInput {
   hostUid?: number;
   hostGid?: number;
   templatesDir?: string;
+  /**
+   * What the caller sets over the image's config (command, env, mounts, capabilities, …),
+   * validated (runtime/container-spec.ts). Applied onto config.json and the unit before the
+   * privileges check, so it grants nothing beyond the default without consent.
+   */
+  containerSpec?: ContainerSpec;
+  /** The deployments root (ROOT): pods' shared directories live under it. Default: DESTDIR's parent. */
+  root?: string;
 }
 
 export interface RenderedDeployment {
@@ -71,6 +80,8 @@ export interface RenderedDeployment {
   stateDirectory: string;
   /** The image's /exports/manifest.json, when it has one. */
   manifest?: ExportsManifest;
+  /** Files the deployment must hold (inline files of the container spec), relative to DESTDIR. */
+  files: { path: string; content: string; mode: number }[];
 }
 
 const exportFiles = ['config.json.template', 'config.json', 'service.template', 'tmpfiles.template', 'manifest.json'];
@@ -334,7 +345,28 @@ export async function renderDeployment(input: RenderInput): Promise<RenderedDepl
     });
   }
 
-  const spec = parseRuntimeSpec(configText, configFile);
+  let spec = parseRuntimeSpec(configText, configFile);
+  let inlineFiles: RenderedDeployment['files'] = [];
+  const ownDirectories = [stateDirectory];
+  const ownNamespaces: string[] = [];
+  if (input.containerSpec !== undefined) {
+    // Validated here too, whoever built it: names normalised (CAP_…), paths checked.
+    const containerSpec = parseContainerSpec(input.containerSpec, `container ${input.name}`);
+    const applied = applyContainerSpec({
+      containerSpec,
+      spec,
+      unit,
+      image: { entrypoint: imageConfig.Entrypoint ?? [], cmd: imageConfig.Cmd ?? [] },
+      destDir: input.destDir,
+      root: input.root ?? path.dirname(input.destDir),
+      ...(containerSpec.user !== undefined ? { user: await resolveUser(rootfs, containerSpec.user, input.image.name) } : {}),
+    });
+    spec = applied.spec;
+    unit = applied.unit;
+    inlineFiles = applied.files;
+    ownDirectories.push(...applied.ownDirectories);
+    ownNamespaces.push(...applied.ownNamespaces);
+  }
   // The rootfs is hardlinked into the store: a write through it would corrupt the stored
   // object for every container sharing it, so the root is read-only whatever a template says.
   spec.root = { ...spec.root, path: input.rootPath ?? `${input.destDir}/rootfs`, readonly: true };
@@ -345,7 +377,7 @@ export async function renderDeployment(input: RenderInput): Promise<RenderedDepl
   // resource limits belong in the unit (MemoryMax=, ...), not in config.json.
   spec.linux.cgroupsPath = `${unitCgroupPath(`${input.name}.service`, unitSlice(unit))}/container`;
 
-  const privileges = describeExtraPrivileges(spec, { ownDirectories: [stateDirectory] });
+  const privileges = describeExtraPrivileges(spec, { ownDirectories, ownNamespaces });
   const unconsented = privileges.filter((p) => !(input.consentedPrivileges ?? []).includes(p));
   if (unconsented.length > 0 && input.allowPrivileges !== true) {
     throw new SyscontainerError('EINVAL', `image ${input.image.name} asks for privileges beyond the default: ${unconsented.join('; ')}`, {
@@ -380,5 +412,6 @@ export async function renderDeployment(input: RenderInput): Promise<RenderedDepl
     exposedPorts: Object.keys(imageConfig.ExposedPorts ?? {}),
     stateDirectory,
     ...(exportsFound.manifest !== undefined ? { manifest: exportsFound.manifest } : {}),
+    files: inlineFiles,
   };
 }
