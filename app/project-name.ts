@@ -1,6 +1,6 @@
 // Project names (X-Auth-Project-Id, `token create --project`, quotas) go into container labels
 // and files: a short, plain identifier, nothing that needs escaping anywhere.
-import { SyscontainerError } from '../store/index.js';
+import { SyscontainerError } from '../common/errors.js';
 
 const projectPattern = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 

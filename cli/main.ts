@@ -9,7 +9,7 @@ import { commands } from './commands/index.js';
 import type { Command, GlobalSettings, OptionSpecs, OptionValues } from './command.js';
 import { Output } from './output.js';
 import { version } from './version.js';
-import { SyscontainerError } from '../store/errors.js';
+import { SyscontainerError } from '../common/errors.js';
 
 const globalOptions: OptionSpecs = {
   root: { type: 'string' },

@@ -1,5 +1,5 @@
 // All printing goes through here: tables, JSON, progress lines and errors.
-import { isSyscontainerError } from '../store/errors.js';
+import { isSyscontainerError } from '../common/errors.js';
 
 export class Output {
   readonly isTTY: boolean;

@@ -6,7 +6,7 @@ import { closeSync, openSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import { join } from 'node:path';
-import { SyscontainerError } from '../store/errors.js';
+import { SyscontainerError } from '../common/errors.js';
 
 export interface LocalRegistry {
   /** "127.0.0.1:PORT" */

@@ -15,9 +15,9 @@ import { buildImage } from './build/image.js';
 import { pushBuiltImage } from './build/push-image.js';
 import { imageDefinitions, type ShippedImageName } from './catalog.js';
 import { ensureLocalRegistry, stopLocalRegistry } from './local-registry.js';
-import { defaultRegistriesConf } from '../store/registries-conf.js';
+import { defaultRegistriesConf } from '../store/registry/registries-conf.js';
 import { RegistryPush } from '../store/registry/push.js';
-import { isSyscontainerError } from '../store/errors.js';
+import { isSyscontainerError } from '../common/errors.js';
 
 const projectDir = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const cliPath = join(projectDir, 'dist', 'syscontainer.mjs');

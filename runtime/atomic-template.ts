@@ -2,7 +2,7 @@
 // replaced by the variable's value, inserted raw (images rely on that: `$ADDTL_MOUNTS` adds
 // JSON entries to config.json.template); `$$` is a literal `$`. A `$` followed by anything
 // else stays as it is. An unset variable is an error naming the variable and the file.
-import { SyscontainerError } from '../store/index.js';
+import { SyscontainerError } from '../common/errors.js';
 
 export type TemplateValues = Readonly<Record<string, string>>;
 

@@ -1,7 +1,8 @@
 // Atomic's fallback for images that ship /exports but no tmpfiles.template: every bind-mount
 // source of config.json that does not exist yet gets a tmpfiles.d `d` line, so runc finds it
 // (a missing source fails the mount) and `systemd-tmpfiles --create` makes it again at boot.
-import { SyscontainerError, pathExists } from '../store/index.js';
+import { SyscontainerError } from '../common/errors.js';
+import { pathExists } from '../common/path-exists.js';
 import type { OciMount } from './oci-runtime-spec.js';
 
 // Lands unquoted in a tmpfiles line: no whitespace, quotes, `%` (specifiers) or backslashes.

@@ -1,6 +1,6 @@
 // Container names become file names (ROOT/NAME.0, NAME.service), runc ids and cgroup path
 // elements, so they are restricted to characters that are safe in all of those.
-import { SyscontainerError } from '../store/index.js';
+import { SyscontainerError } from '../common/errors.js';
 
 // Not starting with `-` either: the name is passed to runc, systemctl and journalctl as an
 // argument and must never read as an option.

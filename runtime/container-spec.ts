@@ -6,7 +6,7 @@
 // result: nothing here grants more than the default confinement unless the user consented.
 import path from 'node:path';
 import { z } from 'zod';
-import { SyscontainerError } from '../store/index.js';
+import { SyscontainerError } from '../common/errors.js';
 import type { OciMount, OciRuntimeSpec } from './oci-runtime-spec.js';
 import { defaultCapabilities } from './privileges.js';
 import { allCapabilityNames } from './values.js';

@@ -5,7 +5,9 @@
 import { lstat, mkdir, readFile, readlink, readdir, rename, rm, symlink, chmod } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { SyscontainerError, writeFileAtomic, pathExists } from '../store/index.js';
+import { SyscontainerError } from '../common/errors.js';
+import { writeFileAtomic } from '../common/atomic-file.js';
+import { pathExists } from '../common/path-exists.js';
 import { validateContainerName } from './container-name.js';
 
 export type Slot = 0 | 1;

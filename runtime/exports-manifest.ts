@@ -2,7 +2,7 @@
 // variables and how its host files (/exports/hostfs) are installed. Untrusted: validated here,
 // unknown keys ignored (images carry others, e.g. "version").
 import { z } from 'zod';
-import { SyscontainerError } from '../store/index.js';
+import { SyscontainerError } from '../common/errors.js';
 
 const maxEntries = 1024;
 

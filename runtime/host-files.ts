@@ -11,7 +11,7 @@
 import { createHash } from 'node:crypto';
 import { link, lstat, mkdir, open, readdir, readFile, readlink, realpath, rename, rm, symlink, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { SyscontainerError } from '../store/index.js';
+import { SyscontainerError } from '../common/errors.js';
 import { renderAtomicTemplate, type TemplateValues } from './atomic-template.js';
 import { checkHostfsPath, isCleanAbsolutePath, renamePath } from './rename-files.js';
 import { resolveInRootfs } from './rootfs-files.js';

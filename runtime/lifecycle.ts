@@ -7,8 +7,11 @@ import { lstat, mkdir, readdir, readFile, rm, rmdir, symlink } from 'node:fs/pro
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { SyscontainerError, isSyscontainerError, pathExists } from '../store/index.js';
-import { containerLockDir, withLock as withFileLock, writeFileAtomic } from '../store/index.js';
+import { SyscontainerError, isSyscontainerError } from '../common/errors.js';
+import { pathExists } from '../common/path-exists.js';
+import { containerLockDir } from './container-lock-dir.js';
+import { withLock as withFileLock } from '../common/file-lock.js';
+import { writeFileAtomic } from '../common/atomic-file.js';
 import { validateContainerName } from './container-name.js';
 import type { RuntimeContext, RuntimeImage } from './context.js';
 import { DeploymentStore, type ActiveDeployment, type DeploymentInfo, type Slot } from './deployment.js';

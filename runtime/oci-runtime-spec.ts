@@ -2,7 +2,7 @@
 // rendered config.json is parsed against this before anything is installed, so a template
 // that renders into nonsense fails at install with the file and the field named, not at start.
 import { z } from 'zod';
-import { SyscontainerError } from '../store/index.js';
+import { SyscontainerError } from '../common/errors.js';
 
 const absolutePath = z.string().min(1).refine((p) => p.startsWith('/'), 'must be an absolute path');
 const capabilityList = z.array(z.string().regex(/^CAP_[A-Z_]+$/, 'not a capability name')).optional();

@@ -4,7 +4,7 @@
 // {"/etc/etcd": "$CONF_DIRECTORY/$NAME"} moves a whole directory. Values may hold variables.
 // Every path that comes out is checked: absolute, no `.` or `..` components, no empty ones, so
 // joined to the host root it cannot leave it.
-import { SyscontainerError } from '../store/index.js';
+import { SyscontainerError } from '../common/errors.js';
 import { renderAtomicTemplate, type TemplateValues } from './atomic-template.js';
 
 const maxPathLength = 4096;

@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ejs from 'ejs';
-import { SyscontainerError } from '../store/index.js';
+import { SyscontainerError } from '../common/errors.js';
 import type { ImageConfig } from '../store/index.js';
 import { renderAtomicTemplate, renderJsonTemplate, renderUnitTemplate } from './atomic-template.js';
 import { missingBindSourcesTmpfiles } from './bind-mount-tmpfiles.js';

@@ -3,7 +3,7 @@
 // container), never to the host's file. Size is bounded.
 import { lstat, open, readlink } from 'node:fs/promises';
 import path from 'node:path';
-import { SyscontainerError } from '../store/index.js';
+import { SyscontainerError } from '../common/errors.js';
 
 const maxSymlinks = 40;
 

@@ -4,7 +4,7 @@
 // private namespace. systemd-analyze verify runs without the prefix: it needs no manager.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
-import { SyscontainerError } from '../store/index.js';
+import { SyscontainerError } from '../common/errors.js';
 import { nsenterPrefix, withPrefix } from './command-prefix.js';
 
 export interface SystemdOptions {

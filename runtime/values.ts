@@ -3,7 +3,7 @@
 // Variables the installer provides cannot be overridden: `--set` on them is an error.
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { SyscontainerError } from '../store/index.js';
+import { SyscontainerError } from '../common/errors.js';
 
 /** Set by the installer; `--set` may not change them, defaultValues cannot either. */
 export const installerVariables = [

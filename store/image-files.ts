@@ -2,7 +2,7 @@
 // from /exports. Layers are searched from the top; a whiteout or an opaque directory in a
 // higher layer hides what lower layers have, as in a checkout.
 import { posix } from 'node:path';
-import { SyscontainerError } from './errors.js';
+import { SyscontainerError } from '../common/errors.js';
 import type { ImageStore, StoredImage } from './image-store.js';
 
 /**

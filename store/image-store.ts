@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { IntegrityError, SyscontainerError } from './errors.js';
+import { IntegrityError, SyscontainerError } from '../common/errors.js';
 import {
   digestPattern,
   imageConfigSchema,
@@ -19,10 +19,11 @@ import {
   type Descriptor,
   type ImageConfig,
   type ImageManifest,
-} from './oci-types.js';
-import { storeLockDir, withLock } from './lock.js';
-import { pruneImageRootfs, releaseImageRootfs, type RootfsInUse } from './image-rootfs.js';
-import { OstreeRepo, maxMetadataArgBytes, type RepoMode } from './ostree.js';
+} from './oci/oci-types.js';
+import { withLock } from '../common/file-lock.js';
+import { storeLockDir } from './store-locks.js';
+import { pruneImageRootfs, releaseImageRootfs, type RootfsInUse } from './content/image-rootfs.js';
+import { OstreeRepo, maxMetadataArgBytes, type RepoMode } from './ostree/ostree-repo.js';
 import { blobRef, digestFromBlobRef, imageNameFromRef, imageRef, refPrefix } from './ref-names.js';
 import {
   importLayer,
@@ -31,7 +32,7 @@ import {
   type ImportedLayer,
   type LayerImportOptions,
   type LayerProgress,
-} from './layer-import.js';
+} from './content/layer-import.js';
 
 export const imageMetadataKeys = { manifest: 'docker.manifest', digest: 'docker.digest' } as const;
 
@@ -396,7 +397,7 @@ export class ImageStore {
    * which also removes orphan commits of failed imports), and the rootfs of images no longer
    * stored that `rootfsInUse` does not claim. Must not run concurrently with a pull (an import
    * in progress has an orphan commit no ref protects yet) or a checkout: it holds the store
-   * lock exclusively (store/lock.ts), waiting for pulls and checkouts to end.
+   * lock exclusively (common/file-lock.ts), waiting for pulls and checkouts to end.
    * Refuses (ESTORE) when an image cannot be read, rather than guess what it uses.
    */
   async prune(options: PruneOptions = {}): Promise<PruneReport> {

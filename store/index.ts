@@ -1,7 +1,7 @@
-// Public entry of the store for runtime/ and cli/. Only what is exported here may be used
-// from outside store/ (pull orchestration exports are added by store/pull.ts's owner).
-export { SyscontainerError, IntegrityError, RegistryError, isSyscontainerError, type ErrorCode } from './errors.js';
-export type { ImageManifest, ImageConfig, Descriptor, Compression } from './oci-types.js';
+// Public entry of the store for runtime/, the application layer and cli/. Only what is
+// exported here may be used from outside store/. Generic primitives (errors, locks, atomic
+// files, pathExists, removeTree) live in common/ and are imported from there.
+export type { ImageManifest, ImageConfig, Descriptor, Compression } from './oci/oci-types.js';
 export {
   ImageStore,
   imageMetadataKeys,
@@ -12,9 +12,9 @@ export {
   type PruneOptions,
   type ImageStoreOptions,
 } from './image-store.js';
-export { checkoutImage, removeTree, isCheckoutTemp } from './checkout.js';
-export { withImageRootfs, releaseImageRootfs, imageRootfsDir, type RootfsInUse } from './image-rootfs.js';
-export { OstreeRepo, type RepoMode, type CheckoutOptions } from './ostree.js';
+export { checkoutImage, isCheckoutTemp } from './content/checkout.js';
+export { withImageRootfs, releaseImageRootfs, imageRootfsDir, type RootfsInUse } from './content/image-rootfs.js';
+export { OstreeRepo, type RepoMode, type CheckoutOptions } from './ostree/ostree-repo.js';
 export { imageRef, blobRef, encodeImageName, decodeImageName, imageNameFromRef } from './ref-names.js';
 export {
   layerMetadataKeys,
@@ -23,15 +23,21 @@ export {
   type StoredLayer,
   type LayerProgress,
   type LayerImportOptions,
-} from './layer-import.js';
-export type { DroppedEntry } from './tar-filter.js';
-export { pullImage, type SourceSettings } from './pull-image.js';
-export { pullFromSource, type PullEvent, type PullOptions, type PullResult } from './pull.js';
-export { parsePlatform, hostPlatform, formatPlatform } from './platform.js';
+} from './content/layer-import.js';
+export type { DroppedEntry } from './content/tar-filter.js';
+export { pullImage, type SourceSettings } from './pull/pull-image.js';
+export { pullFromSource, type PullEvent, type PullOptions, type PullResult } from './pull/pull-from-source.js';
+export { parsePlatform, hostPlatform, formatPlatform } from './oci/platform.js';
 export { login, logout } from './registry/login.js';
-export { loadRegistriesConf } from './registries-conf.js';
+export { loadRegistriesConf } from './registry/registries-conf.js';
 export { readImageFiles } from './image-files.js';
-export { withLock, acquireLock, storeLockDir, imageLockDir, containerLockDir, type LockMode, type LockOptions, type HeldLock } from './lock.js';
-export { pushImage, type PushImageEvent } from './push-reference.js';
-export { writeFileAtomic, temporarySibling } from './atomic-file.js';
-export { pathExists } from './path-exists.js';
+export { pushImage, type PushImageEvent } from './push/push-image.js';
+export { storeLockDir, imageLockDir } from './store-locks.js';
+
+// Transitional: branches written before common/ existed import these from here. New code
+// imports them from common/; this block goes once nothing outside store/ uses it.
+export { SyscontainerError, IntegrityError, RegistryError, isSyscontainerError, type ErrorCode } from '../common/errors.js';
+export { withLock, acquireLock, type LockMode, type LockOptions, type HeldLock } from '../common/file-lock.js';
+export { writeFileAtomic, temporarySibling } from '../common/atomic-file.js';
+export { pathExists } from '../common/path-exists.js';
+export { removeTree } from '../common/remove-tree.js';

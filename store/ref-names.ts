@@ -4,8 +4,8 @@
 // Encoding: every byte of the UTF-8 name outside [A-Za-z0-9.-] becomes `_` + two upper-case
 // hex digits (`/` → `_2F`, `:` → `_3A`, `_` → `_5F`). An encoded image name always contains
 // `_` (a normalised name has `/` and `:`), so it never looks like a 64-hex blob ref.
-import { SyscontainerError } from './errors.js';
-import { digestPattern } from './oci-types.js';
+import { SyscontainerError } from '../common/errors.js';
+import { digestPattern } from './oci/oci-types.js';
 
 export const refPrefix = 'ociimage/';
 

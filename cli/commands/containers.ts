@@ -2,7 +2,7 @@
 // start/stop/restart/status, exec, logs, and the listing.
 import { followLogs, install as installContainer, list, logs as containerLogs, exec as containerExec, parseSetArguments, rollback as rollbackContainer, restart as restartContainer, start as startContainer, status as containerStatus, stop as stopContainer, uninstall as uninstallContainer, update as updateContainer, type DeploymentResult, isSystemImage, runImageOnce, runsOnce } from '../../runtime/index.js';
 import { pullImage } from '../../store/index.js';
-import { SyscontainerError } from '../../store/errors.js';
+import { SyscontainerError } from '../../common/errors.js';
 import type { Command, CommandContext } from '../command.js';
 import { formatAge, shortId } from '../format.js';
 import { runtimeContext, runtimeOptions } from '../runtime-context.js';

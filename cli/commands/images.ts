@@ -1,5 +1,5 @@
 import { formatPlatform, ImageStore, readImageFiles, type StoredImage } from '../../store/index.js';
-import { SyscontainerError } from '../../store/errors.js';
+import { SyscontainerError } from '../../common/errors.js';
 import type { Command } from '../command.js';
 import { describeTemplateVariables, exportTemplateFiles, list as listContainers, rootfsInUse, type TemplateVariable } from '../../runtime/index.js';
 import { runtimeContext } from '../runtime-context.js';

@@ -1,5 +1,5 @@
 import { login as registryLogin, logout as registryLogout, loadRegistriesConf } from '../../store/index.js';
-import { SyscontainerError } from '../../store/errors.js';
+import { SyscontainerError } from '../../common/errors.js';
 import type { Command } from '../command.js';
 
 async function readStdin(): Promise<string> {

@@ -3,7 +3,7 @@ import { parsePlatform, pullImage, type PullEvent } from '../../store/index.js';
 import type { Command } from '../command.js';
 import { formatBytes, shortId } from '../format.js';
 import type { Output } from '../output.js';
-import { SyscontainerError } from '../../store/errors.js';
+import { SyscontainerError } from '../../common/errors.js';
 
 export const pull: Command = {
   name: ['pull'],

@@ -1,5 +1,5 @@
 import { type PushImageEvent, pushImage } from '../../store/index.js';
-import { SyscontainerError } from '../../store/errors.js';
+import { SyscontainerError } from '../../common/errors.js';
 import type { Command } from '../command.js';
 import { formatBytes, shortId } from '../format.js';
 import type { Output } from '../output.js';

@@ -2,7 +2,7 @@
 // container; `run IMAGE [CMD...]` runs the image once with a temporary bundle (no unit, no
 // host files) and removes it afterwards. The exit code is the command's.
 import { parseSetArguments, run as runTarget } from '../../runtime/index.js';
-import { SyscontainerError } from '../../store/errors.js';
+import { SyscontainerError } from '../../common/errors.js';
 import type { Command, CommandContext } from '../command.js';
 import { runtimeContext, runtimeOptions } from '../runtime-context.js';
 

@@ -3,10 +3,10 @@
 // same host files give the same layer digests.
 import { readFile, realpath, stat } from 'node:fs/promises';
 import { execa } from 'execa';
-import { SyscontainerError } from '../../store/errors.js';
+import { SyscontainerError } from '../../common/errors.js';
 
 /** The OCI platform of this host, for images built from its binaries. */
-export { hostPlatform } from '../../store/platform.js';
+export { hostPlatform } from '../../store/oci/platform.js';
 
 export interface HostFile {
   /** Absolute path in the image; the same as on the host unless given otherwise. */

@@ -3,7 +3,7 @@
 // Deterministic: the same definition (and the same host files it reads) gives the same
 // bytes and digests — fixed timestamps, fixed key order, no randomness.
 import { createHash } from 'node:crypto';
-import { SyscontainerError } from '../../store/errors.js';
+import { SyscontainerError } from '../../common/errors.js';
 import {
   type Compression,
   type Descriptor,
@@ -12,7 +12,7 @@ import {
   type ImageManifest,
   MediaType,
   type Platform,
-} from '../../store/oci-types.js';
+} from '../../store/oci/oci-types.js';
 import { buildLayer, type LayerEntry } from './layer.js';
 
 export type ImageFormat = 'oci' | 'docker';

@@ -5,8 +5,8 @@
 import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
 import tar from 'tar-stream';
-import { compressBuffer } from '../../store/decompress.js';
-import { MediaType, type Compression } from '../../store/oci-types.js';
+import { compressBuffer } from '../../store/content/decompress.js';
+import { MediaType, type Compression } from '../../store/oci/oci-types.js';
 
 /** The mtime written into every entry (2001-09-09T01:46:40Z). */
 export const fixedMtime = new Date(1_000_000_000 * 1000);

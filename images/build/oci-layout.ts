@@ -5,10 +5,10 @@
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { writeFileAtomic } from '../../store/atomic-file.js';
-import { OciLayoutPush } from '../../store/oci-layout-push.js';
-import { readOciLayoutIndex } from '../../store/oci-layout-source.js';
-import type { ImageIndex } from '../../store/oci-types.js';
+import { writeFileAtomic } from '../../common/atomic-file.js';
+import { OciLayoutPush } from '../../store/push/oci-layout-push.js';
+import { readOciLayoutIndex } from '../../store/sources/oci-layout-source.js';
+import type { ImageIndex } from '../../store/oci/oci-types.js';
 import type { BuiltImage, BuiltIndex } from './image.js';
 import { buildLayer, type LayerEntry } from './layer.js';
 import { pushBuiltImage } from './push-image.js';
@@ -20,7 +20,7 @@ export {
   parseOciLayoutSpec,
   readOciLayoutIndex,
   refNameAnnotation,
-} from '../../store/oci-layout-source.js';
+} from '../../store/sources/oci-layout-source.js';
 
 export interface LayoutItem {
   image: BuiltImage | BuiltIndex;

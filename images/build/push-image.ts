@@ -1,9 +1,9 @@
 // Pushes an image built by images/build/image.ts (or an index of them) through the store's
 // push path: the built blobs are in memory, so the plan hands them over as buffers.
-import { runPlan, type PushOptions, type PushPlan, type PushPrimitives, type PushResult } from '../../store/push-image.js';
+import { runPlan, type PushOptions, type PushPlan, type PushPrimitives, type PushResult } from '../../store/push/push-from-source.js';
 import { type BuiltImage, type BuiltIndex, contentBlobs, manifestBlobs } from './image.js';
 
-export { pushFromSource, pushOciLayout, type PushEvent, type PushOptions, type PushPrimitives, type PushResult } from '../../store/push-image.js';
+export { pushFromSource, pushOciLayout, type PushEvent, type PushOptions, type PushPrimitives, type PushResult } from '../../store/push/push-from-source.js';
 
 function planFromBuilt(built: BuiltImage | BuiltIndex): PushPlan {
   return {

@@ -2,7 +2,7 @@
 // has them: every parent directory present, paths relative ("usr/bin/etcd"), sorted, each
 // path once. Definitions list only what they mean; this adds the rest, the same way each time.
 import { posix } from 'node:path';
-import { SyscontainerError } from '../../store/errors.js';
+import { SyscontainerError } from '../../common/errors.js';
 import type { HostFile } from './host-files.js';
 import type { LayerEntry } from './layer.js';
 

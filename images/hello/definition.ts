@@ -1,7 +1,7 @@
 // A tiny service with no /exports: what runs comes from the image config alone
 // (Entrypoint, Cmd, Env, WorkingDir, a Volume). busybox from Debian's busybox-static (one
 // static binary) serves /www on 127.0.0.1:8099 and logs each request to stderr.
-import { SyscontainerError } from '../../store/errors.js';
+import { SyscontainerError } from '../../common/errors.js';
 import { baseFiles } from '../common/base-files.js';
 import { hostPlatform, readHostBinary } from '../build/host-files.js';
 import type { ImageDefinition } from '../build/image.js';

@@ -1,8 +1,8 @@
 // The token step of the distribution auth flow: GET REALM?service=&scope=…[&account=] with
 // Basic credentials when we have them, answer `{token|access_token, expires_in}`.
 // Transport, retries and the cache are the caller's (registry-client.ts).
-import type { Credentials } from '../auth-file.js';
-import { RegistryError } from '../errors.js';
+import type { Credentials } from './auth-file.js';
+import { RegistryError } from '../../common/errors.js';
 import { errorFromResponse, oneLine } from './errors-from-response.js';
 import { isLoopbackHost } from './hosts.js';
 import type { HttpResponse } from './http.js';

@@ -4,7 +4,7 @@
 // otherwise it fails, since the bytes already handed downstream cannot be taken back.
 // Verification is not done here: the stream is wrapped in a BlobVerifier (verified-blob.ts).
 import { Readable } from 'node:stream';
-import { RegistryError } from '../errors.js';
+import { RegistryError } from '../../common/errors.js';
 import { describeNetworkError, type HttpResponse } from './http.js';
 import { backoffDelay, sleep, type RetryOptions } from './retry.js';
 

@@ -1,7 +1,7 @@
 // Turns a registry's unwanted answer into one RegistryError with a one-line message, the HTTP
 // status, the distribution error codes (`{"errors":[{"code":"MANIFEST_UNKNOWN",…}]}`) and
 // whether another try may help.
-import { RegistryError } from '../errors.js';
+import { RegistryError } from '../../common/errors.js';
 import type { HttpResponse } from './http.js';
 import { RetryableRegistryError, parseRetryAfter } from './retry.js';
 

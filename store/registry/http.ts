@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { rootCertificates } from 'node:tls';
 import fetch, { type RequestInit } from 'node-fetch';
-import { RegistryError } from '../errors.js';
+import { RegistryError } from '../../common/errors.js';
 
 export interface HttpRequest {
   method: 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';

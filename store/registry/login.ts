@@ -1,9 +1,9 @@
 // `login` and `logout`: credentials are checked against the registry before they are stored,
 // so a typo is reported at once and not at the next pull.
-import { normaliseAuthKey, removeCredentials, storeCredentials } from '../auth-file.js';
-import { SyscontainerError } from '../errors.js';
-import { isValidRegistryHost } from '../reference.js';
-import { registryFor, type RegistriesConf } from '../registries-conf.js';
+import { normaliseAuthKey, removeCredentials, storeCredentials } from './auth-file.js';
+import { SyscontainerError } from '../../common/errors.js';
+import { isValidRegistryHost } from '../oci/reference.js';
+import { registryFor, type RegistriesConf } from './registries-conf.js';
 import { RegistryClient } from './registry-client.js';
 import type { RetryOptions } from './retry.js';
 import type { TokenCache } from './token-cache.js';

@@ -2,11 +2,11 @@
 // another repository, upload it (POST then one monolithic PUT), put a manifest. Tokens are
 // asked with scope `repository:NAME:pull,push`. `push` itself is built on these elsewhere.
 import { Readable } from 'node:stream';
-import type { Credentials } from '../auth-file.js';
-import { IntegrityError, RegistryError, SyscontainerError } from '../errors.js';
-import type { Descriptor } from '../oci-types.js';
-import { registryFor, type RegistriesConf } from '../registries-conf.js';
-import { sha256Digest, shortDigest } from '../verified-blob.js';
+import type { Credentials } from './auth-file.js';
+import { IntegrityError, RegistryError, SyscontainerError } from '../../common/errors.js';
+import type { Descriptor } from '../oci/oci-types.js';
+import { registryFor, type RegistriesConf } from './registries-conf.js';
+import { sha256Digest, shortDigest } from '../content/verified-blob.js';
 import { pullScope, pushScope, RegistryClient } from './registry-client.js';
 import { withRetry, type RetryOptions } from './retry.js';
 import type { TokenCache } from './token-cache.js';

@@ -1,6 +1,6 @@
 // Reading a small response body (manifest, token, error) into memory: bounded in size and
 // in patience, so a hostile or stuck server can neither fill memory nor hang us.
-import { RegistryError, SyscontainerError } from '../errors.js';
+import { RegistryError, SyscontainerError } from '../../common/errors.js';
 import { describeNetworkError, type HttpResponse } from './http.js';
 
 export interface ReadSmallBodyOptions {

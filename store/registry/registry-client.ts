@@ -3,8 +3,8 @@
 // and Basic credentials, redirects (Authorization dropped when the host changes), retries
 // with backoff, and one error shape for every failure.
 import { Readable } from 'node:stream';
-import { readCredentials, type Credentials } from '../auth-file.js';
-import { RegistryError } from '../errors.js';
+import { readCredentials, type Credentials } from './auth-file.js';
+import { RegistryError } from '../../common/errors.js';
 import { preferredChallenge, type AuthChallenge } from './auth-challenge.js';
 import { basicHeader, fetchBearerToken } from './bearer-token.js';
 import { errorFromResponse, oneLine, readErrorBody } from './errors-from-response.js';

@@ -1,6 +1,6 @@
 // When and how long to wait before trying a registry again: exponential backoff from a small
 // base, Retry-After honoured up to a cap, a bounded number of tries. Tests shrink every number.
-import { RegistryError } from '../errors.js';
+import { RegistryError } from '../../common/errors.js';
 
 export interface RetryOptions {
   /** Attempts in total (first try included). */

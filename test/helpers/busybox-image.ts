@@ -4,7 +4,7 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { cp, mkdir, rm, symlink, writeFile, access } from 'node:fs/promises';
 import path from 'node:path';
-import type { ImageConfig } from '../../store/oci-types.js';
+import type { ImageConfig } from '../../store/oci/oci-types.js';
 import type { RuntimeImage, RuntimeImageStore } from '../../runtime/context.js';
 import { testRoot } from './systemd-harness.js';
 

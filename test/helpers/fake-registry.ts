@@ -4,8 +4,8 @@ import { createHash } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ExecutionContext } from 'ava';
-import { defaultRegistriesConf } from '../../store/registries-conf.js';
-import { RegistrySource } from '../../store/registry/registry-source.js';
+import { defaultRegistriesConf } from '../../store/registry/registries-conf.js';
+import { RegistrySource } from '../../store/sources/registry-source.js';
 import type { RetryOptions } from '../../store/registry/retry.js';
 import { TokenCache } from '../../store/registry/token-cache.js';
 

@@ -12,7 +12,7 @@ import { buildImage, sha256Digest, type BuiltImage, type LayerDefinition } from 
 import { pushBuiltImage } from '../../images/build/push-image.js';
 import { readHostBinary } from '../../images/build/host-files.js';
 import { fromHostFile, rootfsEntries } from '../../images/build/rootfs-entries.js';
-import { defaultRegistriesConf } from '../../store/registries-conf.js';
+import { defaultRegistriesConf } from '../../store/registry/registries-conf.js';
 import { RegistryPush } from '../../store/registry/push.js';
 import { cliPath, type CliResult } from './cli.js';
 import { startRegistry, type RegistryServer } from './registry-server.js';

@@ -10,7 +10,7 @@ import { type BuiltImage, type BuiltIndex, buildImage, buildIndex, type ImageDef
 import { type LayerEntry, opaque, whiteout } from '../../images/build/layer.js';
 import { writeOciLayout, type LayoutItem } from '../../images/build/oci-layout.js';
 import { type PushPrimitives, type PushResult, pushBuiltImage } from '../../images/build/push-image.js';
-import type { Platform } from '../../store/oci-types.js';
+import type { Platform } from '../../store/oci/oci-types.js';
 
 /** What a path of a correct checkout is. Modes are permission bits incl. setuid/setgid/sticky. */
 export type ExpectedPath =

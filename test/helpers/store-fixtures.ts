@@ -6,10 +6,10 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { ExecutionContext } from 'ava';
 import { buildLayer, type BuildLayerOptions, type BuiltLayer, type LayerEntry } from '../../images/build/layer.js';
-import { IntegrityError } from '../../store/errors.js';
+import { IntegrityError } from '../../common/errors.js';
 import { ImageStore } from '../../store/image-store.js';
-import { MediaType, type Descriptor } from '../../store/oci-types.js';
-import { removeTree } from '../../store/checkout.js';
+import { MediaType, type Descriptor } from '../../store/oci/oci-types.js';
+import { removeTree } from '../../common/remove-tree.js';
 
 export async function tempDir(t: ExecutionContext, prefix = 'syscontainer-store-'): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), prefix));

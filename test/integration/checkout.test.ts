@@ -3,8 +3,8 @@ import { lstat, mkdir, readdir, readFile, readlink, rm, stat } from 'node:fs/pro
 import { join, posix } from 'node:path';
 import { execa } from 'execa';
 import { opaque, whiteout, type LayerEntry } from '../../images/build/layer.js';
-import { checkoutImage } from '../../store/checkout.js';
-import { SyscontainerError } from '../../store/errors.js';
+import { checkoutImage } from '../../store/content/checkout.js';
+import { SyscontainerError } from '../../common/errors.js';
 import { buildImage, storeImage, tempDir, tempStore, type BuiltImage } from '../helpers/store-fixtures.js';
 
 const layer1: LayerEntry[] = [

@@ -6,11 +6,11 @@ import { execa } from 'execa';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { acquireLock, withLock } from '../../store/lock.js';
+import { acquireLock, withLock } from '../../common/file-lock.js';
 import { tempDir } from '../helpers/cli.js';
 import { cli, containerProblems, isolatedEnv, serviceImagesInRegistry, spawnCli, storeProblems } from '../helpers/fault-kit.js';
 
-const lockModule = fileURLToPath(new URL('../../store/lock.js', import.meta.url));
+const lockModule = fileURLToPath(new URL('../../common/file-lock.js', import.meta.url));
 const prefix = `fc${process.pid}`;
 const images = serviceImagesInRegistry('faults/concurrency', prefix);
 

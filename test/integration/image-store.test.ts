@@ -1,6 +1,6 @@
 import test from 'ava';
 import { buildLayer } from '../../images/build/layer.js';
-import { SyscontainerError } from '../../store/errors.js';
+import { SyscontainerError } from '../../common/errors.js';
 import { blobRef, imageRef } from '../../store/ref-names.js';
 import { buildImage, descriptorOf, storeImage, tempStore, verifiedStream } from '../helpers/store-fixtures.js';
 

@@ -4,7 +4,7 @@ import test from 'ava';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pushBuiltImage } from '../../images/build/push-image.js';
-import { defaultRegistriesConf } from '../../store/registries-conf.js';
+import { defaultRegistriesConf } from '../../store/registry/registries-conf.js';
 import { RegistryPush } from '../../store/registry/push.js';
 import { runCli, tempDir } from '../helpers/cli.js';
 import { buildFixture } from '../helpers/fixtures.js';

@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { writeOciLayout } from '../../images/build/oci-layout.js';
 import { pushBuiltImage } from '../../images/build/push-image.js';
 import { checkoutImage, ImageStore, imageRootfsDir } from '../../store/index.js';
-import { defaultRegistriesConf } from '../../store/registries-conf.js';
+import { defaultRegistriesConf } from '../../store/registry/registries-conf.js';
 import { RegistryPush } from '../../store/registry/push.js';
 import { cliPath, runCli, tempDir } from '../helpers/cli.js';
 import { buildFixture, fixture, fixtureNames, multiPlatformFixture, multiPlatformTags, pushFixtures, rootfsMismatches, type FixtureName } from '../helpers/fixtures.js';

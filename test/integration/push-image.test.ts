@@ -5,9 +5,9 @@ import { buildFixture, buildMultiPlatformFixture, fixtureNames, multiPlatformTag
 import type { BuiltImage, BuiltIndex } from '../../images/build/image.js';
 import { writeOciLayout } from '../../images/build/oci-layout.js';
 import { pushBuiltImage, pushOciLayout, type PushPrimitives } from '../../images/build/push-image.js';
-import { defaultRegistriesConf } from '../../store/registries-conf.js';
+import { defaultRegistriesConf } from '../../store/registry/registries-conf.js';
 import { RegistryPush } from '../../store/registry/push.js';
-import { RegistrySource } from '../../store/registry/registry-source.js';
+import { RegistrySource } from '../../store/sources/registry-source.js';
 import { TokenCache } from '../../store/registry/token-cache.js';
 import { tempDir } from '../helpers/cli.js';
 import { collect, fastRetry } from '../helpers/fake-registry.js';

@@ -8,12 +8,12 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import test from 'ava';
-import { parsePlatform } from '../../store/platform.js';
-import { defaultRegistriesConf } from '../../store/registries-conf.js';
+import { parsePlatform } from '../../store/oci/platform.js';
+import { defaultRegistriesConf } from '../../store/registry/registries-conf.js';
 import { RegistryPush } from '../../store/registry/push.js';
-import { RegistrySource } from '../../store/registry/registry-source.js';
+import { RegistrySource } from '../../store/sources/registry-source.js';
 import { TokenCache } from '../../store/registry/token-cache.js';
-import { resolveImage } from '../../store/resolve-manifest.js';
+import { resolveImage } from '../../store/pull/resolve-manifest.js';
 import { collect, fastRetry, sha256, tinyImage } from '../helpers/fake-registry.js';
 import { startRegistry } from '../helpers/registry-server.js';
 

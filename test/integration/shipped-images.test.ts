@@ -13,7 +13,7 @@ import { buildImage } from '../../images/build/image.js';
 import { pushBuiltImage } from '../../images/build/push-image.js';
 import { imageDefinitions } from '../../images/catalog.js';
 import { helloPage, helloPort } from '../../images/hello/definition.js';
-import { defaultRegistriesConf } from '../../store/registries-conf.js';
+import { defaultRegistriesConf } from '../../store/registry/registries-conf.js';
 import { RegistryPush } from '../../store/registry/push.js';
 import { runCli, tempDir } from '../helpers/cli.js';
 import { startRegistry } from '../helpers/registry-server.js';

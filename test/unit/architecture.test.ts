@@ -46,7 +46,7 @@ test('one module owns HTTP and one each of ostree, runc and systemctl', async (t
   const all = new Map([...(await sources('store')), ...(await sources('runtime')), ...(await sources('cli'))]);
   const users = (pattern: RegExp) => [...all].filter(([, text]) => pattern.test(text)).map(([file]) => file).sort();
   t.deepEqual(users(/from 'node-fetch'/), ['store/registry/http.ts']);
-  t.deepEqual(users(/execa\(\s*'ostree'|\['ostree'|'ostree',\s*\[/), ['store/ostree.ts']);
+  t.deepEqual(users(/execa\(\s*'ostree'|\['ostree'|'ostree',\s*\[/), ['store/ostree/ostree-repo.ts']);
   t.deepEqual(users(/class Runc\b/), ['runtime/runc.ts']);
   t.deepEqual(users(/'systemctl'/), ['runtime/systemd.ts']);
 });

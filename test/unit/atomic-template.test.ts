@@ -1,6 +1,6 @@
 import test from 'ava';
 import { renderAtomicTemplate, renderUnitTemplate, templateVariables } from '../../runtime/atomic-template.js';
-import { isSyscontainerError } from '../../store/errors.js';
+import { isSyscontainerError } from '../../common/errors.js';
 
 const values = { NAME: 'etcd', DESTDIR: '/var/lib/containers/atomic/etcd.0', ADDTL_MOUNTS: ', {"destination": "/x"}' };
 

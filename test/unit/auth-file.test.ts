@@ -3,8 +3,8 @@ import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
-import { authFileSearchPath, defaultAuthFile, readCredentials, removeCredentials, storeCredentials } from '../../store/auth-file.js';
-import { SyscontainerError } from '../../store/errors.js';
+import { authFileSearchPath, defaultAuthFile, readCredentials, removeCredentials, storeCredentials } from '../../store/registry/auth-file.js';
+import { SyscontainerError } from '../../common/errors.js';
 
 const b64 = (s: string): string => Buffer.from(s).toString('base64');
 

@@ -8,8 +8,8 @@ import { buildImage, buildIndex, type BuiltImage, type ImageDefinition } from '.
 import { etcdDefinition } from '../../images/etcd/definition.js';
 import { configTemplate, manifestJson, serviceTemplate, tmpfilesTemplate } from '../../images/etcd/exports.js';
 import { helloDefinition } from '../../images/hello/definition.js';
-import { SyscontainerError } from '../../store/errors.js';
-import { imageConfigSchema, indexSchema, manifestSchema, MediaType, parseJson } from '../../store/oci-types.js';
+import { SyscontainerError } from '../../common/errors.js';
+import { imageConfigSchema, indexSchema, manifestSchema, MediaType, parseJson } from '../../store/oci/oci-types.js';
 import { buildFixture, buildMultiPlatformFixture, fixture, fixtureNames } from '../helpers/fixtures.js';
 
 const sha256 = (bytes: Uint8Array): string => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;

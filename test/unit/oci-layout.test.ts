@@ -10,8 +10,8 @@ import { execa } from 'execa';
 import { buildImage, type BuiltImage, type BuiltIndex } from '../../images/build/image.js';
 import { buildLayer } from '../../images/build/layer.js';
 import { layoutBlobPath, OciLayoutSource, parseOciLayoutSpec, refNameAnnotation, writeOciArchive, writeOciLayout } from '../../images/build/oci-layout.js';
-import { IntegrityError, SyscontainerError } from '../../store/errors.js';
-import { MediaType } from '../../store/oci-types.js';
+import { IntegrityError, SyscontainerError } from '../../common/errors.js';
+import { MediaType } from '../../store/oci/oci-types.js';
 import { tempDir } from '../helpers/cli.js';
 import { buildFixture, buildMultiPlatformFixture, fixtureNames, multiPlatformTags, writeFixtureLayout } from '../helpers/fixtures.js';
 

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { formatPlatform, hostPlatform, parsePlatform, platformMatches } from '../../store/platform.js';
+import { formatPlatform, hostPlatform, parsePlatform, platformMatches } from '../../store/oci/platform.js';
 
 test('hostPlatform is linux with an OCI architecture name', (t) => {
   const p = hostPlatform();

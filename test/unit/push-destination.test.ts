@@ -1,7 +1,7 @@
 // Where `push SOURCE DEST` sends an image: parseDestination is pure, so every DEST form is
 // checked here without a registry.
 import test from 'ava';
-import { parseDestination } from '../../store/push-reference.js';
+import { parseDestination } from '../../store/push/push-image.js';
 
 const conf = { unqualifiedSearchRegistries: ['registry.example:5000', 'docker.io'] };
 

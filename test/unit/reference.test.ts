@@ -1,7 +1,7 @@
 // Image reference parsing, qualification and formatting, table-driven.
 import test from 'ava';
-import { SyscontainerError } from '../../store/errors.js';
-import { formatReference, parseReference, qualifyReference, type ImageReference } from '../../store/reference.js';
+import { SyscontainerError } from '../../common/errors.js';
+import { formatReference, parseReference, qualifyReference, type ImageReference } from '../../store/oci/reference.js';
 
 const digest = `sha256:${'a'.repeat(64)}`;
 

@@ -3,8 +3,8 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
-import { SyscontainerError } from '../../store/errors.js';
-import { loadRegistriesConf, registryFor } from '../../store/registries-conf.js';
+import { SyscontainerError } from '../../common/errors.js';
+import { loadRegistriesConf, registryFor } from '../../store/registry/registries-conf.js';
 
 async function confDir(t: import('ava').ExecutionContext, files: Record<string, string>): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'syscontainer-regconf-'));

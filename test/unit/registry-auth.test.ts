@@ -4,10 +4,10 @@ import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
-import { RegistryError } from '../../store/errors.js';
-import { defaultRegistriesConf } from '../../store/registries-conf.js';
+import { RegistryError } from '../../common/errors.js';
+import { defaultRegistriesConf } from '../../store/registry/registries-conf.js';
 import { login, logout } from '../../store/registry/login.js';
-import { RegistrySource } from '../../store/registry/registry-source.js';
+import { RegistrySource } from '../../store/sources/registry-source.js';
 import { TokenCache } from '../../store/registry/token-cache.js';
 import { fastRetry, imageMaps, serveImages, startFakeServer, tinyImage } from '../helpers/fake-registry.js';
 

@@ -1,9 +1,9 @@
 // Blob downloads against a scripted loopback server: resume with Range, stalls, integrity
 // failures, endless bodies, redirects.
 import test from 'ava';
-import { IntegrityError, RegistryError } from '../../store/errors.js';
-import { defaultRegistriesConf } from '../../store/registries-conf.js';
-import { RegistrySource } from '../../store/registry/registry-source.js';
+import { IntegrityError, RegistryError } from '../../common/errors.js';
+import { defaultRegistriesConf } from '../../store/registry/registries-conf.js';
+import { RegistrySource } from '../../store/sources/registry-source.js';
 import { TokenCache } from '../../store/registry/token-cache.js';
 import { collect, fakeRegistrySource, fastRetry, sha256, startFakeServer } from '../helpers/fake-registry.js';
 

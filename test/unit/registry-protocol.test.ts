@@ -3,10 +3,10 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
-import { IntegrityError, RegistryError, SyscontainerError } from '../../store/errors.js';
-import { limits } from '../../store/oci-types.js';
-import { defaultRegistriesConf, loadRegistriesConf } from '../../store/registries-conf.js';
-import { openFirstAvailable, openRegistry, RegistrySource } from '../../store/registry/registry-source.js';
+import { IntegrityError, RegistryError, SyscontainerError } from '../../common/errors.js';
+import { limits } from '../../store/oci/oci-types.js';
+import { defaultRegistriesConf, loadRegistriesConf } from '../../store/registry/registries-conf.js';
+import { openFirstAvailable, openRegistry, RegistrySource } from '../../store/sources/registry-source.js';
 import { TokenCache } from '../../store/registry/token-cache.js';
 import { fakeRegistrySource, fastRetry, imageMaps, serveImages, startFakeServer, tinyImage } from '../helpers/fake-registry.js';
 

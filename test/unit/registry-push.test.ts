@@ -1,8 +1,8 @@
 // Push primitives against a scripted registry: upload with a relative Location, mount
 // answers, manifest PUT, the pull,push scope, and retries of whole uploads.
 import test from 'ava';
-import { IntegrityError } from '../../store/errors.js';
-import { defaultRegistriesConf } from '../../store/registries-conf.js';
+import { IntegrityError } from '../../common/errors.js';
+import { defaultRegistriesConf } from '../../store/registry/registries-conf.js';
 import { RegistryPush } from '../../store/registry/push.js';
 import { TokenCache } from '../../store/registry/token-cache.js';
 import { fastRetry, sha256, startFakeServer, type Handler } from '../helpers/fake-registry.js';

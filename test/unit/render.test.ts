@@ -4,7 +4,7 @@ import path from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import { renderDeployment, unitCgroupPath, type RenderInput } from '../../runtime/render.js';
 import { parseRuntimeSpec } from '../../runtime/oci-runtime-spec.js';
-import type { ImageConfig } from '../../store/oci-types.js';
+import type { ImageConfig } from '../../store/oci/oci-types.js';
 import { matchesGolden } from '../helpers/golden.js';
 
 async function makeRootfs(t: ExecutionContext, files: Record<string, string> = {}): Promise<string> {

@@ -2,15 +2,15 @@
 // registry source for what the wire adds (Content-Type, malformed bodies).
 import { Readable } from 'node:stream';
 import test from 'ava';
-import { IntegrityError, SyscontainerError } from '../../store/errors.js';
-import type { FetchedManifest, ImageSource } from '../../store/image-source.js';
-import type { Descriptor } from '../../store/oci-types.js';
-import { parsePlatform } from '../../store/platform.js';
-import { defaultRegistriesConf } from '../../store/registries-conf.js';
-import { RegistrySource } from '../../store/registry/registry-source.js';
+import { IntegrityError, SyscontainerError } from '../../common/errors.js';
+import type { FetchedManifest, ImageSource } from '../../store/sources/image-source.js';
+import type { Descriptor } from '../../store/oci/oci-types.js';
+import { parsePlatform } from '../../store/oci/platform.js';
+import { defaultRegistriesConf } from '../../store/registry/registries-conf.js';
+import { RegistrySource } from '../../store/sources/registry-source.js';
 import { TokenCache } from '../../store/registry/token-cache.js';
-import { resolveImage } from '../../store/resolve-manifest.js';
-import { verifiedBlobStream } from '../../store/verified-blob.js';
+import { resolveImage } from '../../store/pull/resolve-manifest.js';
+import { verifiedBlobStream } from '../../store/content/verified-blob.js';
 import { fastRetry, sha256, startFakeServer, tinyImage, type TinyImage } from '../helpers/fake-registry.js';
 
 /** An ImageSource from maps: what an OCI layout source would look like. */

@@ -2,8 +2,8 @@ import test from 'ava';
 import { Readable } from 'node:stream';
 import tar from 'tar-stream';
 import { buildTar, opaque, whiteout, type LayerEntry } from '../../images/build/layer.js';
-import { SyscontainerError } from '../../store/errors.js';
-import { filterLayerTar, type TarFilterReport } from '../../store/tar-filter.js';
+import { SyscontainerError } from '../../common/errors.js';
+import { filterLayerTar, type TarFilterReport } from '../../store/content/tar-filter.js';
 
 interface OutEntry {
   name: string;

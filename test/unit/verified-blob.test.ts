@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import test from 'ava';
-import { IntegrityError } from '../../store/errors.js';
-import { readAllBounded, shortDigest, verifiedBlobStream } from '../../store/verified-blob.js';
+import { IntegrityError } from '../../common/errors.js';
+import { readAllBounded, shortDigest, verifiedBlobStream } from '../../store/content/verified-blob.js';
 import { collect, sha256 } from '../helpers/fake-registry.js';
 
 const data = Buffer.from('hello, blob');

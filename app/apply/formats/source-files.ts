@@ -3,7 +3,7 @@
 // configuration files, not data.
 import { lstat, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { SyscontainerError } from '../../../store/index.js';
+import { SyscontainerError } from '../../../common/errors.js';
 
 export interface SourceFile {
   /** As the user named it (relative paths stay relative): what error lines show. */

@@ -4,9 +4,9 @@
 // never points at something missing. Blobs the repository has are skipped; blobs another
 // repository of the same registry has are mounted instead of uploaded.
 import { PassThrough, type Readable } from 'node:stream';
-import { SyscontainerError } from './errors.js';
-import type { ImageSource } from './image-source.js';
-import { OciLayoutSource } from './oci-layout-source.js';
+import { SyscontainerError } from '../../common/errors.js';
+import type { ImageSource } from '../sources/image-source.js';
+import { OciLayoutSource } from '../sources/oci-layout-source.js';
 import {
   type Descriptor,
   indexMediaTypes,
@@ -15,8 +15,8 @@ import {
   manifestMediaTypes,
   manifestSchema,
   parseJson,
-} from './oci-types.js';
-import type { BlobData, RegistryPush } from './registry/push.js';
+} from '../oci/oci-types.js';
+import type { BlobData, RegistryPush } from '../registry/push.js';
 
 /** The part of RegistryPush used here (tests may pass a stand-in). */
 export type PushPrimitives = Pick<RegistryPush, 'blobExists' | 'mountBlob' | 'uploadBlob' | 'putManifest'>;

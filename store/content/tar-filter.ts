@@ -20,7 +20,7 @@
 import { PassThrough, type Readable } from 'node:stream';
 import { debuglog } from 'node:util';
 import tar from 'tar-stream';
-import { SyscontainerError } from './errors.js';
+import { SyscontainerError } from '../../common/errors.js';
 
 const debug = debuglog('syscontainer');
 

@@ -4,8 +4,8 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { writeFileAtomic } from './atomic-file.js';
-import { SyscontainerError } from './errors.js';
+import { writeFileAtomic } from '../../common/atomic-file.js';
+import { SyscontainerError } from '../../common/errors.js';
 
 export interface Credentials {
   username: string;

@@ -14,16 +14,26 @@
 // removes objects being hardlinked out, nor the rootfs of an image whose pull is under way.
 import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { checkoutImage, isCheckoutTemp, removeTree, type CheckoutSource } from './checkout.js';
-import { SyscontainerError } from './errors.js';
-import type { ImageStore } from './image-store.js';
-import { storeLockDir, withLock } from './lock.js';
-import { digestPattern } from './oci-types.js';
-import { pathExists } from './path-exists.js';
+import { checkoutImage, isCheckoutTemp, type CheckoutRepo, type CheckoutSource } from './checkout.js';
+import { SyscontainerError } from '../../common/errors.js';
+import { withLock } from '../../common/file-lock.js';
+import { storeLockDir } from '../store-locks.js';
+import { digestPattern } from '../oci/oci-types.js';
+import { pathExists } from '../../common/path-exists.js';
+import { removeTree } from '../../common/remove-tree.js';
 
 /** What a rootfs is made from: the image's name (for messages), config digest and layer commits. */
 export interface RootfsSource extends CheckoutSource {
   configDigest: string;
+}
+
+/**
+ * What the rootfs needs of the image store that owns it: the store's root, whether an image id
+ * is still stored, and what a checkout needs. ImageStore is one; the rootfs never imports it.
+ */
+export interface RootfsStore extends CheckoutRepo {
+  readonly root: string;
+  hasImageId(configDigest: string): Promise<boolean>;
 }
 
 /** Whether some deployment still uses the rootfs at `dir` (asked with its lock held). */
@@ -55,7 +65,7 @@ function withRootfsLock<T>(root: string, image: { name: string; configDigest: st
  * All-or-nothing: a failed checkout leaves no directory (see checkoutImage); the temporary
  * directory of one killed half-way is removed here.
  */
-export async function withImageRootfs<T>(store: ImageStore, image: RootfsSource, body: (dir: string) => Promise<T>, onWait?: (message: string) => void): Promise<T> {
+export async function withImageRootfs<T>(store: RootfsStore, image: RootfsSource, body: (dir: string) => Promise<T>, onWait?: (message: string) => void): Promise<T> {
   const dir = imageRootfsDir(store.root, image.configDigest);
   // Locks in one order everywhere, store then rootfs (prune takes them so too): no deadlock.
   return withLock(storeLockDir(store.root), { mode: 'shared', what: 'image store', ...(onWait ? { onWait } : {}) }, () =>
@@ -76,7 +86,7 @@ export async function withImageRootfs<T>(store: ImageStore, image: RootfsSource,
 }
 
 /** Makes the image's rootfs when missing; returns its directory. */
-export function ensureImageRootfs(store: ImageStore, image: RootfsSource, onWait?: (message: string) => void): Promise<string> {
+export function ensureImageRootfs(store: RootfsStore, image: RootfsSource, onWait?: (message: string) => void): Promise<string> {
   return withImageRootfs(store, image, async (dir) => dir, onWait);
 }
 
@@ -84,7 +94,7 @@ export function ensureImageRootfs(store: ImageStore, image: RootfsSource, onWait
  * Removes the rootfs of image id `configDigest` when no stored image has that id and `inUse`
  * says no deployment uses it. Returns whether it was removed. Idempotent.
  */
-export async function releaseImageRootfs(store: ImageStore, configDigest: string, inUse: RootfsInUse): Promise<boolean> {
+export async function releaseImageRootfs(store: RootfsStore, configDigest: string, inUse: RootfsInUse): Promise<boolean> {
   const dir = imageRootfsDir(store.root, configDigest);
   if (!(await pathExists(dir))) return false;
   return withRootfsLock(store.root, { name: configDigest, configDigest }, async () => {
@@ -100,7 +110,7 @@ export async function releaseImageRootfs(store: ImageStore, configDigest: string
  * leftovers of checkouts killed half-way. Returns the image ids whose rootfs went. Call it
  * holding the store lock exclusively (ImageStore.prune does).
  */
-export async function pruneImageRootfs(store: ImageStore, inUse: RootfsInUse): Promise<string[]> {
+export async function pruneImageRootfs(store: RootfsStore, inUse: RootfsInUse): Promise<string[]> {
   const parent = imageRootfsParent(store.root);
   const removed: string[] = [];
   for (const entry of await readdir(parent).catch(() => [] as string[])) {

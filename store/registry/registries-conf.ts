@@ -6,7 +6,7 @@ import { readFile, readdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { parse as parseToml } from 'smol-toml';
 import { z } from 'zod';
-import { SyscontainerError } from './errors.js';
+import { SyscontainerError } from '../../common/errors.js';
 
 export const defaultRegistriesConfPath = '/etc/containers/registries.conf';
 export const defaultSearchRegistries: readonly string[] = ['docker.io'];

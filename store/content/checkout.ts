@@ -11,12 +11,12 @@
 // layer after the first, every directory the layer writes into that is a symlink in the tree
 // fails the checkout (ELAYER) before anything is written. Only paths that were leaves of an
 // earlier layer can be symlinks, so only those are looked at (one `ls -R` per layer).
-import { chmod, lstat, mkdtemp, readdir, rename, rm } from 'node:fs/promises';
-import { dirname, join, posix } from 'node:path';
-import { SyscontainerError } from './errors.js';
-import { pathExists } from './path-exists.js';
-import type { ImageStore, StoredImage, StoredImageLayer } from './image-store.js';
-import type { OstreeRepo } from './ostree.js';
+import { chmod, lstat, mkdtemp, rename } from 'node:fs/promises';
+import { dirname, posix } from 'node:path';
+import { SyscontainerError } from '../../common/errors.js';
+import { pathExists } from '../../common/path-exists.js';
+import { removeTree } from '../../common/remove-tree.js';
+import type { OstreeRepo } from '../ostree/ostree-repo.js';
 
 /**
  * What a checkout needs of an image: its name (for messages) and its layers' commits, in
@@ -24,26 +24,14 @@ import type { OstreeRepo } from './ostree.js';
  * soon as it and those below it are stored, and a rejected commit fails the checkout.
  */
 export interface CheckoutSource {
-  name: StoredImage['name'];
-  layers: ReadonlyArray<{ digest: StoredImageLayer['digest']; commit: string | Promise<string> }>;
+  name: string;
+  layers: ReadonlyArray<{ digest: string; commit: string | Promise<string> }>;
 }
 
-/** Removes a tree even where layers left directories without write permission (non-root). */
-export async function removeTree(path: string): Promise<void> {
-  try {
-    await rm(path, { recursive: true, force: true });
-    return;
-  } catch {
-    // fall through: make directories writable, then retry
-  }
-  const open = async (dir: string): Promise<void> => {
-    await chmod(dir, 0o700).catch(() => undefined);
-    for (const entry of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
-      if (entry.isDirectory()) await open(join(dir, entry.name));
-    }
-  };
-  await open(path);
-  await rm(path, { recursive: true, force: true });
+/** What a checkout needs of the store: the repository's listing and checkout, and the ownership mode. */
+export interface CheckoutRepo {
+  repo: Pick<OstreeRepo, 'listPaths' | 'entryTypes' | 'checkout'>;
+  checkoutUserMode(): Promise<boolean>;
 }
 
 function traversal(what: string, dir: string): SyscontainerError {
@@ -91,7 +79,7 @@ async function symlinksAmong(tree: Buffer, paths: readonly string[]): Promise<st
  * fails when it is a symlink now (lstat); a shared leaf that is a symlink now fails when this
  * layer has a directory there (asked of ostree; a file or symlink replaces the link).
  */
-async function assertNoSymlinkTraversal(repo: OstreeRepo, commit: string, shape: LayerShape, earlierLeaves: ReadonlySet<string>, tree: Buffer, what: string): Promise<void> {
+async function assertNoSymlinkTraversal(repo: CheckoutRepo['repo'], commit: string, shape: LayerShape, earlierLeaves: ReadonlySet<string>, tree: Buffer, what: string): Promise<void> {
   const display = (path: string): string => Buffer.from(path, 'latin1').toString();
   const writtenInto = [...shape.parents].filter((dir) => earlierLeaves.has(dir));
   const linkedDir = (await symlinksAmong(tree, writtenInto))[0];
@@ -108,7 +96,7 @@ async function assertNoSymlinkTraversal(repo: OstreeRepo, commit: string, shape:
  * `dest` and no temporary directory remain. `dest`'s parent must exist and be on the
  * repository's filesystem (hardlinks).
  */
-export async function checkoutImage(store: ImageStore, image: CheckoutSource, dest: string): Promise<void> {
+export async function checkoutImage(store: CheckoutRepo, image: CheckoutSource, dest: string): Promise<void> {
   if (await pathExists(dest)) throw new SyscontainerError('EEXIST', `checkout of image ${image.name}: ${dest} already exists`);
   const notStored = (digest: string) =>
     new SyscontainerError('ENOTFOUND', `image ${image.name}: layer ${digest.slice(0, 19)} is not stored`, { hint: 'pull the image again' });

@@ -1,6 +1,6 @@
 // Platforms (os/arch/variant) in OCI terms: the host's, one given as `--platform`, and the
 // rule for whether an index entry fits.
-import { SyscontainerError } from './errors.js';
+import { SyscontainerError } from '../../common/errors.js';
 import type { Platform } from './oci-types.js';
 
 export type { Platform } from './oci-types.js';

@@ -23,7 +23,7 @@
 // fails with ELOCKED (naming the holder) after `waitMs` (default 5 min, or
 // SYSCONTAINER_LOCK_WAIT_MS).
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { link, mkdir, readdir, readFile, rename, rmdir, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -56,21 +56,6 @@ function lockWaitMs(options: LockOptions): number {
   if (options.waitMs !== undefined) return options.waitMs;
   const fromEnv = Number(process.env.SYSCONTAINER_LOCK_WAIT_MS);
   return Number.isFinite(fromEnv) && fromEnv >= 0 && process.env.SYSCONTAINER_LOCK_WAIT_MS !== '' ? fromEnv : defaultLockWaitMs;
-}
-
-/** ROOT/.storage/locks/store: shared by everything that writes or checks out of the store, exclusive for prune. */
-export function storeLockDir(root: string): string {
-  return path.join(root, '.storage', 'locks', 'store');
-}
-
-/** ROOT/.storage/locks/image-<hash>: serializes pulls of one image name. */
-export function imageLockDir(root: string, imageName: string): string {
-  return path.join(root, '.storage', 'locks', `image-${createHash('sha256').update(imageName).digest('hex').slice(0, 32)}`);
-}
-
-/** ROOT/.NAME.lock: one command at a time changes a container. NAME must be valid. */
-export function containerLockDir(root: string, name: string): string {
-  return path.join(root, `.${name}.lock`);
 }
 
 let bootId: string | undefined;

@@ -2,7 +2,7 @@
 // (for push) our own store. Pull and push only ever see this view, so every source goes
 // through the same verification and the same import path.
 import type { Readable } from 'node:stream';
-import type { Descriptor } from './oci-types.js';
+import type { Descriptor } from '../oci/oci-types.js';
 
 export interface FetchedManifest {
   /** The raw bytes as served: their sha256 is the manifest digest. */

@@ -2,7 +2,7 @@
 // Everything that arrives from a registry, an OCI layout or an image is untrusted: it is
 // parsed here, against these schemas, before any other module looks at it.
 import { z } from 'zod';
-import { SyscontainerError } from './errors.js';
+import { SyscontainerError } from '../../common/errors.js';
 
 export const MediaType = {
   ociManifest: 'application/vnd.oci.image.manifest.v1+json',

@@ -17,12 +17,12 @@ import { join } from 'node:path';
 import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
-import { inContext, IntegrityError, SyscontainerError } from './errors.js';
+import { inContext, IntegrityError, SyscontainerError } from '../../common/errors.js';
 import type { FetchedManifest, ImageSource } from './image-source.js';
-import type { ImageStore, StoredImage } from './image-store.js';
-import { type Descriptor, digestPattern, imageConfigSchema, limits, MediaType, parseJson } from './oci-types.js';
-import { blobRef } from './ref-names.js';
-import { sha256Digest, shortDigest, verifiedBlobStream } from './verified-blob.js';
+import type { ImageStore, StoredImage } from '../image-store.js';
+import { type Descriptor, digestPattern, imageConfigSchema, limits, MediaType, parseJson } from '../oci/oci-types.js';
+import { blobRef } from '../ref-names.js';
+import { sha256Digest, shortDigest, verifiedBlobStream } from '../content/verified-blob.js';
 
 export interface RegeneratedLayer {
   /** The layer's digest in the stored manifest. */

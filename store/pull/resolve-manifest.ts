@@ -1,8 +1,8 @@
 // From a tag or digest to a validated image: manifest (through an index when there is one,
 // choosing the platform), config, and the checks that make the later import safe to start.
 // Uses only the ImageSource interface, so registries and OCI layouts resolve the same way.
-import { IntegrityError, SyscontainerError } from './errors.js';
-import type { FetchedManifest, ImageSource } from './image-source.js';
+import { IntegrityError, SyscontainerError } from '../../common/errors.js';
+import type { FetchedManifest, ImageSource } from '../sources/image-source.js';
 import {
   digestPattern,
   imageConfigSchema,
@@ -18,9 +18,9 @@ import {
   type ImageConfig,
   type ImageIndex,
   type ImageManifest,
-} from './oci-types.js';
-import { formatPlatform, hostPlatform, normalisePlatform, platformMatches, type Platform } from './platform.js';
-import { readAllBounded, shortDigest } from './verified-blob.js';
+} from '../oci/oci-types.js';
+import { formatPlatform, hostPlatform, normalisePlatform, platformMatches, type Platform } from '../oci/platform.js';
+import { readAllBounded, shortDigest } from '../content/verified-blob.js';
 
 export interface ResolvedImage {
   manifest: ImageManifest;

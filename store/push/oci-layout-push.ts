@@ -7,14 +7,14 @@ import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { temporarySibling, writeFileAtomic } from './atomic-file.js';
-import { IntegrityError, SyscontainerError } from './errors.js';
-import { layoutBlobPath, ociLayoutVersion, readOciLayoutIndex, refNameAnnotation } from './oci-layout-source.js';
-import { type Descriptor, type ImageIndex, MediaType } from './oci-types.js';
-import type { BlobData } from './registry/push.js';
-import { sha256Digest, shortDigest, verifiedBlobStream } from './verified-blob.js';
-import { pathExists } from './path-exists.js';
-import type { PushPrimitives } from './push-image.js';
+import { temporarySibling, writeFileAtomic } from '../../common/atomic-file.js';
+import { IntegrityError, SyscontainerError } from '../../common/errors.js';
+import { layoutBlobPath, ociLayoutVersion, readOciLayoutIndex, refNameAnnotation } from '../sources/oci-layout-source.js';
+import { type Descriptor, type ImageIndex, MediaType } from '../oci/oci-types.js';
+import type { BlobData } from '../registry/push.js';
+import { sha256Digest, shortDigest, verifiedBlobStream } from '../content/verified-blob.js';
+import { pathExists } from '../../common/path-exists.js';
+import type { PushPrimitives } from './push-from-source.js';
 
 /**
  * A layout as a push destination. `repository` arguments are ignored (a layout has one

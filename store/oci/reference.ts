@@ -1,8 +1,8 @@
 // Image references as Docker and podman parse them: `[registry[:port]/]repo[:tag][@digest]`.
 // Pure functions, no I/O. The grammar follows the distribution reference grammar; only sha256
 // digests are accepted because every other part of the tool verifies with sha256.
-import { SyscontainerError } from './errors.js';
-import type { RegistriesConf } from './registries-conf.js';
+import { SyscontainerError } from '../../common/errors.js';
+import type { RegistriesConf } from '../registry/registries-conf.js';
 
 export interface ImageReference {
   /** Host[:port] of the registry; undefined for a short name ("fedora", "foo/bar:1"). */

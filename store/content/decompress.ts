@@ -5,7 +5,7 @@
 import { PassThrough, type Duplex } from 'node:stream';
 import { createGunzip, gzipSync, constants as zlibConstants } from 'node:zlib';
 import { execa } from 'execa';
-import type { Compression } from './oci-types.js';
+import type { Compression } from '../oci/oci-types.js';
 
 /** A transform from compressed bytes to the tar bytes. */
 export function createDecompressor(compression: Compression): Duplex {

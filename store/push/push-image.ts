@@ -5,17 +5,17 @@
 //           of registries.conf) or oci:DIR[:TAG]
 // Both go through pushFromSource, so blobs are verified on the way, present blobs skipped,
 // and the manifest written last. A store image is pushed with regenerated layer blobs (see
-// store/store-image-source.ts): its digests differ from those it was pulled with.
-import type { ImageSource } from './image-source.js';
-import { inContext, SyscontainerError } from './errors.js';
-import { ImageStore } from './image-store.js';
-import { isOciLayoutSpec, OciLayoutSource, parseOciLayoutSpec } from './oci-layout-source.js';
-import { defaultTag, formatReference, parseReference, qualifyReference } from './reference.js';
-import { defaultRegistriesConf, loadRegistriesConf, type RegistriesConf } from './registries-conf.js';
-import { RegistryPush } from './registry/push.js';
-import { StoreImageSource, type StoreSourceEvent } from './store-image-source.js';
+// store/sources/store-image-source.ts): its digests differ from those it was pulled with.
+import type { ImageSource } from '../sources/image-source.js';
+import { inContext, SyscontainerError } from '../../common/errors.js';
+import { ImageStore } from '../image-store.js';
+import { isOciLayoutSpec, OciLayoutSource, parseOciLayoutSpec } from '../sources/oci-layout-source.js';
+import { defaultTag, formatReference, parseReference, qualifyReference } from '../oci/reference.js';
+import { defaultRegistriesConf, loadRegistriesConf, type RegistriesConf } from '../registry/registries-conf.js';
+import { RegistryPush } from '../registry/push.js';
+import { StoreImageSource, type StoreSourceEvent } from '../sources/store-image-source.js';
 import { OciLayoutPush } from './oci-layout-push.js';
-import { type PushEvent, pushFromSource } from './push-image.js';
+import { type PushEvent, pushFromSource } from './push-from-source.js';
 
 export interface PushSettings {
   /** The store's root (for store images and the temporary layer files). */

@@ -1,14 +1,15 @@
 // pull: reference → source → resolved, validated manifest → verified layer streams → store.
 // The image ref is written last, only after every layer and the config are stored and
 // checked, so an interrupted pull never leaves an image ref to incomplete content.
-import type { ImageSource } from './image-source.js';
-import type { ImageStore } from './image-store.js';
-import type { Platform } from './oci-types.js';
-import { inContext } from './errors.js';
-import { ensureImageRootfs, imageRootfsDir } from './image-rootfs.js';
-import { pathExists } from './path-exists.js';
-import { isStagingRace } from './ostree.js';
-import { imageLockDir, storeLockDir, withLock } from './lock.js';
+import type { ImageSource } from '../sources/image-source.js';
+import type { ImageStore } from '../image-store.js';
+import type { Platform } from '../oci/oci-types.js';
+import { inContext } from '../../common/errors.js';
+import { ensureImageRootfs, imageRootfsDir } from '../content/image-rootfs.js';
+import { pathExists } from '../../common/path-exists.js';
+import { isStagingRace } from '../ostree/ostree-repo.js';
+import { withLock } from '../../common/file-lock.js';
+import { imageLockDir, storeLockDir } from '../store-locks.js';
 import { resolveImage } from './resolve-manifest.js';
 
 export type PullEvent =

@@ -3,7 +3,7 @@
 // IntegrityError instead of 'end' when the size or sha256 differs from the descriptor.
 import { createHash } from 'node:crypto';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
-import { IntegrityError } from './errors.js';
+import { IntegrityError } from '../../common/errors.js';
 
 export interface BlobExpectation {
   digest: string;

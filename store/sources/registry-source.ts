@@ -2,18 +2,18 @@
 // registries.conf lists (in order) and then the main location. Manifests are bounded and
 // verified here; blobs come out of a resumable reader wrapped in the BlobVerifier.
 import type { Readable } from 'node:stream';
-import type { Credentials } from '../auth-file.js';
-import { IntegrityError, RegistryError, SyscontainerError } from '../errors.js';
-import type { FetchedManifest, ImageSource } from '../image-source.js';
-import { digestPattern, limits, MediaType, type Descriptor } from '../oci-types.js';
-import { formatReference, manifestReferenceOf, parseReference, qualifyReference, type ImageReference } from '../reference.js';
-import { registryFor, type PullFromMirror, type RegistriesConf } from '../registries-conf.js';
-import { sha256Digest, shortDigest, verifiedBlobStream } from '../verified-blob.js';
-import { ResumableBlobReader } from './blob-reader.js';
-import type { HttpResponse } from './http.js';
-import { pullScope, RegistryClient } from './registry-client.js';
-import { withRetry, type RetryOptions } from './retry.js';
-import type { TokenCache } from './token-cache.js';
+import type { Credentials } from '../registry/auth-file.js';
+import { IntegrityError, RegistryError, SyscontainerError } from '../../common/errors.js';
+import type { FetchedManifest, ImageSource } from './image-source.js';
+import { digestPattern, limits, MediaType, type Descriptor } from '../oci/oci-types.js';
+import { formatReference, manifestReferenceOf, parseReference, qualifyReference, type ImageReference } from '../oci/reference.js';
+import { registryFor, type PullFromMirror, type RegistriesConf } from '../registry/registries-conf.js';
+import { sha256Digest, shortDigest, verifiedBlobStream } from '../content/verified-blob.js';
+import { ResumableBlobReader } from '../registry/blob-reader.js';
+import type { HttpResponse } from '../registry/http.js';
+import { pullScope, RegistryClient } from '../registry/registry-client.js';
+import { withRetry, type RetryOptions } from '../registry/retry.js';
+import type { TokenCache } from '../registry/token-cache.js';
 
 export interface RegistrySourceOptions {
   /** A qualified reference (registry set); its tag/digest is what `resolve` defaults to. */

@@ -7,11 +7,11 @@
 // succeeded. On any failure there is no ref; the orphan commits are removed by prune().
 import { createHash } from 'node:crypto';
 import { pipeline, Transform, type Readable, type TransformCallback } from 'node:stream';
-import { IntegrityError, SyscontainerError } from './errors.js';
+import { IntegrityError, SyscontainerError } from '../../common/errors.js';
 import { createDecompressor } from './decompress.js';
-import { digestPattern, layerCompression, type Descriptor } from './oci-types.js';
-import type { OstreeRepo } from './ostree.js';
-import { blobRef } from './ref-names.js';
+import { digestPattern, layerCompression, type Descriptor } from '../oci/oci-types.js';
+import type { OstreeRepo } from '../ostree/ostree-repo.js';
+import { blobRef } from '../ref-names.js';
 import { filterLayerTar, type DroppedEntry } from './tar-filter.js';
 
 export const layerMetadataKeys = {

@@ -2,14 +2,14 @@
 // `gscrivano/spc-etcd` (short name, resolved through registries.conf), a full reference,
 // `oci:DIR[:TAG]` or `oci-archive:FILE[:TAG]`.
 import { basename } from 'node:path';
-import { inContext } from './errors.js';
-import type { ImageStore } from './image-store.js';
-import { isOciLayoutSpec, OciLayoutSource, parseOciLayoutSpec } from './oci-layout-source.js';
-import { pullFromSource, type PullOptions, type PullResult } from './pull.js';
-import { formatReference, manifestReferenceOf, parseReference, qualifyReference } from './reference.js';
-import { loadRegistriesConf } from './registries-conf.js';
-import { openFirstAvailable } from './registry/registry-source.js';
-import type { RetryOptions } from './registry/retry.js';
+import { inContext } from '../../common/errors.js';
+import type { ImageStore } from '../image-store.js';
+import { isOciLayoutSpec, OciLayoutSource, parseOciLayoutSpec } from '../sources/oci-layout-source.js';
+import { pullFromSource, type PullOptions, type PullResult } from './pull-from-source.js';
+import { formatReference, manifestReferenceOf, parseReference, qualifyReference } from '../oci/reference.js';
+import { loadRegistriesConf } from '../registry/registries-conf.js';
+import { openFirstAvailable } from '../sources/registry-source.js';
+import type { RetryOptions } from '../registry/retry.js';
 
 /**
  * Tuning from the environment, for tests and slow or flaky networks:

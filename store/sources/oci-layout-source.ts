@@ -14,7 +14,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
 import { z } from 'zod';
-import { IntegrityError, SyscontainerError } from './errors.js';
+import { IntegrityError, SyscontainerError } from '../../common/errors.js';
 import type { FetchedManifest, ImageSource } from './image-source.js';
 import {
   type Descriptor,
@@ -26,8 +26,8 @@ import {
   limits,
   manifestMediaTypes,
   parseJson,
-} from './oci-types.js';
-import { verifiedBlobStream } from './verified-blob.js';
+} from '../oci/oci-types.js';
+import { verifiedBlobStream } from '../content/verified-blob.js';
 
 /** The annotation that names an entry of index.json (skopeo writes the bare tag there). */
 export const refNameAnnotation = 'org.opencontainers.image.ref.name';
