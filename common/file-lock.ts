@@ -212,7 +212,7 @@ export async function acquireLock(dir: string, options: LockOptions): Promise<He
 
   if (options.mode === 'exclusive') {
     for (;;) {
-      await mkdir(dir, { recursive: true, mode: 0o755 });
+      if (!(await makeLockDir(dir))) continue;
       let temp: string;
       try {
         temp = await writeRecordFile(dir, record);
@@ -258,7 +258,7 @@ export async function acquireLock(dir: string, options: LockOptions): Promise<He
 
   const sharedFile = path.join(dir, `shared-${record.nonce}`);
   for (;;) {
-    await mkdir(dir, { recursive: true, mode: 0o755 });
+    if (!(await makeLockDir(dir))) continue;
     try {
       await rename(await writeRecordFile(dir, record), sharedFile);
     } catch (error) {
@@ -278,6 +278,21 @@ export async function acquireLock(dir: string, options: LockOptions): Promise<He
     await unlink(sharedFile).catch(() => undefined);
     await cleanup();
   });
+}
+
+/**
+ * Creates the lock directory; false when it vanished while being made. mkdir -p that finds the
+ * directory there checks it with stat, and the last holder's release may remove it in between
+ * (ENOENT): the caller tries again.
+ */
+async function makeLockDir(dir: string): Promise<boolean> {
+  try {
+    await mkdir(dir, { recursive: true, mode: 0o755 });
+    return true;
+  } catch (error) {
+    if (isGone(error)) return false;
+    throw error;
+  }
 }
 
 function isGone(error: unknown): boolean {
