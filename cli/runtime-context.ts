@@ -1,7 +1,7 @@
 // Builds the runtime's context from global settings and the environment: one place that
 // knows the default unit and tmpfiles directories and the runtime binary.
 import { existsSync } from 'node:fs';
-import { runtimeStoreOf, Systemd, type RuntimeContext } from '../runtime/index.js';
+import { nsenterPidVariable, nsenterPrefix, runtimeStoreOf, Systemd, type RuntimeContext } from '../runtime/index.js';
 import { ImageStore, type StoredImage } from '../store/index.js';
 import type { GlobalSettings, OptionValues } from './command.js';
 import type { Output } from './output.js';
@@ -28,7 +28,9 @@ export interface CliRuntime {
 export function runtimeContext(settings: GlobalSettings, options: OptionValues, out: Output, env = process.env): CliRuntime {
   const store = new ImageStore(settings.root);
   const runtimePath = typeof options.runtime === 'string' ? options.runtime : (env.SYSCONTAINER_RUNTIME ?? defaultRuntimePath(env));
-  const systemd = new Systemd();
+  // The test harness's systemd runs in namespaces of its own: talk to it (and its runc) through nsenter.
+  const commandPrefix = nsenterPrefix(env[nsenterPidVariable]);
+  const systemd = new Systemd({ prefix: commandPrefix });
   return {
     store,
     ctx: {
@@ -40,6 +42,7 @@ export function runtimeContext(settings: GlobalSettings, options: OptionValues, 
       runtimePath,
       store: runtimeStoreOf(store),
       systemd,
+      commandPrefix,
       log: (line) => out.info(line),
       // How long a started container must stay up to count as started (tests shorten it).
       ...(/^\d+$/.test(env.SYSCONTAINER_SETTLE_MS ?? '') ? { settleMs: Number(env.SYSCONTAINER_SETTLE_MS) } : {}),

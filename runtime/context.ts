@@ -1,7 +1,10 @@
-// What the lifecycle functions need from outside: where things live, which runtime, the image
-// store (through its public entry) and the systemd wrapper. The CLI builds one per command.
+// What the runtime's operations need from outside: where things live, which runtime, the image
+// store (through its public entry), the systemd wrapper and who supervises containers. The
+// front end's context builder fills it once per command, from its settings and the
+// environment: nothing under runtime/ reads the environment.
 import type { ImageConfig, ImageManifest } from '../store/index.js';
-import type { Runc } from './runc.js';
+import { Runc } from './runc.js';
+import type { Supervisor } from './supervisor/supervisor.js';
 import type { Systemd } from './systemd.js';
 
 /** The view of a stored image the runtime uses; the store's StoredImage has at least this. */
@@ -44,10 +47,30 @@ export interface RuntimeContext<I extends RuntimeImage = RuntimeImage> {
   runtimePath: string;
   store: RuntimeImageStore<I>;
   systemd: Systemd;
-  /** The runc wrapper; default one for runtimePath, through the same nsenter prefix as systemd. */
+  /** The runc wrapper; default one for runtimePath, through commandPrefix. */
   runc?: Runc;
+  /**
+   * The prefix for commands that talk to the host's systemd and runc (nsenter into the test
+   * harness's namespaces: command-prefix.ts); default none. The builder gives the same one to `systemd`.
+   */
+  commandPrefix?: readonly string[];
+  /**
+   * Who runs the containers (supervisor/supervisor.ts). Default: chosen once for this context
+   * on first use: systemd when its manager answers, else runc-direct (supervisor/choose.ts).
+   */
+  supervisor?: Supervisor;
   /** How long a started container must stay up to count as started (ms); default 2000. */
   settleMs?: number;
   /** Progress lines for the user (the CLI prints them); default: none. */
   log?: (line: string) => void;
+}
+
+/** The context's runc wrapper (ctx.runc, or one for runtimePath through commandPrefix). */
+export function runcOf(ctx: RuntimeContext): Runc {
+  return ctx.runc ?? new Runc({ runtimePath: ctx.runtimePath, prefix: ctx.commandPrefix ?? [] });
+}
+
+/** A progress line for the user (the front end prints them). */
+export function say(ctx: RuntimeContext, line: string): void {
+  ctx.log?.(line);
 }

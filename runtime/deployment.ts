@@ -12,6 +12,8 @@ import { validateContainerName } from './container-name.js';
 
 export type Slot = 0 | 1;
 
+export const otherSlot = (slot: Slot): Slot => (slot === 0 ? 1 : 0);
+
 export const deploymentInfoSchema = z.object({
   version: z.literal(1),
   name: z.string(),
@@ -99,6 +101,14 @@ export class DeploymentStore {
     const dir = this.slotDir(name, slot);
     const info = await this.readInfo(dir);
     return info === undefined ? undefined : { slot, dir, info };
+  }
+
+  /** The active deployment of NAME; ENOTFOUND when NAME is not installed, EINVAL for a bad name. */
+  async requireActive(name: string): Promise<ActiveDeployment> {
+    validateContainerName(name);
+    const active = await this.active(name);
+    if (active === undefined) throw new SyscontainerError('ENOTFOUND', `container ${name} is not installed`);
+    return active;
   }
 
   /** The deployment in the slot that is not active, when it is complete. */

@@ -1,24 +1,23 @@
 // Public entry of the runtime layer: what the CLI uses.
 export type { RuntimeContext, RuntimeImage, RuntimeImageStore } from './context.js';
-export {
-  install,
-  update,
-  rollback,
-  uninstall,
-  start,
-  stop,
-  restart,
-  status,
-  exec,
-  logs,
-  followLogs,
-  list,
-  type InstallOptions,
-  type UpdateOptions,
-  type DeploymentResult,
-  type ContainerStatus,
-  type ContainerListEntry,
-} from './lifecycle.js';
+// The transactions; each `*HoldingLock` is the same for a caller that holds the container's lock.
+export { install, installHoldingLock, type InstallOptions } from './transactions/install.js';
+export { update, updateHoldingLock, type UpdateOptions } from './transactions/update.js';
+export { rollback, rollbackHoldingLock } from './transactions/rollback.js';
+export { uninstall, uninstallHoldingLock, type UninstallOptions } from './transactions/uninstall.js';
+export { start, stop, restart, startHoldingLock, stopHoldingLock, restartHoldingLock } from './transactions/start-stop.js';
+export type { DeploymentResult } from './transactions/deployment-result.js';
+export { withContainerLock } from './container-lock.js';
+// The queries.
+export { status, type ContainerStatus } from './queries/status.js';
+export { list, type ContainerListEntry } from './queries/list.js';
+export { logs, followLogs } from './queries/logs.js';
+export { exec } from './exec.js';
+// Who runs containers.
+export type { Supervisor, SupervisedState } from './supervisor/supervisor.js';
+export { chooseSupervisor, supervisorOf } from './supervisor/choose.js';
+export { SystemdSupervisor } from './supervisor/systemd-supervisor.js';
+export { RuncSupervisor } from './supervisor/runc-supervisor.js';
 export { Runc, type RuncOptions, type RuncState } from './runc.js';
 export { Systemd, type SystemdOptions, type UnitState } from './systemd.js';
 export { nsenterPrefix, nsenterPidVariable } from './command-prefix.js';

@@ -8,13 +8,11 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, rmdir, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { SyscontainerError } from '../common/errors.js';
-import { nsenterPrefix } from './command-prefix.js';
 import { validateContainerName } from './container-name.js';
-import type { RuntimeContext, RuntimeImage } from './context.js';
+import { runcOf, type RuntimeContext, type RuntimeImage } from './context.js';
 import { DeploymentStore } from './deployment.js';
-import { exec } from './lifecycle.js';
+import { exec } from './exec.js';
 import { renderDeployment, renderHostFilesOnly } from './render.js';
-import { Runc } from './runc.js';
 import { rootfsInUse } from './rootfs-users.js';
 import { validateSetValues } from './values.js';
 
@@ -80,7 +78,7 @@ export async function runImageOnce<I extends RuntimeImage>(ctx: RuntimeContext<I
   validateContainerName(name);
   const deployments = new DeploymentStore(ctx.root);
   const bundle = path.join(ctx.root, '.run', name);
-  const runc = ctx.runc ?? new Runc({ runtimePath: ctx.runtimePath, prefix: nsenterPrefix() });
+  const runc = runcOf(ctx);
   await mkdir(path.dirname(bundle), { recursive: true, mode: 0o700 });
   await deployments.removeTree(bundle);
   await mkdir(bundle, { mode: 0o700 });

@@ -1,14 +1,13 @@
 // The one wrapper of systemd's command line tools: systemctl, journalctl, systemd-analyze and
-// systemd-tmpfiles. With a command prefix (nsenter into the test harness, from
-// SYSCONTAINER_SYSTEMD_NSENTER_PID by default) the same code drives a systemd running in a
-// private namespace. systemd-analyze verify runs without the prefix: it needs no manager.
+// systemd-tmpfiles. With a command prefix (nsenter into the test harness: command-prefix.ts)
+// the same code drives a systemd running in a private namespace. systemd-analyze verify runs without the prefix: it needs no manager.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
 import { SyscontainerError } from '../common/errors.js';
-import { nsenterPrefix, withPrefix } from './command-prefix.js';
+import { withPrefix } from './command-prefix.js';
 
 export interface SystemdOptions {
-  /** Run systemctl/journalctl/systemd-tmpfiles through this prefix; default from the environment. */
+  /** Run systemctl/journalctl/systemd-tmpfiles through this prefix; default none. */
   prefix?: readonly string[];
 }
 
@@ -29,7 +28,7 @@ export class Systemd {
   private readonly prefix: readonly string[];
 
   constructor(options: SystemdOptions = {}) {
-    this.prefix = options.prefix ?? nsenterPrefix();
+    this.prefix = options.prefix ?? [];
   }
 
   private async tool(file: string, args: readonly string[], what: string, usePrefix = true): Promise<string> {

@@ -9,7 +9,7 @@ import { appendFile, mkdir, readdir, readFile, rm, rmdir, symlink, writeFile } f
 import path from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import type { RuntimeContext } from '../../runtime/context.js';
-import { exec, install, rollback, status, uninstall, update } from '../../runtime/lifecycle.js';
+import { exec, install, rollback, status, uninstall, update } from '../../runtime/index.js';
 import { Runc } from '../../runtime/runc.js';
 import { Systemd } from '../../runtime/systemd.js';
 import { etcdExports, etcdMarker, etcdShapedImage } from '../helpers/atomic-etcd-image.js';

@@ -8,7 +8,7 @@ import test, { type ExecutionContext } from 'ava';
 import type { LayerEntry } from '../../images/build/layer.js';
 import type { RuntimeContext } from '../../runtime/context.js';
 import { runtimeStoreOf } from '../../runtime/image-store-adapter.js';
-import { exec, install, start, uninstall, update, status } from '../../runtime/lifecycle.js';
+import { exec, install, start, uninstall, update, status } from '../../runtime/index.js';
 import { rootfsInUse } from '../../runtime/rootfs-users.js';
 import { Runc } from '../../runtime/runc.js';
 import { Systemd } from '../../runtime/systemd.js';

@@ -5,7 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, readdir, readlink, rm, rmdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import test, { type ExecutionContext } from 'ava';
-import { exec, followLogs, install, list, logs, rollback, start, status, stop, uninstall, update } from '../../runtime/lifecycle.js';
+import { exec, followLogs, install, list, logs, rollback, start, status, stop, uninstall, update } from '../../runtime/index.js';
 import type { RuntimeContext } from '../../runtime/context.js';
 import { Runc } from '../../runtime/runc.js';
 import { Systemd } from '../../runtime/systemd.js';

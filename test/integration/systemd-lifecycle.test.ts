@@ -8,7 +8,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import test from 'ava';
 import type { RuntimeContext } from '../../runtime/context.js';
-import { followLogs, install, list, logs, status, stop, start, uninstall, update } from '../../runtime/lifecycle.js';
+import { followLogs, install, list, logs, status, stop, start, uninstall, update } from '../../runtime/index.js';
 import { Runc } from '../../runtime/runc.js';
 import { Systemd } from '../../runtime/systemd.js';
 import { etcdMarker, etcdShapedImage } from '../helpers/atomic-etcd-image.js';

@@ -56,3 +56,13 @@ test('only cli writes to stdout or sets the exit code', async (t) => {
     t.false(/process\.(stdout|exitCode)|process\.exit\(/.test(text), file);
   }
 });
+
+test('only the supervisors drive systemd units and runc containers; the choice between them is made in one place', async (t) => {
+  const runtime = await sources('runtime');
+  const supervising = /\bsystemd\.(start|stop|restart|enable|disable|daemonReload|resetFailed|unitState|statusText|journal|followJournal)\(|\brunc(?:Of\(ctx\))?\.(runDetached|kill)\(/;
+  const users = [...runtime].filter(([, text]) => supervising.test(text)).map(([file]) => file).sort();
+  t.deepEqual(users, ['runtime/supervisor/runc-supervisor.ts', 'runtime/supervisor/systemd-supervisor.ts']);
+  const choosers = [...runtime].filter(([, text]) => /\.isRunning\(\)/.test(text)).map(([file]) => file);
+  t.deepEqual(choosers, ['runtime/supervisor/choose.ts']);
+  for (const [file, text] of runtime) t.false(/useSystemd|\.kind\s*[!=]==/.test(text), file);
+});

@@ -1,0 +1,135 @@
+// Building a deployment slot: the image (stored, or an `install --rootfs` stand-in), its
+// rootfs linked, config.json, unit and tmpfiles rendered and checked, the image's host files
+// staged, and `info` written last, so a slot is complete or removed.
+import { lstat, rm, symlink } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import path from 'node:path';
+import { SyscontainerError } from '../common/errors.js';
+import { say, type RuntimeContext, type RuntimeImage } from './context.js';
+import { DeploymentStore, type DeploymentInfo, type Slot } from './deployment.js';
+import { stageDeploymentHostFiles } from './deployment-host-files.js';
+import { renderDeployment, renderHostFilesOnly, type RenderedDeployment } from './render.js';
+import { slotTmpfilesName, unitName } from './unit-files.js';
+
+/**
+ * The image an `install --rootfs` deployment records: the stored one when the store has
+ * `image`, else a stand-in whose id is derived from the rootfs' path. The rootfs must be a directory.
+ */
+export async function externalRootfsImage<I extends RuntimeImage>(ctx: RuntimeContext<I>, image: string, rootfs: string): Promise<I> {
+  const absolute = path.resolve(rootfs);
+  const stats = await lstat(absolute).catch(() => undefined);
+  if (stats === undefined || !stats.isDirectory()) throw new SyscontainerError('ENOTFOUND', `rootfs ${absolute} is not a directory`);
+  const stored = await ctx.store.getImage(image);
+  if (stored !== undefined) return stored;
+  const digest = `sha256:${createHash('sha256').update(`rootfs:${absolute}`).digest('hex')}`;
+  const standIn: RuntimeImage = {
+    name: image,
+    configDigest: digest,
+    manifestDigest: digest,
+    config: { architecture: process.arch === 'x64' ? 'amd64' : process.arch, os: 'linux', rootfs: { type: 'layers', diff_ids: [] } },
+  };
+  return standIn as I;
+}
+
+export async function resolveImage<I extends RuntimeImage>(ctx: RuntimeContext<I>, image: string): Promise<I> {
+  const found = await ctx.store.getImage(image);
+  if (found === undefined) {
+    throw new SyscontainerError('ENOTFOUND', `image ${image} is not in the store`, { hint: `pull it first: syscontainer pull ${image}` });
+  }
+  return found;
+}
+
+/**
+ * Builds a complete deployment in `slot` from scratch: checkout, render, checks, files, and
+ * `info` last. On failure the slot is removed and the error rethrown.
+ */
+export async function buildSlot<I extends RuntimeImage>(
+  ctx: RuntimeContext<I>,
+  name: string,
+  slot: Slot,
+  image: I,
+  options: {
+    set: Record<string, string>;
+    previousUuid?: string;
+    allowPrivileges?: boolean;
+    consentedPrivileges?: readonly string[];
+    revision: number;
+    /** `install --rootfs`: use this exploded rootfs (read-only) instead of a checkout. */
+    externalRootfs?: string;
+  },
+): Promise<{ dir: string; info: DeploymentInfo }> {
+  const deployments = new DeploymentStore(ctx.root);
+  const dir = await deployments.prepareSlot(name, slot);
+  try {
+    // DESTDIR/rootfs links the rootfs, which is used in place, read-only (config.json says so
+    // whatever the image's template does): the image's shared one, or an `install --rootfs` one.
+    const rootfs = path.join(dir, 'rootfs');
+    let rootPath: string;
+    if (options.externalRootfs !== undefined) {
+      say(ctx, `Using the rootfs at ${options.externalRootfs} for ${image.name}`);
+      rootPath = options.externalRootfs;
+      await symlink(rootPath, rootfs);
+    } else {
+      rootPath = await ctx.store.withRootfs(image, async (shared) => {
+        await symlink(shared, rootfs);
+        return shared;
+      });
+    }
+    const renderInput = {
+      name,
+      destDir: dir,
+      rootfs: rootPath,
+      rootPath,
+      image,
+      runtimePath: ctx.runtimePath,
+      set: options.set,
+      previousUuid: options.previousUuid,
+      allowPrivileges: options.allowPrivileges,
+      consentedPrivileges: options.consentedPrivileges,
+    };
+    const hostOnly = await renderHostFilesOnly(renderInput);
+    const rendered = hostOnly === undefined ? await renderDeployment(renderInput) : undefined;
+    const values = hostOnly?.values ?? (rendered as RenderedDeployment).values;
+    const hostFiles = await stageDeploymentHostFiles(ctx, { dir, rootfs: rootPath, manifest: hostOnly?.manifest ?? rendered?.manifest, values, imageName: image.name });
+    if (rendered !== undefined) {
+      await deployments.writeSlotFile(dir, 'config.json', rendered.configJson);
+      await deployments.writeSlotFile(dir, unitName(name), rendered.unit);
+      if (rendered.tmpfiles !== undefined) await deployments.writeSlotFile(dir, slotTmpfilesName(name), rendered.tmpfiles);
+      const problems = await ctx.systemd.verify(path.join(dir, unitName(name)));
+      if (problems.length > 0) {
+        throw new SyscontainerError('ETEMPLATE', `unit ${unitName(name)} rendered for image ${image.name} does not pass systemd-analyze verify: ${problems.join(' / ')}`);
+      }
+    } else {
+      // Only the host files are installed: nothing runs from the rootfs, so it is not linked.
+      await rm(rootfs, { force: true });
+      say(ctx, `${image.name} declares noContainerService: installing its host files only`);
+    }
+    const info: DeploymentInfo = {
+      version: 1,
+      name,
+      image: image.name,
+      imageId: image.configDigest,
+      manifestDigest: image.manifestDigest,
+      set: options.set,
+      values,
+      created: new Date().toISOString(),
+      runtime: ctx.runtimePath,
+      revision: options.revision,
+      privileged: (rendered?.privileges.length ?? 0) > 0,
+      privileges: rendered?.privileges ?? [],
+      source: rendered?.source ?? 'exports',
+      command: rendered?.spec.process.args ?? [],
+      stateDirectory: rendered?.stateDirectory ?? `${values.STATE_DIRECTORY}/${name}`,
+      hasTmpfiles: rendered?.tmpfiles !== undefined,
+      exposedPorts: rendered?.exposedPorts ?? [],
+      ...(hostFiles.length > 0 ? { hostFiles } : {}),
+      ...(rendered === undefined ? { noContainerService: true } : {}),
+      ...(options.externalRootfs !== undefined ? { externalRootfs: options.externalRootfs } : {}),
+    };
+    await deployments.writeInfo(dir, info);
+    return { dir, info };
+  } catch (error) {
+    await deployments.removeTree(dir).catch(() => undefined);
+    throw error;
+  }
+}

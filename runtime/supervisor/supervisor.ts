@@ -1,0 +1,93 @@
+// Who runs an installed container. With a systemd manager, systemd does: the unit's main
+// process is `runc run NAME`, so restarts, boot and the journal are systemd's. Without one
+// (containers, CI) runc runs it directly in the background (`runc run -d`), with its output in
+// the deployment's container.log. The transactions and queries call this interface and never
+// ask which of the two it is; the choice is made once per RuntimeContext (choose.ts).
+//
+// Every method names the container; those that start it also take its bundle, the directory of
+// the deployment to run (DIR/config.json, DIR/rootfs). Callers hold the container's lock
+// (container-lock.ts) around every method that changes something. Errors are ERUNTIME
+// SyscontainerErrors carrying the tool's own message (runc.ts, systemd.ts).
+
+/** What a supervisor knows of a container right now. */
+export interface SupervisedState {
+  /** running, stopped, failed, activating, … (systemd ActiveState/SubState, or runc's status). */
+  state: string;
+  /** The container's init as the host sees it, when it has one. */
+  pid: number | undefined;
+  /** Whether it starts at boot; undefined where nothing starts containers at boot. */
+  enabled: boolean | undefined;
+  /** Text that lists the container's processes (systemctl status), when the supervisor has one. */
+  details: string | undefined;
+}
+
+export interface Supervisor {
+  /** Which one this is, as data for the user (`status` says "managed by"). Never branch on it. */
+  readonly kind: 'systemd' | 'runc';
+
+  /** Whether the container runs now (or is starting or reloading). False for an unknown one; read-only. */
+  isRunning(name: string): Promise<boolean>;
+
+  /**
+   * Starts the container from `bundle` (its unit must be published and loaded: see reload) and
+   * waits the context's settle time to see it stay up. Call it when the container is not
+   * running. Throws ERUNTIME, with the last lines of its output as the hint, when it does not
+   * stay up; it is then left stopped or failed, as the supervisor saw it.
+   */
+  start(name: string, bundle: string): Promise<void>;
+
+  /**
+   * Stops the container and every process of it, and returns when they are gone and runc has
+   * forgotten it (so the next start can reuse the id). Idempotent: a stopped or unknown
+   * container is fine.
+   */
+  stop(name: string): Promise<void>;
+
+  /**
+   * Replaces the container, running or not, by one started from `bundle`; then as start (waits,
+   * throws ERUNTIME when the new one does not stay up). Used after a switch and by `restart`.
+   */
+  restart(name: string, bundle: string): Promise<void>;
+
+  /**
+   * Called for a running container before its deployment is switched under it (update,
+   * rollback); restart follows the switch. runc-direct stops it here (runc holds the old
+   * bundle); systemd leaves it running and its restart replaces it under the new unit.
+   */
+  beforeSwitch(name: string): Promise<void>;
+
+  /** The published unit files changed (written or removed): read them again. Idempotent. */
+  reload(): Promise<void>;
+
+  /**
+   * Makes the container start at boot. Resolves false when nothing here starts containers at
+   * boot (runc-direct): the unit is written but not enabled. Throws ERUNTIME.
+   */
+  enable(name: string): Promise<boolean>;
+
+  /** Undoes enable. Idempotent: a unit not enabled, or gone, is fine. */
+  disable(name: string): Promise<void>;
+
+  /**
+   * After uninstall removed the unit file: forgets everything of the container the supervisor
+   * kept (systemd: the loaded unit and its failed state; runc-direct: the empty cgroup
+   * directories runc made, waiting up to 3 s for a killed container's processes to be reaped).
+   * Idempotent; never removes anything that still runs.
+   */
+  forget(name: string): Promise<void>;
+
+  /** The container's state now; a never started container is `stopped`. Read-only. */
+  status(name: string): Promise<SupervisedState>;
+
+  /** The state word (as status().state) of each of `names`, with one runc call for them all. Read-only. */
+  states(names: readonly string[]): Promise<Map<string, string>>;
+
+  /** The container's output, the last `lines` lines when given ('' when there is none). Read-only. */
+  logs(name: string, bundle: string, options: { lines?: number }): Promise<string>;
+
+  /**
+   * Hands the container's output to `write` (the last `lines` lines first when given), then
+   * what follows as it comes, until `signal` aborts; resolves then. Read-only.
+   */
+  followLogs(name: string, bundle: string, options: { lines?: number; write: (chunk: string) => void; signal: AbortSignal }): Promise<void>;
+}

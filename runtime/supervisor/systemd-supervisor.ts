@@ -1,0 +1,107 @@
+// The systemd supervisor: the container is the unit NAME.service, whose main process is
+// `runc run NAME` (Delegate=yes, the container's cgroup a child of the unit's), so systemd
+// starts it at boot, restarts it by the unit's policy, stops every process of it, and keeps
+// its output in the journal.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { SyscontainerError } from '../../common/errors.js';
+import type { Runc } from '../runc.js';
+import type { Systemd } from '../systemd.js';
+import { unitName } from '../unit-files.js';
+import { killAndDelete, runcStates } from './runc-supervisor.js';
+import type { SupervisedState, Supervisor } from './supervisor.js';
+
+export class SystemdSupervisor implements Supervisor {
+  readonly kind = 'systemd';
+
+  constructor(
+    private readonly systemd: Systemd,
+    /** The runc the unit runs (the same state root), to see the container itself. */
+    private readonly runc: Runc,
+    private readonly settleMs: number,
+  ) {}
+
+  async isRunning(name: string): Promise<boolean> {
+    const state = await this.systemd.unitState(unitName(name));
+    return state.activeState === 'active' || state.activeState === 'activating' || state.activeState === 'reloading';
+  }
+
+  start(name: string, _bundle: string): Promise<void> {
+    return this.startUnit(name, false);
+  }
+
+  async stop(name: string): Promise<void> {
+    await this.systemd.stop(unitName(name));
+    await killAndDelete(this.runc, name);
+  }
+
+  restart(name: string, _bundle: string): Promise<void> {
+    return this.startUnit(name, true);
+  }
+
+  async beforeSwitch(): Promise<void> {
+    // The unit's restart after the switch replaces the container.
+  }
+
+  reload(): Promise<void> {
+    return this.systemd.daemonReload();
+  }
+
+  async enable(name: string): Promise<boolean> {
+    await this.systemd.enable(unitName(name));
+    return true;
+  }
+
+  disable(name: string): Promise<void> {
+    return this.systemd.disable(unitName(name));
+  }
+
+  async forget(name: string): Promise<void> {
+    await this.systemd.daemonReload();
+    await this.systemd.resetFailed(unitName(name));
+  }
+
+  async status(name: string): Promise<SupervisedState> {
+    const unit = await this.systemd.unitState(unitName(name));
+    return {
+      state: unit.activeState === 'active' ? unit.subState : unit.activeState,
+      pid: (await this.runc.state(name))?.pid,
+      enabled: unit.unitFileState === 'enabled',
+      details: await this.systemd.statusText(unitName(name)),
+    };
+  }
+
+  async states(names: readonly string[]): Promise<Map<string, string>> {
+    const states = await runcStates(this.runc, names);
+    for (const name of names) {
+      const unit = await this.systemd.unitState(unitName(name)).catch(() => undefined);
+      if (unit !== undefined) states.set(name, unit.activeState === 'active' ? unit.subState : unit.activeState);
+    }
+    return states;
+  }
+
+  logs(name: string, _bundle: string, options: { lines?: number }): Promise<string> {
+    return this.systemd.journal(unitName(name), { lines: options.lines });
+  }
+
+  followLogs(name: string, _bundle: string, options: { lines?: number; write: (chunk: string) => void; signal: AbortSignal }): Promise<void> {
+    return this.systemd.followJournal(unitName(name), options);
+  }
+
+  /** systemctl start (or restart), then the settle time; the unit must be running, not restarted meanwhile, and runc must run the container. */
+  private async startUnit(name: string, restart: boolean): Promise<void> {
+    const unit = unitName(name);
+    await this.systemd.resetFailed(unit);
+    const before = await this.systemd.unitState(unit);
+    if (restart) await this.systemd.restart(unit);
+    else await this.systemd.start(unit);
+    await sleep(this.settleMs);
+    const after = await this.systemd.unitState(unit);
+    const running = (await this.runc.state(name))?.status === 'running';
+    if (after.activeState !== 'active' || after.subState !== 'running' || after.nRestarts > before.nRestarts || !running) {
+      const journal = await this.systemd.journal(unit, { lines: 5 }).catch(() => '');
+      throw new SyscontainerError('ERUNTIME', `container ${name} did not stay running (unit ${after.activeState}/${after.subState})`, {
+        hint: journal.trim() === '' ? `see journalctl -u ${unit}` : `last log lines:\n${journal.trim()}`,
+      });
+    }
+  }
+}

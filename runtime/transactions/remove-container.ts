@@ -1,0 +1,43 @@
+// Removing everything of a container, in the order that never leaves a unit pointing at a
+// removed rootfs: used by uninstall and to undo a failed install.
+import { rm } from 'node:fs/promises';
+import { pathExists } from '../../common/path-exists.js';
+import type { RuntimeContext } from '../context.js';
+import { DeploymentStore } from '../deployment.js';
+import { removeDeploymentHostFiles } from '../deployment-host-files.js';
+import { releaseRootfsOf } from '../rootfs-release.js';
+import type { Supervisor } from '../supervisor/supervisor.js';
+import { removeUnitFiles, tmpfilesFile, unitFile } from '../unit-files.js';
+
+/**
+ * Stops the container, removes its unit, tmpfiles file, the image's host files (unmodified ones),
+ * both slots and the link, and releases the image rootfs they used; `purge` also removes the
+ * state directories they name. Idempotent. The caller holds the container's lock.
+ */
+export async function removeContainer(ctx: RuntimeContext, supervisor: Supervisor, name: string, purge: boolean): Promise<void> {
+  const deployments = new DeploymentStore(ctx.root);
+  const active = await deployments.active(name);
+  const infos = [active?.info];
+  for (const slot of [0, 1] as const) infos.push(await deployments.readInfo(deployments.slotDir(name, slot)));
+  await supervisor.stop(name);
+  await supervisor.disable(name);
+  // The unit goes first: never a unit pointing at a removed rootfs.
+  await rm(unitFile(ctx, name), { force: true });
+  await supervisor.forget(name);
+  if (await pathExists(tmpfilesFile(ctx, name))) {
+    await ctx.systemd.tmpfilesRemove(tmpfilesFile(ctx, name)).catch(() => undefined);
+    await rm(tmpfilesFile(ctx, name), { force: true });
+  }
+  // The image's host files by the active deployment's record: only unmodified ones go.
+  await removeDeploymentHostFiles(ctx, name, active?.info);
+  await deployments.removeLink(name);
+  await deployments.removeTree(deployments.slotDir(name, 0));
+  await deployments.removeTree(deployments.slotDir(name, 1));
+  await removeUnitFiles(ctx, name);
+  await releaseRootfsOf(ctx, infos);
+  if (purge) {
+    for (const dir of new Set(infos.flatMap((i) => (i === undefined ? [] : [i.stateDirectory])))) {
+      if (dir.startsWith('/') && dir.split('/').filter(Boolean).length >= 2) await deployments.removeTree(dir);
+    }
+  }
+}

@@ -1,0 +1,31 @@
+import { SyscontainerError } from '../../common/errors.js';
+import { say, type RuntimeContext } from '../context.js';
+import { withContainerLock } from '../container-lock.js';
+import { DeploymentStore } from '../deployment.js';
+import { switchDeployment } from '../deployment-switch.js';
+import { supervisorOf } from '../supervisor/choose.js';
+import type { DeploymentResult } from './deployment-result.js';
+
+/**
+ * Switches `name` back to its other deployment (unit and tmpfiles too) and restarts the
+ * container if it was running. ENOTFOUND when there is no previous deployment.
+ */
+export async function rollback(ctx: RuntimeContext, options: { name: string }): Promise<DeploymentResult> {
+  return withContainerLock(ctx, options.name, () => rollbackHoldingLock(ctx, options));
+}
+
+/** rollback for a caller that holds the container's lock. */
+export async function rollbackHoldingLock(ctx: RuntimeContext, options: { name: string }): Promise<DeploymentResult> {
+  const name = options.name;
+  const deployments = new DeploymentStore(ctx.root);
+  const current = await deployments.requireActive(name);
+  const previous = await deployments.inactive(name, current.slot);
+  if (previous === undefined) throw new SyscontainerError('ENOTFOUND', `container ${name} has no previous deployment to roll back to`);
+  const supervisor = await supervisorOf(ctx);
+  const wasRunning = await supervisor.isRunning(name);
+  if (wasRunning) await supervisor.beforeSwitch(name);
+  await switchDeployment(ctx, supervisor, name, previous);
+  if (wasRunning) await supervisor.restart(name, previous.dir);
+  say(ctx, `Rolled ${name} back to ${previous.info.image} (revision ${previous.info.revision})`);
+  return { name, info: previous.info, changed: true, started: wasRunning, privileges: previous.info.privileges };
+}

@@ -1,0 +1,44 @@
+// Publishing a deployment's unit and tmpfiles file: each slot holds its own copies
+// (DIR/NAME.service, DIR/NAME.conf); the host's copies, where systemd reads them
+// (UNITDIR/NAME.service, TMPFILESDIR/NAME.conf), are those of the active deployment.
+import { mkdir, readFile, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { writeFileAtomic } from '../common/atomic-file.js';
+import { pathExists } from '../common/path-exists.js';
+import type { RuntimeContext } from './context.js';
+import type { DeploymentInfo } from './deployment.js';
+
+export const unitName = (name: string): string => `${name}.service`;
+export const unitFile = (ctx: RuntimeContext, name: string): string => path.join(ctx.unitDir, unitName(name));
+export const tmpfilesFile = (ctx: RuntimeContext, name: string): string => path.join(ctx.tmpfilesDir, `${name}.conf`);
+/** The slot's own tmpfiles file. */
+export const slotTmpfilesName = (name: string): string => `${name}.conf`;
+
+async function writeAtomically(file: string, content: string): Promise<void> {
+  await mkdir(path.dirname(file), { recursive: true });
+  await writeFileAtomic(file, content);
+}
+
+/** Copies the slot's unit and tmpfiles file to where systemd reads them (or removes stale ones). */
+export async function publishUnitFiles(ctx: RuntimeContext, name: string, dir: string, info: DeploymentInfo): Promise<void> {
+  if (info.noContainerService) await rm(unitFile(ctx, name), { force: true });
+  else await writeAtomically(unitFile(ctx, name), await readFile(path.join(dir, unitName(name)), 'utf8'));
+  if (info.hasTmpfiles) await writeAtomically(tmpfilesFile(ctx, name), await readFile(path.join(dir, slotTmpfilesName(name)), 'utf8'));
+  else await rm(tmpfilesFile(ctx, name), { force: true });
+}
+
+/** Whether the host's unit and tmpfiles file are those of the deployment in `dir`. */
+export async function unitFilesMatch(ctx: RuntimeContext, name: string, dir: string, info: DeploymentInfo): Promise<boolean> {
+  const read = (file: string) => readFile(file, 'utf8').catch(() => undefined);
+  const unitOk = (await read(path.join(dir, unitName(name)))) === (await read(unitFile(ctx, name)));
+  const tmpfilesOk = info.hasTmpfiles
+    ? (await read(path.join(dir, slotTmpfilesName(name)))) === (await read(tmpfilesFile(ctx, name)))
+    : !(await pathExists(tmpfilesFile(ctx, name)));
+  return unitOk && tmpfilesOk;
+}
+
+/** Removes the host's unit and tmpfiles file. Idempotent. */
+export async function removeUnitFiles(ctx: RuntimeContext, name: string): Promise<void> {
+  await rm(unitFile(ctx, name), { force: true });
+  await rm(tmpfilesFile(ctx, name), { force: true });
+}
