@@ -19,6 +19,7 @@ export type ErrorCode =
   | 'ERUNTIME' // runc / systemd failed
   | 'EEXIST' // something already exists
   | 'ELOCKED' // another syscontainer holds the lock
+  | 'ETRUST' // the signature policy refuses the image
   | 'ECONFIG'; // a configuration file is malformed
 
 export interface ErrorOptions {
