@@ -2,6 +2,7 @@
 // command, parses its options with node:util parseArgs and calls `run`.
 import type { ParseArgsConfig } from 'node:util';
 import type { Output } from './output.js';
+import type { TrustSettings } from '../store/index.js';
 
 export type OptionSpecs = NonNullable<ParseArgsConfig['options']>;
 export type OptionValues = Record<string, string | boolean | (string | boolean)[] | undefined>;
@@ -12,6 +13,8 @@ export interface GlobalSettings {
   registriesConf: string | undefined;
   authFile: string | undefined;
   debug: boolean;
+  /** Where the signature policy and registries.d are (pulls verify by them). */
+  trust: TrustSettings;
 }
 
 export interface CommandContext {

@@ -10,11 +10,14 @@ import type { Command, GlobalSettings, OptionSpecs, OptionValues } from './comma
 import { Output } from './output.js';
 import { version } from './version.js';
 import { SyscontainerError } from '../common/errors.js';
+import { trustSettings } from '../store/index.js';
 
 const globalOptions: OptionSpecs = {
   root: { type: 'string' },
   'registries-conf': { type: 'string' },
   'auth-file': { type: 'string' },
+  'signature-policy': { type: 'string' },
+  'registries.d': { type: 'string' },
   debug: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
@@ -29,6 +32,12 @@ function settingsFrom(values: OptionValues, env: NodeJS.ProcessEnv): GlobalSetti
     registriesConf: text('registries-conf') ?? env.SYSCONTAINER_REGISTRIES_CONF,
     authFile: text('auth-file') ?? env.REGISTRY_AUTH_FILE,
     debug: values.debug === true || env.SYSCONTAINER_DEBUG === '1',
+    trust: trustSettings({
+      signaturePolicy: text('signature-policy') ?? (env.SYSCONTAINER_SIGNATURE_POLICY || undefined),
+      registriesD: text('registries.d') ?? (env.SYSCONTAINER_REGISTRIES_D || undefined),
+      home: env.HOME,
+      uid: process.getuid?.() ?? 0,
+    }),
   };
 }
 
@@ -46,7 +55,7 @@ function findCommand(words: string[]): Command | undefined {
 }
 
 function usage(): string {
-  const lines = ['usage: syscontainer [--root DIR] [--registries-conf FILE] [--auth-file FILE] [--debug] COMMAND', '', 'commands:'];
+  const lines = ['usage: syscontainer [--root DIR] [--registries-conf FILE] [--auth-file FILE] [--signature-policy FILE] [--registries.d DIR] [--debug] COMMAND', '', 'commands:'];
   const width = Math.max(...commands.map((command) => command.name.join(' ').length));
   for (const command of commands) lines.push(`  ${command.name.join(' ').padEnd(width)}   ${command.summary}`);
   lines.push('', 'Run `syscontainer COMMAND --help` for the options of a command.');

@@ -24,6 +24,7 @@ import { withLock } from '../common/file-lock.js';
 import { storeLockDir } from './store-locks.js';
 import { pruneImageRootfs, releaseImageRootfs, type RootfsInUse } from './content/image-rootfs.js';
 import { OstreeRepo, maxMetadataArgBytes, type RepoMode } from './ostree/ostree-repo.js';
+import { trustRecordSchema, type TrustRecord } from './trust/trust-record.js';
 import { blobRef, digestFromBlobRef, imageNameFromRef, imageRef, refPrefix } from './ref-names.js';
 import {
   importLayer,
@@ -34,7 +35,12 @@ import {
   type LayerProgress,
 } from './content/layer-import.js';
 
-export const imageMetadataKeys = { manifest: 'docker.manifest', digest: 'docker.digest' } as const;
+export const imageMetadataKeys = {
+  manifest: 'docker.manifest',
+  digest: 'docker.digest',
+  /** What the signature policy verified at pull (JSON, see trust/pull-trust.ts); absent without a policy. */
+  trust: 'syscontainer.trust',
+} as const;
 
 export interface StoredImageLayer {
   digest: string;
@@ -56,6 +62,8 @@ export interface StoredImage {
   created?: string;
   /** Sum of the layers' uncompressed sizes. */
   size: number;
+  /** What the signature policy verified when the image was pulled. */
+  trust?: TrustRecord;
 }
 
 export interface VerifyReport {
@@ -176,7 +184,7 @@ export class ImageStore {
    * config and every layer are stored with matching metadata, so an image ref never points at
    * an incomplete image. Replaces an existing image of the same name.
    */
-  async writeImage(name: string, manifestBytes: Buffer, manifestDigest: string): Promise<string> {
+  async writeImage(name: string, manifestBytes: Buffer, manifestDigest: string, trust?: TrustRecord): Promise<string> {
     const what = `image ${name}`;
     if (manifestBytes.length > limits.manifestBytes) {
       throw new SyscontainerError('ELIMIT', `${what}: manifest of ${manifestBytes.length} bytes exceeds ${limits.manifestBytes}`);
@@ -208,6 +216,7 @@ export class ImageStore {
     const metadata: Record<string, string> = { [imageMetadataKeys.digest]: manifestDigest };
     // The command line cannot carry more than 128 KiB; /manifest.json always has the manifest.
     if (Buffer.byteLength(manifestText) + 64 <= maxMetadataArgBytes) metadata[imageMetadataKeys.manifest] = manifestText;
+    if (trust !== undefined) metadata[imageMetadataKeys.trust] = JSON.stringify(trust);
     const commit = await this.repo.commitFiles({ 'manifest.json': manifestBytes }, metadata);
     await this.repo.setRef(ref, commit);
     return commit;
@@ -222,6 +231,25 @@ export class ImageStore {
     if (!(await this.repo.exists())) return undefined;
     const commit = await this.repo.resolveRef(imageRef(name));
     return commit === undefined ? undefined : this.repo.metadataString(commit, imageMetadataKeys.digest);
+  }
+
+  /** Whether image `name` carries the same trust record as `trust` (the time of the check aside). */
+  async hasTrustRecord(name: string, trust: TrustRecord): Promise<boolean> {
+    const commit = await this.repo.resolveRef(imageRef(name));
+    const stored = commit === undefined ? undefined : await this.storedTrust(commit);
+    const comparable = (record: TrustRecord) => JSON.stringify({ ...record, verifiedAt: '' });
+    return stored !== undefined && comparable(stored) === comparable(trust);
+  }
+
+  private async storedTrust(commit: string): Promise<TrustRecord | undefined> {
+    const text = await this.repo.metadataString(commit, imageMetadataKeys.trust);
+    if (text === undefined) return undefined;
+    try {
+      const parsed = trustRecordSchema.safeParse(JSON.parse(text));
+      return parsed.success ? parsed.data : undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   /**
@@ -280,6 +308,8 @@ export class ImageStore {
       size: layers.reduce((sum, layer) => sum + layer.uncompressedSize, 0),
     };
     if (config.created !== undefined) image.created = config.created;
+    const trust = await this.storedTrust(commit);
+    if (trust !== undefined) image.trust = trust;
     return image;
   }
 

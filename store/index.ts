@@ -41,3 +41,8 @@ export { withLock, acquireLock, type LockMode, type LockOptions, type HeldLock }
 export { writeFileAtomic, temporarySibling } from '../common/atomic-file.js';
 export { pathExists } from '../common/path-exists.js';
 export { removeTree } from '../common/remove-tree.js';
+export { trustSettings, type TrustSettings } from './trust/trust-settings.js';
+export type { TrustRecord } from './trust/trust-record.js';
+export { describeTrust, type PolicySummary, type ScopeSummary } from './trust/policy-summary.js';
+export { setTrust, trustTypes, type TrustType } from './trust/policy-edit.js';
+export { recheckTrust, type TrustRecheck } from './trust/verify-stored.js';

@@ -1,4 +1,4 @@
-import { formatPlatform, ImageStore, readImageFiles, type StoredImage } from '../../store/index.js';
+import { formatPlatform, ImageStore, readImageFiles, recheckTrust, type StoredImage, type TrustRecord } from '../../store/index.js';
 import { SyscontainerError } from '../../common/errors.js';
 import type { Command } from '../command.js';
 import { describeTemplateVariables, exportTemplateFiles, list as listContainers, rootfsInUse, type TemplateVariable } from '../../runtime/index.js';
@@ -103,6 +103,7 @@ const info: Command = {
       layers: image.layers.map((layer) => ({ digest: layer.digest, size: layer.size, uncompressedSize: layer.uncompressedSize })),
       templates: variables.templates,
       variables: variables.list,
+      trust: image.trust ?? null,
     };
     if (options.json) return out.json(details);
     out.result(`Image:      ${details.name}`);
@@ -113,6 +114,7 @@ const info: Command = {
     out.result(`Command:    ${JSON.stringify([...(details.entrypoint ?? []), ...(details.cmd ?? [])])}`);
     out.result('Labels:');
     for (const [key, value] of Object.entries(details.labels)) out.result(`  ${key}=${value}`);
+    out.result(`Signatures: ${describeTrustRecord(details.trust)}`);
     out.result('Layers:');
     for (const layer of details.layers) out.result(`  ${layer.digest}  ${formatBytes(layer.size)} (${formatBytes(layer.uncompressedSize)} uncompressed)`);
     if (details.templates.length === 0) {
@@ -129,6 +131,15 @@ const info: Command = {
     }
   },
 };
+
+/** One line: who signed the image under which name, by which policy scope; or why nothing was checked. */
+function describeTrustRecord(record: TrustRecord | null): string {
+  if (record === null) return 'not verified (no signature policy when it was pulled)';
+  const where = `policy scope ${record.scope}, ${record.policy}, ${record.verifiedAt}`;
+  if (record.signatures.length === 0) return `not verified (${record.requirements.join(', ')}; ${where})`;
+  const signers = record.signatures.map((signature) => `signed by ${signature.key} (${signature.keySource}) as ${signature.identity}`);
+  return `${signers.join('; ')} for ${shortId(record.digest)} (${where})`;
+}
 
 const remove: Command = {
   name: ['images', 'delete'],
@@ -162,17 +173,21 @@ const prune: Command = {
 
 const verify: Command = {
   name: ['images', 'verify'],
-  summary: 're-check an image stored content against its digests',
+  summary: "re-check a stored image: content against its digests, signatures against today's policy",
   usage: 'IMAGE',
   async run({ settings, out, args }) {
     const store = new ImageStore(settings.root);
     const image = await findImage(store, oneImage(args, 'verify'));
     const report = await store.verifyImage(image.name);
-    if (report.ok) {
+    const trust = await recheckTrust(image, settings);
+    const problems = [...report.problems, ...(trust.status === 'refused' ? [`signatures: ${trust.reason}`] : [])];
+    if (trust.status === 'accepted') out.result(`${image.name}: signatures: ${describeTrustRecord(trust.record)}`);
+    if (trust.status === 'no-policy') out.result(`${image.name}: signatures: not checked (no signature policy)`);
+    if (problems.length === 0) {
       out.result(`${image.name}: ok`);
       return 0;
     }
-    for (const problem of report.problems) out.result(`${image.name}: ${problem}`);
+    for (const problem of problems) out.result(`${image.name}: ${problem}`);
     return 1;
   },
 };

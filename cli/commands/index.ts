@@ -6,7 +6,8 @@ import { login, logout } from './login.js';
 import { pull } from './pull.js';
 import { push } from './push.js';
 import { run } from './run.js';
+import { trustCommands } from './trust.js';
 import { serve } from './serve.js';
 import { tokenCommands } from './tokens.js';
 
-export const commands: Command[] = [pull, push, ...images, ...containerCommands, run, login, logout, serve, ...tokenCommands];
+export const commands: Command[] = [pull, push, ...images, ...containerCommands, run, login, logout, serve, ...tokenCommands, ...trustCommands];

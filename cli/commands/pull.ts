@@ -55,6 +55,11 @@ function progressPrinter(out: Output): (event: PullEvent) => void {
         out.status(event.digest, `${shortId(event.digest)}  ${formatBytes(event.size)} stored in ${seconds.toFixed(1)} s`, true);
         break;
       }
+      case 'verified':
+        for (const signature of event.record.signatures) {
+          out.info(`${event.image}: signed by ${signature.key} as ${signature.identity} (policy scope ${event.record.scope})`);
+        }
+        break;
       case 'waiting':
         out.info(event.message);
         break;

@@ -11,12 +11,15 @@ import { isStagingRace } from '../ostree/ostree-repo.js';
 import { withLock } from '../../common/file-lock.js';
 import { imageLockDir, storeLockDir } from '../store-locks.js';
 import { resolveImage } from './resolve-manifest.js';
+import type { TrustCheck, TrustRecord } from '../trust/pull-trust.js';
 
 export type PullEvent =
   | { type: 'resolved'; image: string; manifestDigest: string; layers: number }
   | { type: 'layer-present'; digest: string; size: number }
   | { type: 'layer-progress'; digest: string; size: number; received: number }
   | { type: 'layer-stored'; digest: string; size: number }
+  /** The signature policy admitted the image (only when a policy exists). */
+  | { type: 'verified'; image: string; record: TrustRecord }
   | { type: 'stored'; image: string; manifestDigest: string }
   /** Another syscontainer holds a lock this pull needs; it waits (bounded). */
   | { type: 'waiting'; message: string };
@@ -28,6 +31,11 @@ export interface PullOptions {
   onEvent?: (event: PullEvent) => void;
   /** ELIMIT for a layer whose tar is larger (default: layer-import's defaultMaxUncompressedBytes). */
   maxUncompressedBytes?: number;
+  /**
+   * The signature policy's check, run on the resolved image before anything is stored (no
+   * layer, no rootfs, no ref for a refused image). Absent: nothing is verified.
+   */
+  trust?: TrustCheck | undefined;
 }
 
 export interface PullResult {
@@ -37,6 +45,8 @@ export interface PullResult {
   configDigest: string;
   layersFetched: number;
   layersPresent: number;
+  /** What the signature policy verified (absent when no policy exists). */
+  trust?: TrustRecord;
 }
 
 /**
@@ -66,10 +76,16 @@ async function pullInto(store: ImageStore, source: ImageSource, reference: strin
   const emit = options.onEvent ?? (() => {});
   const onWait = (message: string) => emit({ type: 'waiting', message });
   const resolved = await resolveImage(source, reference, options.platform);
+  // Signatures sign the top-level manifest: the index when the image came through one (its
+  // entry, fetched by digest, binds the manifest that is stored).
+  const trust = options.trust ? await options.trust(resolved.indexDigest ?? resolved.manifestDigest) : undefined;
+  if (trust) emit({ type: 'verified', image: name, record: trust });
   emit({ type: 'resolved', image: name, manifestDigest: resolved.manifestDigest, layers: resolved.manifest.layers.length });
-  const result = { name, manifestDigest: resolved.manifestDigest, configDigest: resolved.configDigest };
+  const result = { name, manifestDigest: resolved.manifestDigest, configDigest: resolved.configDigest, ...(trust ? { trust } : {}) };
   if ((await store.storedManifestDigest(name)) === resolved.manifestDigest) {
     for (const layer of resolved.manifest.layers) emit({ type: 'layer-present', digest: layer.digest, size: layer.size });
+    // The same image verified anew (a policy added or changed since): its record follows.
+    if (trust && !(await store.hasTrustRecord(name, trust))) await store.writeImage(name, resolved.manifestBytes, resolved.manifestDigest, trust);
     // An image stored before rootfs were made at pull (or whose rootfs was removed) gets one.
     if (!(await pathExists(imageRootfsDir(store.root, resolved.configDigest)))) {
       const stored = await store.getImage(name);
@@ -123,7 +139,7 @@ async function pullInto(store: ImageStore, source: ImageSource, reference: strin
   }
   await rootfs;
   await store.writeConfig(resolved.configDigest, resolved.configBytes);
-  await store.writeImage(name, resolved.manifestBytes, resolved.manifestDigest);
+  await store.writeImage(name, resolved.manifestBytes, resolved.manifestDigest, trust);
   emit({ type: 'stored', image: name, manifestDigest: resolved.manifestDigest });
   return { ...result, layersFetched: stats.fetched, layersPresent: stats.present };
 }

@@ -4,12 +4,14 @@
 import { basename } from 'node:path';
 import { inContext } from '../../common/errors.js';
 import type { ImageStore } from '../image-store.js';
-import { isOciLayoutSpec, OciLayoutSource, parseOciLayoutSpec } from '../sources/oci-layout-source.js';
+import { isOciLayoutSpec, OciLayoutSource, parseOciLayoutSpec, type OciLayoutSpec } from '../sources/oci-layout-source.js';
 import { pullFromSource, type PullOptions, type PullResult } from './pull-from-source.js';
 import { formatReference, manifestReferenceOf, parseReference, qualifyReference } from '../oci/reference.js';
 import { loadRegistriesConf } from '../registry/registries-conf.js';
 import { openFirstAvailable } from '../sources/registry-source.js';
-import type { RetryOptions } from '../registry/retry.js';
+import { retryOptions, type RetryOptions } from '../registry/retry.js';
+import { pullTrust } from '../trust/pull-trust.js';
+import type { TrustSettings } from '../trust/trust-settings.js';
 
 /**
  * Tuning from the environment, for tests and slow or flaky networks:
@@ -48,6 +50,8 @@ export interface SourceSettings {
   registriesConf?: string | undefined;
   /** auth.json to read credentials from (default: the containers/docker search path). */
   authFile?: string | undefined;
+  /** Where the signature policy and registries.d are; absent: nothing is verified. */
+  trust?: TrustSettings | undefined;
 }
 
 /** Pulls `input` into `store`. See pullFromSource for what is guaranteed. */
@@ -61,7 +65,11 @@ export async function pullImage(
   if (tuning.maxUncompressedBytes !== undefined && options.maxUncompressedBytes === undefined) {
     options = { ...options, maxUncompressedBytes: tuning.maxUncompressedBytes };
   }
-  if (isOciLayoutSpec(input)) return pullFromLayout(store, input, options);
+  const trust = settings.trust !== undefined ? await pullTrust(settings.trust) : undefined;
+  if (isOciLayoutSpec(input)) {
+    const spec = parseOciLayoutSpec(input);
+    return pullFromLayout(store, spec, { ...options, trust: await trust?.layout(spec.transport, spec.path) });
+  }
   const conf = await loadRegistriesConf(settings.registriesConf);
   const candidates = qualifyReference(parseReference(input), conf);
   const source = await openFirstAvailable(candidates, {
@@ -71,11 +79,12 @@ export async function pullImage(
   }).catch((error: unknown) => {
     throw inContext(error, `image ${candidates.length === 1 ? formatReference(candidates[0]!) : input}`);
   });
-  return pullFromSource(store, source, manifestReferenceOf(source.reference), formatReference(source.reference), options);
+  const { requestTimeoutMs, stallTimeoutMs } = retryOptions(tuning.retry);
+  const check = trust?.registry(source, source.reference, { requestTimeoutMs, stallTimeoutMs });
+  return pullFromSource(store, source, manifestReferenceOf(source.reference), formatReference(source.reference), { ...options, trust: check });
 }
 
-async function pullFromLayout(store: ImageStore, input: string, options: PullOptions): Promise<PullResult> {
-  const spec = parseOciLayoutSpec(input);
+async function pullFromLayout(store: ImageStore, spec: OciLayoutSpec, options: PullOptions): Promise<PullResult> {
   const source = await OciLayoutSource.open(spec);
   try {
     return await pullFromSource(store, source, spec.tag ?? '', layoutImageName(spec.path, spec.tag), options);

@@ -5,15 +5,15 @@
 // requirement's signedIdentity accepts. A refusal is one ETRUST error naming what was
 // required, the scope, and why each signature failed; the caller adds the image's name.
 import { readFile } from 'node:fs/promises';
-import { SyscontainerError } from '../errors.js';
-import { shortDigest } from '../verified-blob.js';
+import { SyscontainerError } from '../../common/errors.js';
+import { shortDigest } from '../content/verified-blob.js';
 import { describeIdentityRule, identityMatches } from './identity-match.js';
 import { readKeyring, verifyOpenPgpSignature } from './openpgp-signature.js';
 import type { KeySource, Policy, Requirement, RequirementType } from './policy.js';
 import { requirementsFor, type PolicyImage } from './policy-scope.js';
 import { parseSignedClaim, payloadTypes } from './signature-payload.js';
 import { readSigstoreKeys, sigstoreMediaType, verifySigstoreSignature, type SigstoreSignature } from './sigstore-signature.js';
-import { formatReference } from '../reference.js';
+import { formatReference } from '../oci/reference.js';
 
 /** Where an image's signatures come from; each is read at most once, only when a requirement needs it. */
 export interface ImageSignatures {

@@ -3,7 +3,7 @@
 // compared in their fully expanded form (docker.io/library/busybox:latest), a name without a
 // tag or digest never matches an exact rule, and remapIdentity rewrites the image's prefix
 // (a mirror's name) to the name its publisher signed before comparing.
-import { dockerHub, formatReference, formatRepository, parseReference, type ImageReference } from '../reference.js';
+import { dockerHub, formatReference, formatRepository, parseReference, type ImageReference } from '../oci/reference.js';
 import type { IdentityRule } from './policy.js';
 
 /** A reference as containers/image's ParseNormalizedNamed reads it: short names go to docker.io. */

@@ -2,7 +2,7 @@
 // lookaside that registries.d names for it and (when enabled there) in its sigstore
 // attachments; an OCI layout or archive has none (as in containers/image), so only
 // insecureAcceptAnything, or exactReference/exactRepository through a signature, can admit it.
-import type { ImageSource } from '../image-source.js';
+import type { ImageSource } from '../sources/image-source.js';
 import type { ImageSignatures } from './check-image.js';
 import { readLookasideSignatures, type LookasideOptions } from './lookaside.js';
 import type { PolicyImage } from './policy-scope.js';

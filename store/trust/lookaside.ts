@@ -5,7 +5,7 @@
 // forever is refused quickly, not followed. HTTP goes through the store's one HTTP module.
 import { open } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { SyscontainerError } from '../errors.js';
+import { SyscontainerError } from '../../common/errors.js';
 import { sendHttp } from '../registry/http.js';
 import { readSmallBody } from '../registry/read-body.js';
 import { lookasideSignatureUrl } from './registries-d.js';

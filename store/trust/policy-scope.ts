@@ -3,7 +3,7 @@
 // namespaces, its registry host, `*.domain` wildcards), then the transport's "" default,
 // then the global `default`. The more general entries are ignored, as containers/image does.
 import { resolve } from 'node:path';
-import { formatRepository, type ImageReference } from '../reference.js';
+import { formatRepository, type ImageReference } from '../oci/reference.js';
 import type { Policy, Requirement } from './policy.js';
 
 /** An image as the policy sees it: transport, identity and the namespaces above it. */

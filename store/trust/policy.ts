@@ -3,8 +3,8 @@
 // mistyped field refuses the whole file (naming the field), because a typo in a security
 // policy must never silently loosen it. Pure: bytes in, a Policy or an ECONFIG error out.
 import { z } from 'zod';
-import { SyscontainerError } from '../errors.js';
-import { isValidRegistryHost, parseReference } from '../reference.js';
+import { SyscontainerError } from '../../common/errors.js';
+import { isValidRegistryHost, parseReference } from '../oci/reference.js';
 
 export type IdentityRule =
   | { type: 'matchExact' }

@@ -3,7 +3,7 @@
 // type, image and identity (a field we do not understand there could change the meaning);
 // `optional` may hold anything (creator, timestamp).
 import { z } from 'zod';
-import { digestPattern } from '../oci-types.js';
+import { digestPattern } from '../oci/oci-types.js';
 
 export const payloadTypes = {
   /** In OpenPGP messages from the lookaside (skopeo --sign-by, atomic sign). */

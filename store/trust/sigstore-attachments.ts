@@ -3,10 +3,10 @@
 // ImageSource as the image (so mirrors, credentials and TLS are those of the pull), bounded:
 // at most limits.signatures layers of at most limits.signatureBytes each, each verified
 // against its digest by the source's blob reader.
-import { SyscontainerError } from '../errors.js';
-import type { ImageSource } from '../image-source.js';
-import { MediaType, parseJson, manifestSchema } from '../oci-types.js';
-import { readAllBounded } from '../verified-blob.js';
+import { SyscontainerError } from '../../common/errors.js';
+import type { ImageSource } from '../sources/image-source.js';
+import { MediaType, parseJson, manifestSchema } from '../oci/oci-types.js';
+import { readAllBounded } from '../content/verified-blob.js';
 import type { SigstoreSignature } from './sigstore-signature.js';
 import { limits } from './signature-limits.js';
 

@@ -8,7 +8,7 @@
 // Root reads only the system files: system services follow the host's policy, not root's home.
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { SyscontainerError } from '../errors.js';
+import { SyscontainerError } from '../../common/errors.js';
 import { parsePolicy, type Policy } from './policy.js';
 import { directoryUrl, loadRegistriesD, type RegistriesD } from './registries-d.js';
 

@@ -1,6 +1,6 @@
 // signedIdentity rules: which claimed identities each accepts for which image.
 import test from 'ava';
-import { parseReference } from '../../store/reference.js';
+import { parseReference } from '../../store/oci/reference.js';
 import { identityMatches } from '../../store/trust/identity-match.js';
 import type { IdentityRule } from '../../store/trust/policy.js';
 

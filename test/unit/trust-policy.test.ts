@@ -1,7 +1,7 @@
 // containers-policy.json parsing (strict, fields named) and scope precedence.
 import test from 'ava';
-import { SyscontainerError } from '../../store/errors.js';
-import { parseReference } from '../../store/reference.js';
+import { SyscontainerError } from '../../common/errors.js';
+import { parseReference } from '../../store/oci/reference.js';
 import { parsePolicy, type Policy } from '../../store/trust/policy.js';
 import { dockerPolicyImage, pathPolicyImage, requirementsFor } from '../../store/trust/policy-scope.js';
 
