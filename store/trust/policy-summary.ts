@@ -56,14 +56,17 @@ function summarise(requirement: Requirement): RequirementSummary {
 }
 
 function dockerStorage(config: RegistriesD, scope: string): Pick<ScopeSummary, 'lookaside' | 'sigstoreAttachments'> {
-  // The signatures of images under `scope`: the scope itself stands in for an image there.
-  const host = scope === '' || scope.startsWith('*.') ? undefined : scope.split('/')[0];
-  const storage = signatureStorageFor(config, {
-    transport: 'docker',
-    identity: scope,
-    namespaces: [],
-    dockerReference: { registry: host ?? 'example.invalid', repository: '' },
-  });
+  // The signatures of images under `scope`: the scope stands in for an image there, with
+  // its parent namespaces (REGISTRY/NS/REPO → REGISTRY/NS → REGISTRY) as registries.d reads them.
+  const namespaces: string[] = [];
+  let prefix = scope.includes('/') ? scope.replace(/:[\w][\w.-]*$/, '') : scope;
+  if (prefix !== scope) namespaces.push(prefix);
+  while (prefix.includes('/')) {
+    prefix = prefix.slice(0, prefix.lastIndexOf('/'));
+    namespaces.push(prefix);
+  }
+  const host = scope === '' || scope.startsWith('*.') ? 'example.invalid' : scope.split('/')[0]!;
+  const storage = signatureStorageFor(config, { transport: 'docker', identity: scope, namespaces, dockerReference: { registry: host, repository: '' } });
   const lookaside = new URL(storage.lookaside.href);
   lookaside.pathname = lookaside.pathname.replace(/\/$/, '');
   return { lookaside: lookaside.href, sigstoreAttachments: storage.useSigstoreAttachments };

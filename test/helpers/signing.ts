@@ -9,7 +9,6 @@ import { createHash, generateKeyPairSync, sign, type KeyObject } from 'node:cryp
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import type { ExecutionContext } from 'ava';
 import { defaultRegistriesConf } from '../../store/registry/registries-conf.js';
 import { RegistryPush } from '../../store/registry/push.js';
 
@@ -20,14 +19,11 @@ export interface GpgKey {
   publicKeyring: string;
 }
 
-/** A new ed25519 signing key in its own GNUPGHOME under `dir`; its agent is stopped at teardown. */
-export async function makeGpgKey(t: ExecutionContext, dir: string, name: string): Promise<GpgKey> {
+/** A new ed25519 signing key in its own GNUPGHOME under `dir`. Call stopGpgAgent(key) when done. */
+export async function makeGpgKey(dir: string, name: string): Promise<GpgKey> {
   const home = join(dir, `gnupg-${name}`);
   await mkdir(home, { mode: 0o700 });
   const env = { GNUPGHOME: home };
-  t.teardown(async () => {
-    await execa('gpgconf', ['--kill', 'gpg-agent'], { env, reject: false });
-  });
   await execa('gpg', ['--batch', '--passphrase', '', '--quick-gen-key', `${name} <${name}@trust.test>`, 'ed25519', 'sign', 'never'], { env });
   const listing = (await execa('gpg', ['--batch', '--with-colons', '--list-keys'], { env })).stdout;
   const fingerprint = /^fpr:+([0-9A-F]{40}):/m.exec(listing)?.[1];
@@ -36,6 +32,11 @@ export async function makeGpgKey(t: ExecutionContext, dir: string, name: string)
   const exported = await execa('gpg', ['--batch', '--export', fingerprint], { env, encoding: 'buffer' });
   await writeFile(publicKeyring, exported.stdout);
   return { home, fingerprint, publicKeyring };
+}
+
+/** gpg starts an agent per GNUPGHOME; it is stopped by its own tool, for that home only. */
+export async function stopGpgAgent(key: GpgKey): Promise<void> {
+  await execa('gpgconf', ['--kill', 'gpg-agent'], { env: { GNUPGHOME: key.home }, reject: false });
 }
 
 export interface SkopeoCopy {
