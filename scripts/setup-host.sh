@@ -15,6 +15,9 @@ declare -A needed=(
   [systemd-analyze]=systemd
   [nsenter]=util-linux
   [skopeo]=skopeo
+  # Signature tests: keys made by gpg (its agent holds them) and signed by skopeo --sign-by.
+  [gpg]=gnupg
+  [gpg-agent]=gnupg
   [openssl]=openssl
   # Content of the images under images/ (etcd, hello), read from the host at build time.
   [etcd]=etcd-server
