@@ -132,13 +132,11 @@ const info: Command = {
   },
 };
 
-/** One line: who signed the image under which name, by which policy scope; or why nothing was checked. */
+/** Who signed the image under which name, by which policy scope; "none verified" otherwise (details in --json). */
 function describeTrustRecord(record: TrustRecord | null): string {
-  if (record === null) return 'not verified (no signature policy when it was pulled)';
-  const where = `policy scope ${record.scope}, ${record.policy}, ${record.verifiedAt}`;
-  if (record.signatures.length === 0) return `not verified (${record.requirements.join(', ')}; ${where})`;
+  if (record === null || record.signatures.length === 0) return 'none verified';
   const signers = record.signatures.map((signature) => `signed by ${signature.key} (${signature.keySource}) as ${signature.identity}`);
-  return `${signers.join('; ')} for ${shortId(record.digest)} (${where})`;
+  return `${signers.join('; ')} for ${shortId(record.digest)} (policy scope ${record.scope}, ${record.policy}, ${record.verifiedAt})`;
 }
 
 const remove: Command = {
@@ -181,7 +179,10 @@ const verify: Command = {
     const report = await store.verifyImage(image.name);
     const trust = await recheckTrust(image, settings);
     const problems = [...report.problems, ...(trust.status === 'refused' ? [`signatures: ${trust.reason}`] : [])];
-    if (trust.status === 'accepted') out.result(`${image.name}: signatures: ${describeTrustRecord(trust.record)}`);
+    if (trust.status === 'accepted') {
+      const { record } = trust;
+      out.result(`${image.name}: signatures: ${record.signatures.length > 0 ? describeTrustRecord(record) : `none required (policy scope ${record.scope}: ${record.requirements.join(', ')})`}`);
+    }
     if (trust.status === 'no-policy') out.result(`${image.name}: signatures: not checked (no signature policy)`);
     if (problems.length === 0) {
       out.result(`${image.name}: ok`);
