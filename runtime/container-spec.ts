@@ -100,6 +100,13 @@ export const containerSpecSchema = z.strictObject({
   privileged: z.boolean().optional(),
   /** false lets setuid programs gain privileges (Kubernetes' allowPrivilegeEscalation: true). */
   noNewPrivileges: z.boolean().optional(),
+  /** The container's hostname (its own UTS namespace); default its name, or its pod's in a pod. */
+  hostname: z.string().regex(/^[a-z0-9]([-a-z0-9.]{0,61}[a-z0-9])?$/, 'a hostname is lowercase letters, digits, "-" and "."').optional(),
+  /**
+   * Runs once to completion instead of as a service (Kubernetes' init containers, paunch's
+   * detach: false): a oneshot unit that stays active after success, never restarted.
+   */
+  oneshot: z.boolean().optional(),
   /** The pod the container belongs to: its network namespace (`network: pod`) and volumes. */
   pod: podName.optional(),
   /** host: the host's (the default, as for every system container); private: its own, loopback only; pod: the pod's. */
@@ -277,6 +284,12 @@ export function applyContainerSpec(input: {
   if (c.network === 'private' || c.network === 'pod') {
     // Its own network: the host's name resolution files still apply, nothing more.
     spec.hostname = c.pod ?? spec.hostname;
+  }
+  if (c.hostname !== undefined) spec.hostname = c.hostname;
+  if (c.oneshot === true) {
+    // Done when the command exits 0; it stays "active (exited)" so what Requires= it may start.
+    unit = unit.replace(/^(Restart|RestartSec|Type|RemainAfterExit)=.*\n/gm, '');
+    unit = addServiceLines(unit, 'Service', ['# Runs once to completion (container spec oneshot).', 'Type=oneshot', 'RemainAfterExit=yes', 'Restart=no']);
   }
 
   const mounts: OciMount[] = [];

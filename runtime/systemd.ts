@@ -134,9 +134,11 @@ export class Systemd {
       .split('\n')
       .map((l) => l.trim())
       // verify also loads and reports on other units (dependencies, the host's units): keep ours.
-      .filter((l) => l !== '' && (l.includes(unitFile) || l.startsWith(`${base}:`)));
+      .filter((l) => l !== '' && (l.includes(unitFile) || l.startsWith(`${base}:`)))
+      // A unit it depends on (a pod's, another container's) is not loaded where verify runs.
+      .filter((l) => !/: Failed to create .*\/start: Unit \S+ not found\.?$/.test(l));
     if (result.exitCode !== 0 && problems.length === 0 && result.exitCode !== undefined) {
-      const other = firstLines(String(result.stderr ?? ''), 2);
+      const other = firstLines(String(result.stderr ?? '').split('\n').filter((l) => !/Failed to create .*\/start: Unit \S+ not found/.test(l)).join('\n'), 2);
       if (/Failed to|Invalid|Unknown/i.test(other) && other.includes(base)) problems.push(other);
     }
     return problems;

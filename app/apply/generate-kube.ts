@@ -163,6 +163,7 @@ export function generateKube(pods: readonly GeneratedPod[], options: { kind: Gen
     const afterPods = [...new Set(pod.containers.flatMap((c) => c.declared.after.map((a) => podOf.get(a)).filter((p): p is string => p !== undefined && p !== pod.name)))].sort();
     const podSpec: Json = {
       ...(spec?.network === 'host' ? { hostNetwork: true } : {}),
+      ...(spec?.hostname !== undefined ? { hostname: spec.hostname } : {}),
       ...(spec?.hostPid ? { hostPID: true } : {}),
       ...(spec?.hostIpc ? { hostIPC: true } : {}),
       ...(options.kind === 'pod' && restart !== undefined ? { restartPolicy: restartPolicies[restart] } : {}),

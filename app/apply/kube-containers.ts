@@ -258,6 +258,8 @@ export function podContainers(pod: KubePodInput, configMaps: ReadonlyMap<string,
       const before = problems.list.length;
       const spec = containerSpec(container, field, pod, configMaps, problems, hostPaths);
       const isInit = key === 'initContainers';
+      if (isInit) spec.oneshot = true;
+      if (pod.spec.hostname !== undefined) spec.hostname = pod.spec.hostname;
       const probes = { liveness: container.livenessProbe, startup: container.startupProbe, readiness: container.readinessProbe };
       const checks: Partial<Record<keyof typeof probes, DeclaredCheck>> = {};
       for (const [probeName, probe] of Object.entries(probes) as [keyof typeof probes, KubeContainer['livenessProbe']][]) {

@@ -172,6 +172,7 @@ export function paunchContainers(
     if (problems.length > before) continue;
     const restart = c.restart === undefined ? undefined : c.restart === 'always' || c.restart === 'unless-stopped' ? 'always' : c.restart === 'no' ? 'no' : 'on-failure';
     const oneshot = c.detach === false;
+    if (oneshot) spec.oneshot = true;
     const check = healthcheck(c);
     if (oneshot && check !== undefined) {
       add(`${field}.healthcheck`, 'a container with detach: false runs to completion and has no health check');
