@@ -23,6 +23,11 @@ declare -A needed=(
   [etcd]=etcd-server
   [etcdctl]=etcd-client
   [busybox]=busybox-static
+  # apply: pods' network namespaces (ip netns); podman as the peer of the Kubernetes YAML
+  # interop tests, with catatonit for the pause image kube play builds.
+  [ip]=iproute2
+  [podman]=podman
+  [catatonit]=catatonit
 )
 # Extra COMMAND=PACKAGE pairs from the command line (the benchmark adds its peers this way).
 for pair in "$@"; do
