@@ -1,0 +1,48 @@
+import test from 'ava';
+import { converge, type ConvergeBackend } from '../../app/apply/converge.js';
+import type { DeclaredContainer } from '../../app/apply/declared-container.js';
+import type { Plan } from '../../app/apply/plan.js';
+
+function declared(name: string, extra: Partial<DeclaredContainer> = {}): DeclaredContainer {
+  return { name, image: 'x', pull: 'missing', role: 'service', spec: {}, requires: [], wants: [], after: [], hostPaths: [], origin: { file: 'f', path: '/f', document: 1, documents: 1, object: 'paunch', field: name }, ...extra };
+}
+
+function fakeBackend(fail: Set<string>, calls: string[], up = new Set<string>()): ConvergeBackend {
+  const step = (what: string) => async (c: DeclaredContainer | string) => {
+    const name = typeof c === 'string' ? c : c.name;
+    calls.push(`${what} ${name}`);
+    if (fail.has(name)) throw new Error(`${name} did not stay running`);
+  };
+  return {
+    ensurePod: async (pod) => void calls.push(`pod ${pod}`),
+    removePod: async (pod) => void calls.push(`remove pod ${pod}`),
+    ensureHostPaths: async () => undefined,
+    create: step('create'),
+    update: step('update'),
+    remove: step('remove'),
+    isUp: async (name) => up.has(name),
+    start: step('start'),
+  };
+}
+
+test('steps run in order; a failure skips what requires it and nothing else; removals first', async (t) => {
+  const init = declared('web-init', { role: 'oneshot', spec: { pod: 'web', network: 'pod', oneshot: true } });
+  const server = declared('web-server', { requires: ['web-init'], spec: { pod: 'web', network: 'pod' } });
+  const db = declared('db');
+  const cache = declared('cache', { wants: ['db'], after: ['db'] });
+  const plan: Plan = {
+    configId: 'c',
+    errors: [],
+    steps: [
+      { name: 'web-init', action: 'create', declared: init, specDigest: 'a', pod: 'web' },
+      { name: 'web-server', action: 'create', declared: server, specDigest: 'b', pod: 'web' },
+      { name: 'db', action: 'update', declared: db, specDigest: 'c' },
+      { name: 'cache', action: 'unchanged', declared: cache, specDigest: 'd' },
+      { name: 'old', action: 'remove' },
+    ],
+  };
+  const calls: string[] = [];
+  const outcomes = await converge({ plan, backend: fakeBackend(new Set(['web-init', 'db']), calls, new Set()), source: ['f'], pods: new Map([['web', { hostNetwork: false, volumes: [] }]]), podsToRemove: ['gone'] });
+  t.deepEqual(calls, ['remove old', 'pod web', 'create web-init', 'update db', 'start cache', 'remove pod gone']);
+  t.deepEqual(outcomes.map((o) => [o.step.name, o.ok]), [['old', true], ['web-init', false], ['web-server', 'skipped'], ['db', false], ['cache', true]]);
+});
