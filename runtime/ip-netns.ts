@@ -4,7 +4,7 @@
 // private), so the namespace is where the containers' runc looks.
 import { existsSync } from 'node:fs';
 import { execa } from 'execa';
-import { SyscontainerError } from '../store/index.js';
+import { SyscontainerError } from '../common/errors.js';
 import { nsenterPrefix, withPrefix } from './command-prefix.js';
 
 /** Absolute path of `ip`: a unit's ExecStart= and our own calls use the same binary. */

@@ -6,7 +6,7 @@
 // Everything here is idempotent: apply calls it again on every run.
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { writeFileAtomic } from '../store/index.js';
+import { writeFileAtomic } from '../common/atomic-file.js';
 import type { RuntimeContext } from './context.js';
 import { podDirectory, podNetnsName, podNetnsPath, podUnitName } from './container-spec.js';
 import { IpNetns, ipPath } from './ip-netns.js';

@@ -12,6 +12,8 @@ export interface InstalledContainer {
   configId?: string;
   specDigest?: string;
   pod?: string;
+  /** Only a slot left by a killed command (no active deployment): made again, or cleared by remove. */
+  debris?: boolean;
 }
 
 export type PlanAction = 'create' | 'update' | 'unchanged' | 'remove';
@@ -56,7 +58,7 @@ export function makePlan(input: {
         errors.push({ where: originWhere(c.origin), field: `${c.origin.field}.depends_on`, message: `no container named ${dep} is declared or installed`, unsupported: false });
       }
     }
-    if (existing === undefined) {
+    if (existing === undefined || (existing.debris === true && existing.configId === input.configId)) {
       steps.push({ name: c.name, action: 'create', declared: c, specDigest: digest, ...(pod ? { pod } : {}) });
     } else if (existing.configId !== input.configId) {
       const owner = existing.configId === undefined ? 'installed by hand (not by apply)' : `owned by config id ${existing.configId}`;
