@@ -10,6 +10,7 @@ import { SyscontainerError } from '../common/errors.js';
 import type { OciMount, OciRuntimeSpec } from './oci-runtime-spec.js';
 import { defaultCapabilities } from './privileges.js';
 import { allCapabilityNames } from './values.js';
+import { oneshotAnnotation } from './oneshot.js';
 
 // Values end up in config.json (JSON-encoded, so any text is safe there) and, for limits, in the
 // unit: those are numbers. Paths must be absolute and normalised so the privileges check reads
@@ -290,6 +291,7 @@ export function applyContainerSpec(input: {
     // Done when the command exits 0; it stays "active (exited)" so what Requires= it may start.
     unit = unit.replace(/^(Restart|RestartSec|Type|RemainAfterExit)=.*\n/gm, '');
     unit = addServiceLines(unit, 'Service', ['# Runs once to completion (container spec oneshot).', 'Type=oneshot', 'RemainAfterExit=yes', 'Restart=no']);
+    spec.annotations = { ...spec.annotations, [oneshotAnnotation]: 'true' };
   }
 
   const mounts: OciMount[] = [];

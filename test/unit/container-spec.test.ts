@@ -78,3 +78,10 @@ test('resource limits go into the unit; bad specs are refused naming the field',
   t.throws(() => parseContainerSpec({ extra: 1 }, 'c'), { message: /Unrecognized key/ });
   t.is(addServiceLines('[Unit]\nA=1\n', 'Service', ['B=2']), '[Unit]\nA=1\n\n[Service]\nB=2\n');
 });
+
+test('a oneshot runs once: Type=oneshot, stays active, never restarted; its config.json says so', (t) => {
+  const r = apply({ oneshot: true, hostname: 'web' });
+  t.regex(r.unit, /Type=oneshot\nRemainAfterExit=yes\nRestart=no\n/);
+  t.is(r.spec.annotations?.['io.syscontainer.oneshot'], 'true');
+  t.is(r.spec.hostname, 'web');
+});
