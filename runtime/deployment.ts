@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { SyscontainerError } from '../common/errors.js';
 import { writeFileAtomic } from '../common/atomic-file.js';
 import { pathExists } from '../common/path-exists.js';
+import { containerSpecSchema } from './container-spec.js';
 import { validateContainerName } from './container-name.js';
 
 export type Slot = 0 | 1;
@@ -44,6 +45,13 @@ export const deploymentInfoSchema = z.object({
   noContainerService: z.boolean().optional(),
   /** `install --rootfs`: the external rootfs used read-only instead of a checkout. */
   externalRootfs: z.string().optional(),
+  /** What the caller set over the image's config (runtime/container-spec.ts); update renders it again. */
+  containerSpec: containerSpecSchema.optional(),
+  /**
+   * Who declared the container, for the application layer (apply's config id, source and spec
+   * digest): opaque here, kept across updates unless replaced, written with the deployment.
+   */
+  owner: z.record(z.string(), z.unknown()).optional(),
 });
 export type DeploymentInfo = z.infer<typeof deploymentInfoSchema>;
 

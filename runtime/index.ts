@@ -30,3 +30,6 @@ export { rootfsInUse } from './rootfs-users.js';
 export { describeTemplateVariables, exportTemplateFiles, type TemplateVariable } from './template-variables.js';
 export { run, runImageOnce, type RunOptions, type RunResult } from './run-once.js';
 export { isSystemImage, runsOnce } from './atomic-labels.js';
+// What callers may set over an image's config, and pods (apply).
+export { containerSpecSchema, parseContainerSpec, podNamePattern, type ContainerSpec, type ContainerMount } from './container-spec.js';
+export { ensurePod, removePod } from './pods.js';

@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { execa } from 'execa';
 import { SyscontainerError } from '../common/errors.js';
-import { nsenterPrefix, withPrefix } from './command-prefix.js';
+import { withPrefix } from './command-prefix.js';
 
 /** Absolute path of `ip`: a unit's ExecStart= and our own calls use the same binary. */
 export function ipPath(): string {
@@ -17,7 +17,7 @@ export class IpNetns {
   private readonly prefix: readonly string[];
 
   constructor(options: { prefix?: readonly string[] } = {}) {
-    this.prefix = options.prefix ?? nsenterPrefix();
+    this.prefix = options.prefix ?? [];
   }
 
   private async ip(args: readonly string[], what: string): Promise<void> {

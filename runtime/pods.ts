@@ -10,7 +10,6 @@ import { writeFileAtomic } from '../common/atomic-file.js';
 import type { RuntimeContext } from './context.js';
 import { podDirectory, podNetnsName, podNetnsPath, podUnitName } from './container-spec.js';
 import { IpNetns, ipPath } from './ip-netns.js';
-import { nsenterPrefix } from './command-prefix.js';
 
 /** The pod's unit: it owns the network namespace. Pure. */
 export function podUnit(pod: string, ip: string): string {
@@ -36,8 +35,8 @@ export function podUnit(pod: string, ip: string): string {
   ].join('\n');
 }
 
-function ipOf(_ctx: RuntimeContext): IpNetns {
-  return new IpNetns({ prefix: nsenterPrefix() });
+function ipOf(ctx: RuntimeContext): IpNetns {
+  return new IpNetns({ prefix: ctx.commandPrefix ?? [] });
 }
 
 /**

@@ -1,13 +1,14 @@
 // Building a deployment slot: the image (stored, or an `install --rootfs` stand-in), its
 // rootfs linked, config.json, unit and tmpfiles rendered and checked, the image's host files
 // staged, and `info` written last, so a slot is complete or removed.
-import { lstat, rm, symlink } from 'node:fs/promises';
+import { lstat, mkdir, rm, symlink } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { SyscontainerError } from '../common/errors.js';
 import { say, type RuntimeContext, type RuntimeImage } from './context.js';
 import { DeploymentStore, type DeploymentInfo, type Slot } from './deployment.js';
 import { stageDeploymentHostFiles } from './deployment-host-files.js';
+import type { ContainerSpec } from './container-spec.js';
 import { renderDeployment, renderHostFilesOnly, type RenderedDeployment } from './render.js';
 import { slotTmpfilesName, unitName } from './unit-files.js';
 
@@ -56,6 +57,8 @@ export async function buildSlot<I extends RuntimeImage>(
     revision: number;
     /** `install --rootfs`: use this exploded rootfs (read-only) instead of a checkout. */
     externalRootfs?: string;
+    containerSpec?: ContainerSpec;
+    owner?: Record<string, unknown>;
   },
 ): Promise<{ dir: string; info: DeploymentInfo }> {
   const deployments = new DeploymentStore(ctx.root);
@@ -86,6 +89,8 @@ export async function buildSlot<I extends RuntimeImage>(
       previousUuid: options.previousUuid,
       allowPrivileges: options.allowPrivileges,
       consentedPrivileges: options.consentedPrivileges,
+      root: ctx.root,
+      ...(options.containerSpec !== undefined ? { containerSpec: options.containerSpec } : {}),
     };
     const hostOnly = await renderHostFilesOnly(renderInput);
     const rendered = hostOnly === undefined ? await renderDeployment(renderInput) : undefined;
@@ -93,6 +98,11 @@ export async function buildSlot<I extends RuntimeImage>(
     const hostFiles = await stageDeploymentHostFiles(ctx, { dir, rootfs: rootPath, manifest: hostOnly?.manifest ?? rendered?.manifest, values, imageName: image.name });
     if (rendered !== undefined) {
       await deployments.writeSlotFile(dir, 'config.json', rendered.configJson);
+      // The container spec's inline files (a ConfigMap's), mounted read-only from here.
+      for (const file of rendered.files) {
+        await mkdir(path.dirname(path.join(dir, file.path)), { recursive: true, mode: 0o755 });
+        await deployments.writeSlotFile(dir, file.path, file.content, file.mode);
+      }
       await deployments.writeSlotFile(dir, unitName(name), rendered.unit);
       if (rendered.tmpfiles !== undefined) await deployments.writeSlotFile(dir, slotTmpfilesName(name), rendered.tmpfiles);
       const problems = await ctx.systemd.verify(path.join(dir, unitName(name)));
@@ -125,6 +135,8 @@ export async function buildSlot<I extends RuntimeImage>(
       ...(hostFiles.length > 0 ? { hostFiles } : {}),
       ...(rendered === undefined ? { noContainerService: true } : {}),
       ...(options.externalRootfs !== undefined ? { externalRootfs: options.externalRootfs } : {}),
+      ...(options.containerSpec !== undefined ? { containerSpec: options.containerSpec } : {}),
+      ...(options.owner !== undefined ? { owner: options.owner } : {}),
     };
     await deployments.writeInfo(dir, info);
     return { dir, info };

@@ -2,7 +2,7 @@
 // the container spec of the runtime plus what apply itself orders, checks and records. The
 // spec digest is computed over this (without `origin`), so two files that say the same thing
 // in different formats make the same container.
-import type { ContainerSpec } from '../../runtime/container-spec.js';
+import type { ContainerSpec } from '../../runtime/index.js';
 
 /** How a check tests the container: a command in it, or a connection syscontainer makes itself. */
 export type DeclaredProbe =

@@ -3,7 +3,7 @@
 // (so applying the output reproduces the same spec digests) or from what a container installed
 // by hand runs with. A DaemonSet is the fleet form of a system container: one per node.
 import { stringify } from 'yaml';
-import type { ContainerSpec } from '../../runtime/container-spec.js';
+import type { ContainerSpec } from '../../runtime/index.js';
 import type { DeclaredCheck, DeclaredContainer } from './declared-container.js';
 import { afterAnnotation } from './kube-containers.js';
 import { formatKubeBytes, formatKubeCpu } from './formats/quantities.js';

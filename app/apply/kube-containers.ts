@@ -3,7 +3,7 @@
 // network namespace (or the host's with hostNetwork) and its volumes. ConfigMaps of the same
 // set are resolved here, so their content is part of each spec that uses them.
 import path from 'node:path';
-import { podNamePattern, type ContainerMount, type ContainerSpec } from '../../runtime/container-spec.js';
+import { podNamePattern, type ContainerMount, type ContainerSpec } from '../../runtime/index.js';
 import type { DeclaredCheck, DeclaredContainer, DeclarationOrigin, DeclarationProblem } from './declared-container.js';
 import { originWhere } from './declared-container.js';
 import type { KubeContainer, KubePodSpec } from './formats/kube-schema.js';

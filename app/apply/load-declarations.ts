@@ -4,7 +4,7 @@
 // problems (one line each); apply changes nothing when there are errors.
 import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
-import { parseContainerSpec } from '../../runtime/container-spec.js';
+import { parseContainerSpec } from '../../runtime/index.js';
 import type { DeclaredContainer, DeclarationProblem } from './declared-container.js';
 import { originWhere } from './declared-container.js';
 import { parseDocuments, type SourceDocument } from './formats/documents.js';

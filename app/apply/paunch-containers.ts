@@ -3,7 +3,7 @@
 // one with loopback only; start_order and depends_on order them (resolved by the loader, which
 // sees every file of the set).
 import path from 'node:path';
-import type { ContainerMount, ContainerSpec } from '../../runtime/container-spec.js';
+import type { ContainerMount, ContainerSpec } from '../../runtime/index.js';
 import type { DeclaredCheck, DeclaredContainer, DeclarationOrigin, DeclarationProblem } from './declared-container.js';
 import { originWhere } from './declared-container.js';
 import type { PaunchConfig, PaunchContainer } from './formats/paunch-schema.js';

@@ -2,13 +2,14 @@
 // the container in the background (`runc run -d`, pid file DIR/container.pid), its output
 // appended to DIR/container.log. Nothing restarts it or starts it at boot; the unit file is
 // written all the same, for when the host runs systemd.
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SyscontainerError } from '../../common/errors.js';
 import type { Runc } from '../runc.js';
 import type { SupervisedState, Supervisor } from './supervisor.js';
 import { removeUnitCgroups } from './unit-cgroups.js';
+import { isOneshotBundle } from '../oneshot.js';
 
 export const containerLogName = 'container.log';
 
@@ -52,6 +53,18 @@ export class RuncSupervisor implements Supervisor {
   async start(name: string, bundle: string): Promise<void> {
     await this.runc.delete(name, { force: true });
     const logFile = path.join(bundle, containerLogName);
+    if (await isOneshotBundle(bundle)) {
+      // Runs to completion in the foreground; its output goes where a service's would.
+      const result = await this.runc.runForeground(name, bundle);
+      await writeFile(logFile, `${result.stdout}${result.stderr}`).catch(() => undefined);
+      if (result.exitCode !== 0) {
+        const output = `${result.stdout}${result.stderr}`.trim();
+        throw new SyscontainerError('ERUNTIME', `container ${name} (run once) exited with ${result.exitCode}`, {
+          hint: output === '' ? undefined : `last output:\n${output.split('\n').slice(-5).join('\n')}`,
+        });
+      }
+      return;
+    }
     await this.runc.runDetached(name, bundle, { logFile, pidFile: path.join(bundle, 'container.pid') });
     await sleep(this.settleMs);
     const state = await this.runc.state(name);

@@ -9,6 +9,7 @@ import type { Systemd } from '../systemd.js';
 import { unitName } from '../unit-files.js';
 import { killAndDelete, runcStates } from './runc-supervisor.js';
 import type { SupervisedState, Supervisor } from './supervisor.js';
+import { isOneshotBundle } from '../oneshot.js';
 
 export class SystemdSupervisor implements Supervisor {
   readonly kind = 'systemd';
@@ -25,7 +26,8 @@ export class SystemdSupervisor implements Supervisor {
     return state.activeState === 'active' || state.activeState === 'activating' || state.activeState === 'reloading';
   }
 
-  start(name: string, _bundle: string): Promise<void> {
+  async start(name: string, bundle: string): Promise<void> {
+    if (await isOneshotBundle(bundle)) return this.runOnce(name, false);
     return this.startUnit(name, false);
   }
 
@@ -34,8 +36,26 @@ export class SystemdSupervisor implements Supervisor {
     await killAndDelete(this.runc, name);
   }
 
-  restart(name: string, _bundle: string): Promise<void> {
+  async restart(name: string, bundle: string): Promise<void> {
+    if (await isOneshotBundle(bundle)) return this.runOnce(name, true);
     return this.startUnit(name, true);
+  }
+
+  /** A oneshot unit: systemctl waits for it to finish; done when it exited with success and stays active. */
+  private async runOnce(name: string, restart: boolean): Promise<void> {
+    const unit = unitName(name);
+    await this.systemd.resetFailed(unit);
+    try {
+      if (restart) await this.systemd.restart(unit);
+      else await this.systemd.start(unit);
+    } catch (error) {
+      const journal = await this.systemd.journal(unit, { lines: 5 }).catch(() => '');
+      throw new SyscontainerError('ERUNTIME', `container ${name} (run once) did not complete: ${(error as Error).message}`, {
+        hint: journal.trim() === '' ? `see journalctl -u ${unit}` : `last log lines:\n${journal.trim()}`,
+      });
+    }
+    const after = await this.systemd.unitState(unit);
+    if (after.activeState !== 'active') throw new SyscontainerError('ERUNTIME', `container ${name} (run once) did not complete (unit ${after.activeState}/${after.subState})`);
   }
 
   async beforeSwitch(): Promise<void> {

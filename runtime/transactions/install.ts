@@ -9,6 +9,7 @@ import { buildSlot, externalRootfsImage, resolveImage } from '../slot-builder.js
 import { supervisorOf } from '../supervisor/choose.js';
 import { unitFile } from '../unit-files.js';
 import { validateSetValues } from '../values.js';
+import type { ContainerSpec } from '../container-spec.js';
 import type { DeploymentResult } from './deployment-result.js';
 import { removeContainer } from './remove-container.js';
 import { uninstallHoldingLock } from './uninstall.js';
@@ -29,6 +30,10 @@ export interface InstallOptions {
    * the image the rootfs belongs to; when the store does not have it, the rootfs' path is its id.
    */
   rootfs?: string;
+  /** What to set over the image's config: command, env, mounts, … (validated by render). */
+  containerSpec?: ContainerSpec;
+  /** The application layer's record of who declared it (apply). */
+  owner?: Record<string, unknown>;
 }
 
 /**
@@ -70,6 +75,8 @@ export async function installHoldingLock<I extends RuntimeImage>(ctx: RuntimeCon
     allowPrivileges: options.allowPrivileges,
     revision: 1,
     ...(options.rootfs !== undefined ? { externalRootfs: path.resolve(options.rootfs) } : {}),
+    ...(options.containerSpec !== undefined ? { containerSpec: options.containerSpec } : {}),
+    ...(options.owner !== undefined ? { owner: options.owner } : {}),
   });
   const runs = built.info.noContainerService !== true;
   const target: ActiveDeployment = { slot: 0, dir: built.dir, info: built.info };

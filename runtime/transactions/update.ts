@@ -7,6 +7,7 @@ import { releaseRootfsOf } from '../rootfs-release.js';
 import { buildSlot, externalRootfsImage, resolveImage } from '../slot-builder.js';
 import { supervisorOf } from '../supervisor/choose.js';
 import { validateSetValues } from '../values.js';
+import type { ContainerSpec } from '../container-spec.js';
 import type { DeploymentResult } from './deployment-result.js';
 
 export interface UpdateOptions {
@@ -18,6 +19,10 @@ export interface UpdateOptions {
   allowPrivileges?: boolean;
   /** Make a new deployment even when image and values are unchanged. */
   force?: boolean;
+  /** Replaces the container spec kept from the active deployment (default: that one, rendered again). */
+  containerSpec?: ContainerSpec;
+  /** Replaces the owner record kept from the active deployment. */
+  owner?: Record<string, unknown>;
 }
 
 /**
@@ -41,7 +46,10 @@ export async function updateHoldingLock<I extends RuntimeImage>(ctx: RuntimeCont
   const image = externalRootfs !== undefined ? await externalRootfsImage(ctx, current.info.image, externalRootfs) : await resolveImage(ctx, options.rebase ?? current.info.image);
   const set = { ...current.info.set, ...(options.set ?? {}) };
   const sameSet = JSON.stringify(Object.entries(set).sort()) === JSON.stringify(Object.entries(current.info.set).sort());
-  if (!options.force && image.configDigest === current.info.imageId && image.manifestDigest === current.info.manifestDigest && sameSet) {
+  const containerSpec = options.containerSpec ?? current.info.containerSpec;
+  const owner = options.owner ?? current.info.owner;
+  const sameSpec = JSON.stringify(containerSpec) === JSON.stringify(current.info.containerSpec);
+  if (!options.force && image.configDigest === current.info.imageId && image.manifestDigest === current.info.manifestDigest && sameSet && sameSpec) {
     say(ctx, `${name} is already up to date (${image.name})`);
     return { name, info: current.info, changed: false, started: false, privileges: current.info.privileges };
   }
@@ -57,6 +65,8 @@ export async function updateHoldingLock<I extends RuntimeImage>(ctx: RuntimeCont
     consentedPrivileges: current.info.privileges,
     revision: current.info.revision + 1,
     ...(externalRootfs !== undefined ? { externalRootfs } : {}),
+    ...(containerSpec !== undefined ? { containerSpec } : {}),
+    ...(owner !== undefined ? { owner } : {}),
   });
   const wasRunning = await supervisor.isRunning(name);
   const next: ActiveDeployment = { slot, dir: built.dir, info: built.info };
