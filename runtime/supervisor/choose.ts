@@ -1,6 +1,7 @@
 // The one place that decides who runs containers: systemd when a manager runs and answers
 // (ctx.systemd.isRunning()), else runc directly. Decided once per context.
 import { runcOf, type RuntimeContext } from '../context.js';
+import { IpNetns } from '../ip-netns.js';
 import { RuncSupervisor } from './runc-supervisor.js';
 import type { Supervisor } from './supervisor.js';
 import { SystemdSupervisor } from './systemd-supervisor.js';
@@ -10,7 +11,7 @@ const defaultSettleMs = 2000;
 /** Asks the context's systemd whether it runs, and returns the supervisor for the answer. */
 export async function chooseSupervisor(ctx: RuntimeContext): Promise<Supervisor> {
   const settleMs = ctx.settleMs ?? defaultSettleMs;
-  return (await ctx.systemd.isRunning()) ? new SystemdSupervisor(ctx.systemd, runcOf(ctx), settleMs) : new RuncSupervisor(runcOf(ctx), settleMs);
+  return (await ctx.systemd.isRunning()) ? new SystemdSupervisor(ctx.systemd, runcOf(ctx), settleMs) : new RuncSupervisor(runcOf(ctx), settleMs, new IpNetns({ prefix: ctx.commandPrefix ?? [] }));
 }
 
 const chosen = new WeakMap<RuntimeContext, Promise<Supervisor>>();

@@ -2,7 +2,7 @@
 // the container in the background (`runc run -d`, pid file DIR/container.pid), its output
 // appended to DIR/container.log. Nothing restarts it or starts it at boot; the unit file is
 // written all the same, for when the host runs systemd.
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SyscontainerError } from '../../common/errors.js';
@@ -10,6 +10,8 @@ import type { Runc } from '../runc.js';
 import type { SupervisedState, Supervisor } from './supervisor.js';
 import { removeUnitCgroups } from './unit-cgroups.js';
 import { isOneshotBundle } from '../oneshot.js';
+import { podNetnsName } from '../container-spec.js';
+import { IpNetns } from '../ip-netns.js';
 
 export const containerLogName = 'container.log';
 
@@ -44,7 +46,19 @@ export class RuncSupervisor implements Supervisor {
   constructor(
     private readonly runc: Runc,
     private readonly settleMs: number,
+    /** Pods' network namespaces, made directly (the same command prefix as runc). */
+    private readonly netns: IpNetns = new IpNetns(),
   ) {}
+
+  async ensurePodNetwork(pod: string, _unit: { file: string; text: string }): Promise<void> {
+    // Nothing starts units here: the namespace is made now, and the unit is not written.
+    await this.netns.ensure(podNetnsName(pod));
+  }
+
+  async removePodNetwork(pod: string, unitFile: string): Promise<void> {
+    await this.netns.remove(podNetnsName(pod));
+    await rm(unitFile, { force: true });
+  }
 
   async isRunning(name: string): Promise<boolean> {
     return (await this.runc.state(name))?.status === 'running';

@@ -76,6 +76,17 @@ export interface Supervisor {
    */
   forget(name: string): Promise<void>;
 
+  /**
+   * Makes pod `pod`'s network namespace (podNetnsPath: loopback up, nothing else) that its
+   * containers join. systemd: the pod's unit (`unit`, written here when it differs) owns it,
+   * enabled and started, so it comes back at boot before them; runc-direct: made directly.
+   * Idempotent.
+   */
+  ensurePodNetwork(pod: string, unit: { file: string; text: string }): Promise<void>;
+
+  /** Removes the pod's network namespace and its unit file. Idempotent. */
+  removePodNetwork(pod: string, unitFile: string): Promise<void>;
+
   /** The container's state now; a never started container is `stopped`. Read-only. */
   status(name: string): Promise<SupervisedState>;
 

@@ -10,6 +10,10 @@ import { unitName } from '../unit-files.js';
 import { killAndDelete, runcStates } from './runc-supervisor.js';
 import type { SupervisedState, Supervisor } from './supervisor.js';
 import { isOneshotBundle } from '../oneshot.js';
+import { podUnitName } from '../container-spec.js';
+import { writeFileAtomic } from '../../common/atomic-file.js';
+import { mkdir, readFile, rm } from 'node:fs/promises';
+import path from 'node:path';
 
 export class SystemdSupervisor implements Supervisor {
   readonly kind = 'systemd';
@@ -78,6 +82,25 @@ export class SystemdSupervisor implements Supervisor {
   async forget(name: string): Promise<void> {
     await this.systemd.daemonReload();
     await this.systemd.resetFailed(unitName(name));
+  }
+
+  async ensurePodNetwork(pod: string, unit: { file: string; text: string }): Promise<void> {
+    if ((await readFile(unit.file, 'utf8').catch(() => undefined)) !== unit.text) {
+      await mkdir(path.dirname(unit.file), { recursive: true });
+      await writeFileAtomic(unit.file, unit.text);
+      await this.systemd.daemonReload();
+    }
+    await this.systemd.enable(podUnitName(pod));
+    await this.systemd.start(podUnitName(pod));
+  }
+
+  async removePodNetwork(pod: string, unitFile: string): Promise<void> {
+    const unit = podUnitName(pod);
+    await this.systemd.stop(unit).catch(() => undefined);
+    await this.systemd.disable(unit).catch(() => undefined);
+    await rm(unitFile, { force: true });
+    await this.systemd.daemonReload();
+    await this.systemd.resetFailed(unit).catch(() => undefined);
   }
 
   async status(name: string): Promise<SupervisedState> {
