@@ -42,6 +42,8 @@ export class Podman {
   static async create(dir: string): Promise<Podman> {
     await mkdir(dir, { recursive: true });
     await writeFile(path.join(dir, 'containers.conf'), containersConf);
+    // Only fully qualified names (the test registry's): the host's search list is not read.
+    await writeFile(path.join(dir, 'registries.conf'), 'unqualified-search-registries = []\n');
     return new Podman(dir);
   }
 
@@ -50,7 +52,7 @@ export class Podman {
   }
 
   private get env(): Record<string, string> {
-    return { CONTAINERS_CONF: path.join(this.dir, 'containers.conf'), CONTAINERS_REGISTRIES_CONF: '/nonexistent/registries.conf' };
+    return { CONTAINERS_CONF: path.join(this.dir, 'containers.conf'), CONTAINERS_REGISTRIES_CONF: path.join(this.dir, 'registries.conf') };
   }
 
   /** One podman command, as a user runs it. */

@@ -15,6 +15,9 @@ const dnsSubdomain = z
   .string()
   .max(253)
   .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/, 'must be a lowercase RFC 1123 subdomain');
+// Volume names: Kubernetes wants labels, podman writes names from host paths (upper case
+// included) and plays them; accepted like podman, they only name things inside one pod.
+const volumeName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,252}$/, 'a volume name is letters, digits, ".", "_" or "-"');
 const informational = z.unknown().optional();
 const stringMap = z.record(z.string(), z.string());
 const port = z.union([z.number().int().min(1).max(65535), z.string().regex(/^[a-z0-9-]{1,15}$/, 'a port number or the name of a container port')]);
@@ -47,7 +50,7 @@ const envFrom = z.strictObject({
   prefix: z.string().regex(/^[A-Za-z_][A-Za-z0-9_.-]*$/).optional(),
 });
 const volumeMount = z.strictObject({
-  name: dnsLabel,
+  name: volumeName,
   mountPath: z.string().min(1).refine((p) => p.startsWith('/'), 'must be an absolute path'),
   readOnly: z.boolean().optional(),
   subPath: z.string().min(1).refine((p) => !p.startsWith('/') && !p.split('/').includes('..'), 'must be a relative path without ".."').optional(),
@@ -117,7 +120,7 @@ export type KubeContainer = z.infer<typeof kubeContainerSchema>;
 
 const hostPathTypes = ['', 'DirectoryOrCreate', 'Directory', 'FileOrCreate', 'File', 'Socket', 'CharDevice', 'BlockDevice'] as const;
 const volume = z.strictObject({
-  name: dnsLabel,
+  name: volumeName,
   hostPath: z.strictObject({ path: z.string().startsWith('/'), type: z.enum(hostPathTypes).optional() }).optional(),
   emptyDir: z
     .strictObject({
