@@ -10,18 +10,19 @@
 // Both carry the host's static busybox as /bin/busybox (first layer) and a config command that
 // prints one line at once and then sleeps (until SIGTERM), so that the install and start
 // measurements have a container that runs; the large image has no shell of its own.
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { constants as zlibConstants, createGzip } from 'node:zlib';
 import { intFor, mixedFor, textFor } from './content.js';
-import { tarStream, type TarEntry } from './tar-writer.js';
+import { sha256Digest } from '../common/digest.js';
+import { Meter } from '../common/metering.js';
+import { layerTar, type TarEntry } from './layer-tar.js';
 
 /** Bumped whenever the generator changes, so a cached layout is not reused by mistake. */
-const generatorVersion = 4;
+const generatorVersion = 5;
 
 const MiB = 1024 * 1024;
 const ociManifest = 'application/vnd.oci.image.manifest.v1+json';
@@ -168,23 +169,8 @@ function* updateLayer(variant: Variant, n: Counts): Generator<TarEntry> {
 
 const layerGenerators = [baseLayer, binaryLayer, dataLayer, updateLayer];
 
-function sha256(bytes: Buffer): string {
-  return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
-}
-
-/** Hashes and counts the bytes passing through. */
-class Tap extends Transform {
-  readonly hash = createHash('sha256');
-  bytes = 0;
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    this.hash.update(chunk);
-    this.bytes += chunk.length;
-    callback(null, chunk);
-  }
-}
-
 async function writeBlob(blobsDir: string, bytes: Buffer): Promise<string> {
-  const digest = sha256(bytes);
+  const digest = sha256Digest(bytes);
   await writeFile(join(blobsDir, digest.slice('sha256:'.length)), bytes);
   return digest;
 }
@@ -198,19 +184,19 @@ async function writeLayer(blobsDir: string, entries: Iterable<TarEntry>): Promis
       yield entry;
     }
   };
-  const tarTap = new Tap();
-  const blobTap = new Tap();
+  const tarMeter = new Meter();
+  const blobMeter = new Meter();
   const temporary = join(blobsDir, `.partial-${randomBytes(6).toString('hex')}`);
   await pipeline(
-    Readable.from(tarStream(counted())),
-    tarTap,
+    layerTar(counted()),
+    tarMeter,
     createGzip({ level: zlibConstants.Z_DEFAULT_COMPRESSION }),
-    blobTap,
+    blobMeter,
     createWriteStream(temporary),
   );
-  const hex = blobTap.hash.digest('hex');
-  await rename(temporary, join(blobsDir, hex));
-  return { digest: `sha256:${hex}`, diffId: `sha256:${tarTap.hash.digest('hex')}`, size: blobTap.bytes, uncompressedSize: tarTap.bytes, fileEntries };
+  const digest = blobMeter.digest();
+  await rename(temporary, join(blobsDir, digest.slice('sha256:'.length)));
+  return { digest, diffId: tarMeter.digest(), size: blobMeter.bytes, uncompressedSize: tarMeter.bytes, fileEntries };
 }
 
 async function writeImage(blobsDir: string, variant: Variant, n: Counts, busybox: Buffer): Promise<{ image: WrittenImage; descriptor: object }> {
@@ -276,7 +262,7 @@ async function readStaticBusybox(): Promise<Buffer> {
 export async function writeBenchImages(layoutDir: string, scale: number): Promise<BenchImages> {
   const summaryFile = join(layoutDir, 'bench-images.json');
   const busybox = await readStaticBusybox();
-  const busyboxDigest = sha256(busybox);
+  const busyboxDigest = sha256Digest(busybox);
   try {
     const cached = JSON.parse(await readFile(summaryFile, 'utf8')) as BenchImages & { generatorVersion: number };
     if (cached.generatorVersion === generatorVersion && cached.scale === scale && cached.busyboxDigest === busyboxDigest) return { ...cached, layoutDir };

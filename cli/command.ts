@@ -1,6 +1,7 @@
 // The shape every command module has. `cli/main.ts` parses global options, picks the
 // command, parses its options with node:util parseArgs and calls `run`.
 import type { ParseArgsConfig } from 'node:util';
+import type { RetryOptions } from '../store/index.js';
 import type { Output } from './output.js';
 import type { TrustSettings } from '../store/index.js';
 
@@ -15,6 +16,12 @@ export interface GlobalSettings {
   debug: boolean;
   /** Where the signature policy and registries.d are (pulls verify by them). */
   trust: TrustSettings;
+  /** How long a lock waits for another command before ELOCKED (default 5 min). */
+  lockWaitMs: number | undefined;
+  /** Registry retry and timeout tuning; empty for the defaults. */
+  retry: Partial<RetryOptions>;
+  /** Largest uncompressed layer a pull accepts (default 64 GiB). */
+  maxUncompressedBytes: number | undefined;
 }
 
 export interface CommandContext {

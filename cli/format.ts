@@ -11,10 +11,7 @@ export function formatBytes(bytes: number): string {
   return `${unit === 0 ? value : value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
 }
 
-/** `sha256:0123456789abcdef…` → `0123456789ab`, the short id podman and docker print. */
-export function shortId(digest: string): string {
-  return digest.replace(/^sha256:/, '').slice(0, 12);
-}
+export { shortId } from '../common/digest.js';
 
 /** "3 days ago" style age of an ISO date; the date itself when it does not parse. */
 export function formatAge(iso: string | undefined, now = Date.now()): string {

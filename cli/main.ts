@@ -25,12 +25,16 @@ const globalOptions: OptionSpecs = {
 
 const defaultRoot = '/var/lib/containers/atomic';
 
+// The environment is read here, once, and passed down as settings; store/ reads none of it
+// (store/registry/auth-file.ts excepted: the containers-auth.json(5) search path,
+// REGISTRY_AUTH_FILE first, belongs to that file format). Unset, empty or malformed tuning
+// values leave the default.
 function settingsFrom(values: OptionValues, env: NodeJS.ProcessEnv): GlobalSettings {
   const text = (name: string) => (typeof values[name] === 'string' ? (values[name] as string) : undefined);
   return {
     root: text('root') ?? env.SYSCONTAINER_ROOT ?? defaultRoot,
-    registriesConf: text('registries-conf') ?? env.SYSCONTAINER_REGISTRIES_CONF,
-    authFile: text('auth-file') ?? env.REGISTRY_AUTH_FILE,
+    registriesConf: text('registries-conf') ?? env.SYSCONTAINER_REGISTRIES_CONF ?? env.CONTAINERS_REGISTRIES_CONF,
+    authFile: text('auth-file'),
     debug: values.debug === true || env.SYSCONTAINER_DEBUG === '1',
     trust: trustSettings({
       signaturePolicy: text('signature-policy') ?? (env.SYSCONTAINER_SIGNATURE_POLICY || undefined),
@@ -38,7 +42,46 @@ function settingsFrom(values: OptionValues, env: NodeJS.ProcessEnv): GlobalSetti
       home: env.HOME,
       uid: process.getuid?.() ?? 0,
     }),
+    lockWaitMs: lockWaitFrom(env.SYSCONTAINER_LOCK_WAIT_MS),
+    ...pullTuningFrom(env),
   };
+}
+
+/** SYSCONTAINER_LOCK_WAIT_MS: milliseconds, 0 for no wait. */
+function lockWaitFrom(raw: string | undefined): number | undefined {
+  const value = Number(raw);
+  return raw !== undefined && raw !== '' && Number.isFinite(value) && value >= 0 ? value : undefined;
+}
+
+/**
+ * For tests and slow or flaky networks:
+ *   SYSCONTAINER_STALL_TIMEOUT_MS     no body bytes this long → abort and retry/resume (default 30 s)
+ *   SYSCONTAINER_REQUEST_TIMEOUT_MS   response headers must arrive within this (default 60 s)
+ *   SYSCONTAINER_RETRY_TRIES          attempts per request (default 5)
+ *   SYSCONTAINER_RETRY_BASE_MS        first backoff (default 200 ms)
+ *   SYSCONTAINER_MAX_LAYER_BYTES      largest uncompressed layer accepted (default 64 GiB)
+ */
+function pullTuningFrom(env: NodeJS.ProcessEnv): Pick<GlobalSettings, 'retry' | 'maxUncompressedBytes'> {
+  const num = (key: string): number | undefined => {
+    const raw = env[key];
+    if (raw === undefined || !/^\d+$/.test(raw.trim())) return undefined;
+    return Number(raw);
+  };
+  const retry: GlobalSettings['retry'] = {};
+  const stall = num('SYSCONTAINER_STALL_TIMEOUT_MS');
+  if (stall !== undefined && stall > 0) retry.stallTimeoutMs = stall;
+  const request = num('SYSCONTAINER_REQUEST_TIMEOUT_MS');
+  if (request !== undefined && request > 0) retry.requestTimeoutMs = request;
+  const tries = num('SYSCONTAINER_RETRY_TRIES');
+  if (tries !== undefined && tries > 0) retry.tries = tries;
+  const base = num('SYSCONTAINER_RETRY_BASE_MS');
+  if (base !== undefined) {
+    retry.baseDelayMs = base;
+    retry.maxDelayMs = Math.max(base, Math.min(5_000, base * 16));
+    retry.retryAfterCapMs = Math.max(base, Math.min(30_000, base * 16));
+  }
+  const maxLayer = num('SYSCONTAINER_MAX_LAYER_BYTES');
+  return { retry, maxUncompressedBytes: maxLayer !== undefined && maxLayer > 0 ? maxLayer : undefined };
 }
 
 /** `syscontainer images` alone means `images list`, as with podman. */

@@ -26,7 +26,7 @@ export interface CliRuntime {
 }
 
 export function runtimeContext(settings: GlobalSettings, options: OptionValues, out: Output, env = process.env): CliRuntime {
-  const store = new ImageStore(settings.root);
+  const store = new ImageStore(settings.root, { lockWaitMs: settings.lockWaitMs });
   const runtimePath = typeof options.runtime === 'string' ? options.runtime : (env.SYSCONTAINER_RUNTIME ?? defaultRuntimePath(env));
   // The test harness's systemd runs in namespaces of its own: talk to it (and its runc) through nsenter.
   const commandPrefix = nsenterPrefix(env[nsenterPidVariable]);

@@ -20,8 +20,8 @@
 // (e.g. `install --force` calling uninstall) goes straight through; parallel calls in one
 // process contend like separate processes do.
 // A waiter polls with a growing interval, reports "waiting for …" once through `onWait`, and
-// fails with ELOCKED (naming the holder) after `waitMs` (default 5 min, or
-// SYSCONTAINER_LOCK_WAIT_MS).
+// fails with ELOCKED (naming the holder) after `waitMs` (default 5 min; the caller passes
+// what the user configured, e.g. SYSCONTAINER_LOCK_WAIT_MS read where the context is built).
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -36,7 +36,7 @@ export interface LockOptions {
   mode: LockMode;
   /** What is locked, for messages: "image store", "container web", "image x:latest". */
   what: string;
-  /** How long to wait for another holder before ELOCKED. */
+  /** How long to wait for another holder before ELOCKED (default defaultLockWaitMs, 5 min). */
   waitMs?: number;
   /** Called once when the lock is held by someone else and we start waiting. */
   onWait?: (message: string) => void;
@@ -52,11 +52,6 @@ interface HolderRecord {
 
 export const defaultLockWaitMs = 300_000;
 
-function lockWaitMs(options: LockOptions): number {
-  if (options.waitMs !== undefined) return options.waitMs;
-  const fromEnv = Number(process.env.SYSCONTAINER_LOCK_WAIT_MS);
-  return Number.isFinite(fromEnv) && fromEnv >= 0 && process.env.SYSCONTAINER_LOCK_WAIT_MS !== '' ? fromEnv : defaultLockWaitMs;
-}
 
 let bootId: string | undefined;
 function currentBoot(): string {
@@ -205,7 +200,7 @@ class Waiter {
  * waitMs. The caller must release it (withLock does). Not reentrant by itself: see withLock.
  */
 export async function acquireLock(dir: string, options: LockOptions): Promise<HeldLock> {
-  const waiter = new Waiter(options, lockWaitMs(options));
+  const waiter = new Waiter(options, options.waitMs ?? defaultLockWaitMs);
   const record = newRecord();
   const exclusiveFile = path.join(dir, 'exclusive');
   const cleanup = () => rmdir(dir).catch(() => undefined);

@@ -6,9 +6,9 @@
 //   ociimage/<encoded name>          tree with /manifest.json; metadata docker.manifest,
 //                                    docker.digest — written last
 // Everything read back from the repository is parsed and checked like network input.
-import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
+import { sha256Digest, shortDigest } from '../common/digest.js';
 import { IntegrityError, SyscontainerError } from '../common/errors.js';
 import {
   digestPattern,
@@ -93,20 +93,15 @@ export interface ImageStoreOptions {
   mode?: RepoMode;
   /** Repository location. Default ROOT/.storage/ostree. */
   repoPath?: string;
-}
-
-function sha256(bytes: Buffer | string): string {
-  return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
-}
-
-function short(digest: string): string {
-  return digest.slice(0, 'sha256:'.length + 12);
+  /** How long the store's locks wait for another holder before ELOCKED (default 5 min). */
+  lockWaitMs?: number | undefined;
 }
 
 export class ImageStore {
   readonly root: string;
   readonly repo: OstreeRepo;
   readonly mode: RepoMode;
+  readonly lockWaitMs: number | undefined;
   private ensured: Promise<string> | undefined;
   /** Config bytes by config commit checksum, for readImage (see storedConfig). */
   private readonly configBytes = new Map<string, Promise<Buffer>>();
@@ -115,6 +110,7 @@ export class ImageStore {
     this.root = root;
     this.repo = new OstreeRepo(options.repoPath ?? join(root, '.storage', 'ostree'));
     this.mode = options.mode ?? (process.getuid?.() === 0 ? 'bare' : 'bare-user');
+    this.lockWaitMs = options.lockWaitMs;
   }
 
   /** Creates the repository on first use; idempotent. Returns the repository's actual mode. */
@@ -161,17 +157,17 @@ export class ImageStore {
    */
   async writeConfig(configDigest: string, configBytes: Buffer): Promise<string> {
     if (configBytes.length > limits.configBytes) {
-      throw new SyscontainerError('ELIMIT', `config ${short(configDigest)}: ${configBytes.length} bytes exceeds ${limits.configBytes}`);
+      throw new SyscontainerError('ELIMIT', `config ${shortDigest(configDigest)}: ${configBytes.length} bytes exceeds ${limits.configBytes}`);
     }
-    const actual = sha256(configBytes);
-    if (actual !== configDigest) throw new IntegrityError(`config ${short(configDigest)} digest`, configDigest, actual);
-    parseJson(imageConfigSchema, configBytes, `config ${short(configDigest)}`);
+    const actual = sha256Digest(configBytes);
+    if (actual !== configDigest) throw new IntegrityError(`config ${shortDigest(configDigest)} digest`, configDigest, actual);
+    parseJson(imageConfigSchema, configBytes, `config ${shortDigest(configDigest)}`);
     await this.ensure();
     const ref = blobRef(configDigest);
     const existing = await this.repo.resolveRef(ref);
     if (existing !== undefined) {
       const stored = await this.repo.readFile(existing, '/content', limits.configBytes).catch(() => undefined);
-      if (stored && sha256(stored) === configDigest) return existing;
+      if (stored && sha256Digest(stored) === configDigest) return existing;
     }
     const commit = await this.repo.commitFiles({ content: configBytes }, { [layerMetadataKeys.size]: String(configBytes.length) });
     await this.repo.setRef(ref, commit);
@@ -189,7 +185,7 @@ export class ImageStore {
     if (manifestBytes.length > limits.manifestBytes) {
       throw new SyscontainerError('ELIMIT', `${what}: manifest of ${manifestBytes.length} bytes exceeds ${limits.manifestBytes}`);
     }
-    const actual = sha256(manifestBytes);
+    const actual = sha256Digest(manifestBytes);
     if (actual !== manifestDigest) throw new IntegrityError(`${what}: manifest digest`, manifestDigest, actual);
     const manifest = parseJson(manifestSchema, manifestBytes, `${what}: manifest`);
     const ref = imageRef(name);
@@ -197,7 +193,7 @@ export class ImageStore {
 
     const configCommit = await this.repo.resolveRef(blobRef(manifest.config.digest));
     if (configCommit === undefined) {
-      throw new SyscontainerError('ENOTFOUND', `${what}: config ${short(manifest.config.digest)} is not stored`);
+      throw new SyscontainerError('ENOTFOUND', `${what}: config ${shortDigest(manifest.config.digest)} is not stored`);
     }
     const config = parseJson(imageConfigSchema, await this.repo.readFile(configCommit, '/content', limits.configBytes), `${what}: config`);
     if (config.rootfs.diff_ids.length !== manifest.layers.length) {
@@ -206,9 +202,9 @@ export class ImageStore {
     const layers = await Promise.all(manifest.layers.map((layer) => storedLayer(this.repo, layer.digest)));
     layers.forEach((layer, index) => {
       const descriptor = manifest.layers[index]!;
-      if (layer === undefined) throw new SyscontainerError('ENOTFOUND', `${what}: layer ${short(descriptor.digest)} is not stored`);
+      if (layer === undefined) throw new SyscontainerError('ENOTFOUND', `${what}: layer ${shortDigest(descriptor.digest)} is not stored`);
       if (layer.diffId !== config.rootfs.diff_ids[index]) {
-        throw new IntegrityError(`${what}: layer ${short(descriptor.digest)} diff_id`, String(config.rootfs.diff_ids[index]), layer.diffId);
+        throw new IntegrityError(`${what}: layer ${shortDigest(descriptor.digest)} diff_id`, String(config.rootfs.diff_ids[index]), layer.diffId);
       }
     });
 
@@ -281,10 +277,10 @@ export class ImageStore {
     const what = `image ${name}`;
     const manifestBytes = await this.storedManifestBytes(commit);
     const manifest = parseJson(manifestSchema, manifestBytes, `${what}: stored manifest`);
-    const manifestDigest = (await this.repo.metadataString(commit, imageMetadataKeys.digest)) ?? sha256(manifestBytes);
+    const manifestDigest = (await this.repo.metadataString(commit, imageMetadataKeys.digest)) ?? sha256Digest(manifestBytes);
     const configDigest = manifest.config.digest;
     const configCommit = await this.repo.resolveRef(blobRef(configDigest));
-    if (configCommit === undefined) throw new SyscontainerError('ENOTFOUND', `${what}: config ${short(configDigest)} is not stored`);
+    if (configCommit === undefined) throw new SyscontainerError('ENOTFOUND', `${what}: config ${shortDigest(configDigest)} is not stored`);
     const [config, layers] = await Promise.all([
       this.storedConfig(configCommit, what),
       Promise.all(
@@ -432,7 +428,7 @@ export class ImageStore {
    */
   async prune(options: PruneOptions = {}): Promise<PruneReport> {
     const { onWait } = options;
-    return withLock(storeLockDir(this.root), { mode: 'exclusive', what: 'image store', ...(onWait ? { onWait } : {}) }, async () => {
+    return withLock(storeLockDir(this.root), { mode: 'exclusive', what: 'image store', waitMs: this.lockWaitMs, ...(onWait ? { onWait } : {}) }, async () => {
       const report = await this.pruneHoldingLock(options.keepCommits ?? new Set());
       const removedRootfs = await pruneImageRootfs(this, options.rootfsInUse ?? (async () => false));
       return { ...report, removedRootfs };
@@ -495,7 +491,7 @@ export class ImageStore {
       problems.push('manifest: /manifest.json differs from docker.manifest metadata');
     }
     const recorded = await this.repo.metadataString(commit, imageMetadataKeys.digest);
-    const actual = sha256(manifestBytes);
+    const actual = sha256Digest(manifestBytes);
     if (recorded !== undefined && recorded !== actual) problems.push(`manifest: sha256 is ${actual}, docker.digest says ${recorded}`);
     let manifest: ImageManifest;
     try {
@@ -507,19 +503,19 @@ export class ImageStore {
     let config: ImageConfig | undefined;
     const configCommit = await this.repo.resolveRef(blobRef(manifest.config.digest));
     if (configCommit === undefined) {
-      problems.push(`config ${short(manifest.config.digest)}: ref missing`);
+      problems.push(`config ${shortDigest(manifest.config.digest)}: ref missing`);
     } else {
       try {
         const bytes = await this.repo.readFile(configCommit, '/content', limits.configBytes);
-        const configActual = sha256(bytes);
-        if (configActual !== manifest.config.digest) problems.push(`config ${short(manifest.config.digest)}: content sha256 is ${configActual}`);
-        config = parseJson(imageConfigSchema, bytes, `config ${short(manifest.config.digest)}`);
+        const configActual = sha256Digest(bytes);
+        if (configActual !== manifest.config.digest) problems.push(`config ${shortDigest(manifest.config.digest)}: content sha256 is ${configActual}`);
+        config = parseJson(imageConfigSchema, bytes, `config ${shortDigest(manifest.config.digest)}`);
       } catch (error) {
         problems.push((error as Error).message);
       }
     }
     for (const [index, descriptor] of manifest.layers.entries()) {
-      const what = `layer ${short(descriptor.digest)}`;
+      const what = `layer ${shortDigest(descriptor.digest)}`;
       const layerCommit = await this.repo.resolveRef(blobRef(descriptor.digest));
       if (layerCommit === undefined) {
         problems.push(`${what}: ref missing`);

@@ -33,6 +33,7 @@ export { loadRegistriesConf } from './registry/registries-conf.js';
 export { readImageFiles } from './image-files.js';
 export { pushImage, type PushImageEvent } from './push/push-image.js';
 export { storeLockDir, imageLockDir } from './store-locks.js';
+export type { RetryOptions } from './registry/retry.js';
 
 // Transitional: branches written before common/ existed import these from here. New code
 // imports them from common/; this block goes once nothing outside store/ uses it.

@@ -54,7 +54,7 @@ const list: Command = {
   options: { json: { type: 'boolean' }, all: { type: 'boolean' } },
   async run({ settings, out, args, options }) {
     if (args.length > 0) throw new SyscontainerError('EUSAGE', `images list takes no arguments (got ${args[0]})`);
-    const store = new ImageStore(settings.root);
+    const store = new ImageStore(settings.root, { lockWaitMs: settings.lockWaitMs });
     const images = await store.listImages();
     const readable = new Set(images.map((image) => image.name));
     const broken = options.all ? (await store.imageNames()).filter((name) => !readable.has(name)) : [];
@@ -87,7 +87,7 @@ const info: Command = {
   usage: '[--json] IMAGE',
   options: { json: { type: 'boolean' } },
   async run({ settings, out, args, options }) {
-    const store = new ImageStore(settings.root);
+    const store = new ImageStore(settings.root, { lockWaitMs: settings.lockWaitMs });
     const image = await findImage(store, oneImage(args, 'info'));
     const variables = await exportVariables(store, image);
     const details = {
@@ -164,7 +164,7 @@ const prune: Command = {
   summary: 'remove content that no image and no installed container uses',
   usage: '',
   async run({ settings, out }) {
-    const report = await new ImageStore(settings.root).prune({ rootfsInUse: rootfsInUse(settings.root), onWait: (message) => out.info(message) });
+    const report = await new ImageStore(settings.root, { lockWaitMs: settings.lockWaitMs }).prune({ rootfsInUse: rootfsInUse(settings.root), onWait: (message) => out.info(message) });
     out.result(`removed ${report.removedRefs.length} unused blob(s)${report.removedRootfs.length > 0 ? ` and ${report.removedRootfs.length} unused rootfs` : ''}`);
   },
 };
@@ -174,7 +174,7 @@ const verify: Command = {
   summary: "re-check a stored image: content against its digests, signatures against today's policy",
   usage: 'IMAGE',
   async run({ settings, out, args }) {
-    const store = new ImageStore(settings.root);
+    const store = new ImageStore(settings.root, { lockWaitMs: settings.lockWaitMs });
     const image = await findImage(store, oneImage(args, 'verify'));
     const report = await store.verifyImage(image.name);
     const trust = await recheckTrust(image, settings);

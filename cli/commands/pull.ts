@@ -16,7 +16,7 @@ export const pull: Command = {
   async run({ settings, out, args, options }) {
     const [input, ...extra] = args;
     if (input === undefined || extra.length > 0) throw new SyscontainerError('EUSAGE', 'pull takes exactly one IMAGE');
-    const store = new ImageStore(settings.root);
+    const store = new ImageStore(settings.root, { lockWaitMs: settings.lockWaitMs });
     const platform = typeof options.platform === 'string' ? parsePlatform(options.platform) : undefined;
     const result = await pullImage(store, input, settings, { platform, onEvent: progressPrinter(out) });
     out.info(

@@ -13,6 +13,7 @@
 // earlier layer can be symlinks, so only those are looked at (one `ls -R` per layer).
 import { chmod, lstat, mkdtemp, rename } from 'node:fs/promises';
 import { dirname, posix } from 'node:path';
+import { shortDigest } from '../../common/digest.js';
 import { SyscontainerError } from '../../common/errors.js';
 import { pathExists } from '../../common/path-exists.js';
 import { removeTree } from '../../common/remove-tree.js';
@@ -99,7 +100,7 @@ async function assertNoSymlinkTraversal(repo: CheckoutRepo['repo'], commit: stri
 export async function checkoutImage(store: CheckoutRepo, image: CheckoutSource, dest: string): Promise<void> {
   if (await pathExists(dest)) throw new SyscontainerError('EEXIST', `checkout of image ${image.name}: ${dest} already exists`);
   const notStored = (digest: string) =>
-    new SyscontainerError('ENOTFOUND', `image ${image.name}: layer ${digest.slice(0, 19)} is not stored`, { hint: 'pull the image again' });
+    new SyscontainerError('ENOTFOUND', `image ${image.name}: layer ${shortDigest(digest)} is not stored`, { hint: 'pull the image again' });
   const missing = image.layers.find((layer) => layer.commit === '');
   if (missing) throw notStored(missing.digest);
   const userMode = await store.checkoutUserMode();
@@ -123,7 +124,7 @@ export async function checkoutImage(store: CheckoutRepo, image: CheckoutSource, 
     const treeBytes = Buffer.from(tmp);
     const earlierLeaves = new Set<string>();
     for (const [index, layer] of image.layers.entries()) {
-      const what = `image ${image.name}: layer ${index + 1} (${layer.digest.slice(0, 19)})`;
+      const what = `image ${image.name}: layer ${index + 1} (${shortDigest(layer.digest)})`;
       const commit = await layer.commit;
       if (commit === '') throw notStored(layer.digest);
       let shape: LayerShape | undefined;

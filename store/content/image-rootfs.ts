@@ -33,6 +33,8 @@ export interface RootfsSource extends CheckoutSource {
  */
 export interface RootfsStore extends CheckoutRepo {
   readonly root: string;
+  /** How long its locks wait for another holder (default: the lock's). */
+  readonly lockWaitMs?: number | undefined;
   hasImageId(configDigest: string): Promise<boolean>;
 }
 
@@ -55,8 +57,8 @@ function rootfsLockDir(root: string, configDigest: string): string {
   return join(root, '.storage', 'locks', `rootfs-${configDigest.slice('sha256:'.length)}`);
 }
 
-function withRootfsLock<T>(root: string, image: { name: string; configDigest: string }, body: () => Promise<T>, onWait?: (message: string) => void): Promise<T> {
-  return withLock(rootfsLockDir(root, image.configDigest), { mode: 'exclusive', what: `rootfs of image ${image.name}`, ...(onWait ? { onWait } : {}) }, body);
+function withRootfsLock<T>(store: RootfsStore, image: { name: string; configDigest: string }, body: () => Promise<T>, onWait?: (message: string) => void): Promise<T> {
+  return withLock(rootfsLockDir(store.root, image.configDigest), { mode: 'exclusive', what: `rootfs of image ${image.name}`, waitMs: store.lockWaitMs, ...(onWait ? { onWait } : {}) }, body);
 }
 
 /**
@@ -68,9 +70,9 @@ function withRootfsLock<T>(root: string, image: { name: string; configDigest: st
 export async function withImageRootfs<T>(store: RootfsStore, image: RootfsSource, body: (dir: string) => Promise<T>, onWait?: (message: string) => void): Promise<T> {
   const dir = imageRootfsDir(store.root, image.configDigest);
   // Locks in one order everywhere, store then rootfs (prune takes them so too): no deadlock.
-  return withLock(storeLockDir(store.root), { mode: 'shared', what: 'image store', ...(onWait ? { onWait } : {}) }, () =>
+  return withLock(storeLockDir(store.root), { mode: 'shared', what: 'image store', waitMs: store.lockWaitMs, ...(onWait ? { onWait } : {}) }, () =>
     withRootfsLock(
-      store.root,
+      store,
       image,
       async () => {
         if (!(await pathExists(dir))) {
@@ -97,7 +99,7 @@ export function ensureImageRootfs(store: RootfsStore, image: RootfsSource, onWai
 export async function releaseImageRootfs(store: RootfsStore, configDigest: string, inUse: RootfsInUse): Promise<boolean> {
   const dir = imageRootfsDir(store.root, configDigest);
   if (!(await pathExists(dir))) return false;
-  return withRootfsLock(store.root, { name: configDigest, configDigest }, async () => {
+  return withRootfsLock(store, { name: configDigest, configDigest }, async () => {
     if (await store.hasImageId(configDigest)) return false;
     if (await inUse(dir)) return false;
     await removeTree(dir);
@@ -122,7 +124,7 @@ export async function pruneImageRootfs(store: RootfsStore, inUse: RootfsInUse): 
     const id = /^([a-f0-9]{64})\.tmp-/.exec(entry)?.[1];
     if (id === undefined) continue;
     // A checkout in progress holds its rootfs lock: only a temp nobody is writing goes.
-    await withRootfsLock(store.root, { name: `sha256:${id}`, configDigest: `sha256:${id}` }, () => removeTree(join(parent, entry)));
+    await withRootfsLock(store, { name: `sha256:${id}`, configDigest: `sha256:${id}` }, () => removeTree(join(parent, entry)));
   }
   return removed;
 }

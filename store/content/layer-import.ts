@@ -5,9 +5,10 @@
 // The ref is the last step and is written only when the raw stream ended cleanly (the source
 // verified digest and size), the diff_id matched, the size is within bounds and ostree
 // succeeded. On any failure there is no ref; the orphan commits are removed by prune().
-import { createHash } from 'node:crypto';
-import { pipeline, Transform, type Readable, type TransformCallback } from 'node:stream';
+import { pipeline, type Readable } from 'node:stream';
+import { shortDigest } from '../../common/digest.js';
 import { IntegrityError, SyscontainerError } from '../../common/errors.js';
+import { Meter } from '../../common/metering.js';
 import { createDecompressor } from './decompress.js';
 import { digestPattern, layerCompression, type Descriptor } from '../oci/oci-types.js';
 import type { OstreeRepo } from '../ostree/ostree-repo.js';
@@ -55,10 +56,6 @@ export interface ImportedLayer extends StoredLayer {
   droppedCount: number;
 }
 
-function shortDigest(digest: string): string {
-  return digest.slice(0, 'sha256:'.length + 12);
-}
-
 /**
  * The stored layer for `digest`: its ref exists and its commit carries the size and diff_id
  * metadata (as atomic/skopeo wrote them). Undefined otherwise — then it must be (re)imported.
@@ -79,37 +76,6 @@ export async function storedLayer(repo: OstreeRepo, digest: string): Promise<Sto
 /** Whether the layer is stored (ref + metadata): a pull skips its download. */
 export async function hasLayer(repo: OstreeRepo, digest: string): Promise<boolean> {
   return (await storedLayer(repo, digest)) !== undefined;
-}
-
-/** Counts (and optionally hashes and bounds) the bytes flowing through. */
-class Meter extends Transform {
-  bytes = 0;
-  private readonly hash: ReturnType<typeof createHash> | undefined;
-
-  constructor(
-    hashing: boolean,
-    private readonly limit: number,
-    private readonly onLimit: () => Error,
-    private readonly onChunk: () => void,
-  ) {
-    super({ highWaterMark: 256 * 1024 });
-    this.hash = hashing ? createHash('sha256') : undefined;
-  }
-
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    this.bytes += chunk.length;
-    if (this.bytes > this.limit) {
-      callback(this.onLimit());
-      return;
-    }
-    this.hash?.update(chunk);
-    this.onChunk();
-    callback(null, chunk);
-  }
-
-  digest(): string {
-    return `sha256:${this.hash!.digest('hex')}`;
-  }
 }
 
 /** Maps decompressor failures (corrupt or truncated data) to ELAYER; keeps our own errors. */
@@ -157,18 +123,18 @@ export async function importLayer(
     lastReport = now;
     onProgress({ digest: descriptor.digest, bytes: raw.bytes, total: descriptor.size, uncompressedBytes: tarMeter.bytes });
   };
-  const raw = new Meter(
-    false,
-    descriptor.size,
-    () => new IntegrityError(`${what} size`, String(descriptor.size), `more than ${descriptor.size} bytes`),
-    report,
-  );
-  const tarMeter = new Meter(
-    true,
-    maxUncompressed,
-    () => new SyscontainerError('ELIMIT', `${what}: uncompressed size exceeds ${maxUncompressed} bytes`, { hint: 'raise maxUncompressedBytes if this layer is genuine' }),
-    () => undefined,
-  );
+  const raw = new Meter({
+    hash: false,
+    limit: descriptor.size,
+    onLimit: () => new IntegrityError(`${what} size`, String(descriptor.size), `more than ${descriptor.size} bytes`),
+    onChunk: () => report(),
+    highWaterMark: 256 * 1024,
+  });
+  const tarMeter = new Meter({
+    limit: maxUncompressed,
+    onLimit: () => new SyscontainerError('ELIMIT', `${what}: uncompressed size exceeds ${maxUncompressed} bytes`, { hint: 'raise maxUncompressedBytes if this layer is genuine' }),
+    highWaterMark: 256 * 1024,
+  });
 
   // The first error of a source stage wins over the consequences it causes downstream
   // (premature close, EPIPE, "malformed tar: unexpected end").

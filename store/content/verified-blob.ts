@@ -1,24 +1,13 @@
 // The check every blob goes through, whatever its source: count and hash the bytes on their
 // way through, fail as soon as more bytes than promised arrive, and at the end emit an
 // IntegrityError instead of 'end' when the size or sha256 differs from the descriptor.
-import { createHash } from 'node:crypto';
-import { Transform, type Readable, type TransformCallback } from 'node:stream';
+import type { Readable, TransformCallback } from 'node:stream';
 import { IntegrityError } from '../../common/errors.js';
+import { Meter } from '../../common/metering.js';
 
 export interface BlobExpectation {
   digest: string;
   size: number;
-}
-
-/** `sha256:0123456789ab…` — enough to recognise a digest in a one-line message. */
-export function shortDigest(digest: string): string {
-  const colon = digest.indexOf(':');
-  return colon >= 0 && digest.length > colon + 13 ? `${digest.slice(0, colon + 13)}…` : digest;
-}
-
-/** sha256 digest string (`sha256:<hex>`) of a buffer. */
-export function sha256Digest(bytes: Uint8Array): string {
-  return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
 }
 
 /**
@@ -26,15 +15,15 @@ export function sha256Digest(bytes: Uint8Array): string {
  * `image 127.0.0.1:5000/foo:latest: blob sha256:ab12…`. Only sha256 digests are supported
  * (descriptors are validated to sha256 before they get here).
  */
-export class BlobVerifier extends Transform {
-  private readonly hash = createHash('sha256');
-  private received = 0;
-
+export class BlobVerifier extends Meter {
   constructor(
     private readonly expected: BlobExpectation,
     private readonly what: string,
   ) {
-    super();
+    super({
+      limit: expected.size,
+      onLimit: () => new IntegrityError(`${what} size mismatch`, String(expected.size), `more than ${expected.size} bytes`),
+    });
     if (!expected.digest.startsWith('sha256:')) {
       throw new IntegrityError(`${what} digest algorithm`, 'sha256', expected.digest.split(':')[0] ?? expected.digest);
     }
@@ -42,25 +31,15 @@ export class BlobVerifier extends Transform {
 
   /** Bytes seen so far. */
   get bytesReceived(): number {
-    return this.received;
-  }
-
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    this.received += chunk.length;
-    if (this.received > this.expected.size) {
-      callback(new IntegrityError(`${this.what} size mismatch`, String(this.expected.size), `more than ${this.expected.size} bytes`));
-      return;
-    }
-    this.hash.update(chunk);
-    callback(null, chunk);
+    return this.bytes;
   }
 
   override _flush(callback: TransformCallback): void {
-    if (this.received !== this.expected.size) {
-      callback(new IntegrityError(`${this.what} size mismatch`, String(this.expected.size), String(this.received)));
+    if (this.bytes !== this.expected.size) {
+      callback(new IntegrityError(`${this.what} size mismatch`, String(this.expected.size), String(this.bytes)));
       return;
     }
-    const found = `sha256:${this.hash.digest('hex')}`;
+    const found = this.digest();
     if (found !== this.expected.digest) {
       callback(new IntegrityError(`${this.what} digest mismatch`, this.expected.digest, found));
       return;

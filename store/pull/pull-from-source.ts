@@ -4,6 +4,7 @@
 import type { ImageSource } from '../sources/image-source.js';
 import type { ImageStore } from '../image-store.js';
 import type { Platform } from '../oci/oci-types.js';
+import { mapBounded } from '../../common/bounded-map.js';
 import { inContext } from '../../common/errors.js';
 import { ensureImageRootfs, imageRootfsDir } from '../content/image-rootfs.js';
 import { pathExists } from '../../common/path-exists.js';
@@ -64,8 +65,8 @@ export async function pullFromSource(
     // Shared store lock (prune waits), then this image's lock: a second pull of the same
     // image waits for the first and then finds it stored.
     const onWait = (message: string) => options.onEvent?.({ type: 'waiting', message });
-    return await withLock(storeLockDir(store.root), { mode: 'shared', what: 'image store', onWait }, () =>
-      withLock(imageLockDir(store.root, name), { mode: 'exclusive', what: `image ${name}`, onWait }, () => pullInto(store, source, reference, name, options)),
+    return await withLock(storeLockDir(store.root), { mode: 'shared', what: 'image store', waitMs: store.lockWaitMs, onWait }, () =>
+      withLock(imageLockDir(store.root, name), { mode: 'exclusive', what: `image ${name}`, waitMs: store.lockWaitMs, onWait }, () => pullInto(store, source, reference, name, options)),
     );
   } catch (error) {
     throw inContext(error, `image ${name}`);
@@ -104,7 +105,7 @@ async function pullInto(store: ImageStore, source: ImageSource, reference: strin
   const rootfs = ensureImageRootfs(store, { name, configDigest: resolved.configDigest, layers: resolved.manifest.layers.map((layer, index) => ({ digest: layer.digest, commit: commits[index]!.promise })) }, onWait);
   rootfs.catch(() => undefined); // awaited below, after the imports
   try {
-    await forEachBounded(resolved.manifest.layers.map((layer, index) => ({ layer, index })), options.concurrency ?? 3, async ({ layer, index }) => {
+    await mapBounded(resolved.manifest.layers.map((layer, index) => ({ layer, index })), options.concurrency ?? 3, async ({ layer, index }) => {
       const present = await store.layerCommit(layer.digest);
       if (present !== undefined) {
         stats.present++;
@@ -154,22 +155,4 @@ function settleLater<T>(): { promise: Promise<T>; resolve: (value: T) => void; r
   });
   promise.catch(() => undefined); // a layer the checkout never reached is not an unhandled rejection
   return { promise, resolve, reject };
-}
-
-/** Runs `work` over `items` with at most `limit` at once; the first failure stops new work and is thrown. */
-async function forEachBounded<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  let failure: { error: unknown } | undefined;
-  const worker = async () => {
-    while (!failure && next < items.length) {
-      const item = items[next++] as T;
-      try {
-        await work(item);
-      } catch (error) {
-        failure ??= { error };
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  if (failure) throw failure.error;
 }

@@ -13,38 +13,6 @@ import { retryOptions, type RetryOptions } from '../registry/retry.js';
 import { pullTrust } from '../trust/pull-trust.js';
 import type { TrustSettings } from '../trust/trust-settings.js';
 
-/**
- * Tuning from the environment, for tests and slow or flaky networks:
- *   SYSCONTAINER_STALL_TIMEOUT_MS     no body bytes this long → abort and retry/resume (default 30 s)
- *   SYSCONTAINER_REQUEST_TIMEOUT_MS   response headers must arrive within this (default 60 s)
- *   SYSCONTAINER_RETRY_TRIES          attempts per request (default 5)
- *   SYSCONTAINER_RETRY_BASE_MS        first backoff (default 200 ms)
- *   SYSCONTAINER_MAX_LAYER_BYTES      largest uncompressed layer accepted (default 64 GiB)
- * Unset, empty or malformed values leave the default.
- */
-export function pullTuningFromEnv(env: NodeJS.ProcessEnv = process.env): { retry: Partial<RetryOptions>; maxUncompressedBytes?: number } {
-  const num = (key: string): number | undefined => {
-    const raw = env[key];
-    if (raw === undefined || !/^\d+$/.test(raw.trim())) return undefined;
-    return Number(raw);
-  };
-  const retry: Partial<RetryOptions> = {};
-  const stall = num('SYSCONTAINER_STALL_TIMEOUT_MS');
-  if (stall !== undefined && stall > 0) retry.stallTimeoutMs = stall;
-  const request = num('SYSCONTAINER_REQUEST_TIMEOUT_MS');
-  if (request !== undefined && request > 0) retry.requestTimeoutMs = request;
-  const tries = num('SYSCONTAINER_RETRY_TRIES');
-  if (tries !== undefined && tries > 0) retry.tries = tries;
-  const base = num('SYSCONTAINER_RETRY_BASE_MS');
-  if (base !== undefined) {
-    retry.baseDelayMs = base;
-    retry.maxDelayMs = Math.max(base, Math.min(5_000, base * 16));
-    retry.retryAfterCapMs = Math.max(base, Math.min(30_000, base * 16));
-  }
-  const maxLayer = num('SYSCONTAINER_MAX_LAYER_BYTES');
-  return { retry, ...(maxLayer !== undefined && maxLayer > 0 ? { maxUncompressedBytes: maxLayer } : {}) };
-}
-
 export interface SourceSettings {
   /** registries.conf to read (default /etc/containers/registries.conf; missing = defaults). */
   registriesConf?: string | undefined;
@@ -52,6 +20,10 @@ export interface SourceSettings {
   authFile?: string | undefined;
   /** Where the signature policy and registries.d are; absent: nothing is verified. */
   trust?: TrustSettings | undefined;
+  /** Retry, backoff and timeout tuning of registry requests (default: defaultRetryOptions). */
+  retry?: Partial<RetryOptions> | undefined;
+  /** Largest uncompressed layer accepted, unless the pull's options say (default: defaultMaxUncompressedBytes, 64 GiB). */
+  maxUncompressedBytes?: number | undefined;
 }
 
 /** Pulls `input` into `store`. See pullFromSource for what is guaranteed. */
@@ -61,9 +33,8 @@ export async function pullImage(
   settings: SourceSettings = {},
   options: PullOptions = {},
 ): Promise<PullResult> {
-  const tuning = pullTuningFromEnv();
-  if (tuning.maxUncompressedBytes !== undefined && options.maxUncompressedBytes === undefined) {
-    options = { ...options, maxUncompressedBytes: tuning.maxUncompressedBytes };
+  if (settings.maxUncompressedBytes !== undefined && options.maxUncompressedBytes === undefined) {
+    options = { ...options, maxUncompressedBytes: settings.maxUncompressedBytes };
   }
   const trust = settings.trust !== undefined ? await pullTrust(settings.trust) : undefined;
   if (isOciLayoutSpec(input)) {
@@ -74,12 +45,12 @@ export async function pullImage(
   const candidates = qualifyReference(parseReference(input), conf);
   const source = await openFirstAvailable(candidates, {
     conf,
-    retry: tuning.retry,
+    retry: settings.retry ?? {},
     ...(settings.authFile !== undefined ? { authFile: settings.authFile } : {}),
   }).catch((error: unknown) => {
     throw inContext(error, `image ${candidates.length === 1 ? formatReference(candidates[0]!) : input}`);
   });
-  const { requestTimeoutMs, stallTimeoutMs } = retryOptions(tuning.retry);
+  const { requestTimeoutMs, stallTimeoutMs } = retryOptions(settings.retry ?? {});
   const check = trust?.registry(source, source.reference, { requestTimeoutMs, stallTimeoutMs });
   return pullFromSource(store, source, manifestReferenceOf(source.reference), formatReference(source.reference), { ...options, trust: check });
 }

@@ -20,7 +20,8 @@ import {
   type ImageManifest,
 } from '../oci/oci-types.js';
 import { formatPlatform, hostPlatform, normalisePlatform, platformMatches, type Platform } from '../oci/platform.js';
-import { readAllBounded, shortDigest } from '../content/verified-blob.js';
+import { readAllBounded } from '../content/verified-blob.js';
+import { shortDigest } from '../../common/digest.js';
 
 export interface ResolvedImage {
   manifest: ImageManifest;

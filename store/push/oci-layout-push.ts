@@ -12,7 +12,8 @@ import { IntegrityError, SyscontainerError } from '../../common/errors.js';
 import { layoutBlobPath, ociLayoutVersion, readOciLayoutIndex, refNameAnnotation } from '../sources/oci-layout-source.js';
 import { type Descriptor, type ImageIndex, MediaType } from '../oci/oci-types.js';
 import type { BlobData } from '../registry/push.js';
-import { sha256Digest, shortDigest, verifiedBlobStream } from '../content/verified-blob.js';
+import { verifiedBlobStream } from '../content/verified-blob.js';
+import { sha256Digest, shortDigest } from '../../common/digest.js';
 import { pathExists } from '../../common/path-exists.js';
 import type { PushPrimitives } from './push-from-source.js';
 

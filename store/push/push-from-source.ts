@@ -4,6 +4,7 @@
 // never points at something missing. Blobs the repository has are skipped; blobs another
 // repository of the same registry has are mounted instead of uploaded.
 import { PassThrough, type Readable } from 'node:stream';
+import { mapBounded } from '../../common/bounded-map.js';
 import { SyscontainerError } from '../../common/errors.js';
 import type { ImageSource } from '../sources/image-source.js';
 import { OciLayoutSource } from '../sources/oci-layout-source.js';
@@ -105,45 +106,25 @@ async function planFromSource(source: ImageSource, reference: string): Promise<P
 export async function runPlan(registry: PushPrimitives, repository: string, tag: string | undefined, plan: PushPlan, options: PushOptions): Promise<PushResult> {
   const emit = options.onEvent ?? (() => {});
   const counts = { uploaded: 0, mounted: 0, present: 0 };
-  const queue = [...plan.blobs];
-  const worker = async (): Promise<void> => {
-    try {
-      await drain();
-    } catch (error) {
-      queue.length = 0; // the other workers stop after their current blob
-      throw error;
+  // No new blob after the first failure, and no upload keeps running after push() has failed.
+  await mapBounded(plan.blobs, options.concurrency ?? 3, async (blob) => {
+    const { digest, size } = blob.descriptor;
+    if (await registry.blobExists(repository, digest)) {
+      counts.present++;
+      emit({ type: 'blob-present', digest, size });
+      return;
     }
-  };
-  const drain = async (): Promise<void> => {
-    for (let blob = queue.shift(); blob !== undefined; blob = queue.shift()) {
-      const { digest, size } = blob.descriptor;
-      if (await registry.blobExists(repository, digest)) {
-        counts.present++;
-        emit({ type: 'blob-present', digest, size });
-        continue;
-      }
-      let mountedFrom: string | undefined;
-      for (const from of options.mountFrom ?? []) {
-        if (from !== repository && (await registry.mountBlob(repository, digest, from))) {
-          mountedFrom = from;
-          break;
-        }
-      }
-      if (mountedFrom !== undefined) {
+    for (const from of options.mountFrom ?? []) {
+      if (from !== repository && (await registry.mountBlob(repository, digest, from))) {
         counts.mounted++;
-        emit({ type: 'blob-mounted', digest, size, from: mountedFrom });
-        continue;
+        emit({ type: 'blob-mounted', digest, size, from });
+        return;
       }
-      await registry.uploadBlob(repository, blob.descriptor, blob.data);
-      counts.uploaded++;
-      emit({ type: 'blob-uploaded', digest, size });
     }
-  };
-  const workers = Array.from({ length: Math.max(1, Math.min(options.concurrency ?? 3, queue.length)) }, worker);
-  // allSettled, then rethrow: no upload keeps running after push() has failed.
-  const settled = await Promise.allSettled(workers);
-  const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
-  if (failed !== undefined) throw failed.reason;
+    await registry.uploadBlob(repository, blob.descriptor, blob.data);
+    counts.uploaded++;
+    emit({ type: 'blob-uploaded', digest, size });
+  });
 
   const last = plan.manifests.length - 1;
   let digest = '';

@@ -1,6 +1,9 @@
 // Registry credentials in the containers-auth.json(5) / Docker config.json format:
 // `{"auths": {"HOST": {"auth": base64("user:pass")}}}`. Read from several files in podman's
 // order; written to one file atomically (temp file + rename), mode 0600, parents 0700.
+// The search path is the one containers-auth.json(5) documents, from the environment
+// (REGISTRY_AUTH_FILE, XDG_RUNTIME_DIR, XDG_CONFIG_HOME, DOCKER_CONFIG, HOME): this module is
+// the one place that reads those variables; callers pass only an explicit --auth-file.
 import { mkdir, readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -25,8 +28,6 @@ export function defaultAuthFile(): string {
 export function authFileSearchPath(explicit?: string): string[] {
   const files: string[] = [];
   if (explicit) files.push(explicit);
-  const env = process.env['REGISTRY_AUTH_FILE'];
-  if (env) files.push(env);
   files.push(defaultAuthFile());
   const home = process.env['HOME'] || homedir();
   files.push(join(process.env['XDG_CONFIG_HOME'] || join(home, '.config'), 'containers', 'auth.json'));

@@ -6,7 +6,7 @@ import type { Credentials } from './auth-file.js';
 import { IntegrityError, RegistryError, SyscontainerError } from '../../common/errors.js';
 import type { Descriptor } from '../oci/oci-types.js';
 import { registryFor, type RegistriesConf } from './registries-conf.js';
-import { sha256Digest, shortDigest } from '../content/verified-blob.js';
+import { sha256Digest, shortDigest } from '../../common/digest.js';
 import { pullScope, pushScope, RegistryClient } from './registry-client.js';
 import { withRetry, type RetryOptions } from './retry.js';
 import type { TokenCache } from './token-cache.js';

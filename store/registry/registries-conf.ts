@@ -171,12 +171,12 @@ function merge(conf: RegistriesConf, file: string, doc: ConfFile): void {
 }
 
 /**
- * Reads registries.conf (default: $CONTAINERS_REGISTRIES_CONF or /etc/containers/registries.conf)
+ * Reads registries.conf (default: /etc/containers/registries.conf)
  * and then `registries.conf.d/*.conf` next to it, in name order. A missing file means the
  * defaults (search docker.io); a malformed one throws ECONFIG naming the file.
  */
 export async function loadRegistriesConf(path?: string): Promise<RegistriesConf> {
-  const main = path ?? process.env['CONTAINERS_REGISTRIES_CONF'] ?? defaultRegistriesConfPath;
+  const main = path ?? defaultRegistriesConfPath;
   const conf: RegistriesConf = { unqualifiedSearchRegistries: [...defaultSearchRegistries], registries: [], aliases: {}, files: [] };
   const mainDoc = await readConfFile(main);
   if (mainDoc !== undefined) merge(conf, main, mainDoc);

@@ -5,7 +5,6 @@
 // An archive is extracted once, as it streams, into a private temporary directory (only
 // `oci-layout`, `index.json` and `blobs/sha256/<hex>` regular files; anything else is skipped,
 // hostile names are refused); `close()` removes it.
-import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { lstat, mkdir, mkdtemp, open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -14,6 +13,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
 import { z } from 'zod';
+import { sha256Digest } from '../../common/digest.js';
 import { IntegrityError, SyscontainerError } from '../../common/errors.js';
 import type { FetchedManifest, ImageSource } from './image-source.js';
 import {
@@ -266,7 +266,7 @@ export class OciLayoutSource implements ImageSource {
       throw new SyscontainerError('ELIMIT', `${what}: ${descriptor.size} bytes exceeds the limit of ${limits.manifestBytes}`);
     }
     const bytes = await readBounded(layoutBlobPath(this.#dir, digest), limits.manifestBytes, what);
-    const found = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+    const found = sha256Digest(bytes);
     if (found !== digest) throw new IntegrityError(`${what} digest mismatch`, digest, found);
     if (descriptor !== undefined && bytes.length !== descriptor.size) {
       throw new IntegrityError(`${what} size mismatch`, String(descriptor.size), String(bytes.length));
@@ -299,7 +299,7 @@ export async function readLayoutBlob(dir: string, descriptor: Descriptor, max: n
   const what = `${dir}: blob ${descriptor.digest}`;
   if (descriptor.size > max) throw new SyscontainerError('ELIMIT', `${what}: ${descriptor.size} bytes exceeds the limit of ${max}`);
   const bytes = await readBounded(layoutBlobPath(dir, descriptor.digest), max, what);
-  const found = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+  const found = sha256Digest(bytes);
   if (found !== descriptor.digest) throw new IntegrityError(`${what} digest mismatch`, descriptor.digest, found);
   if (bytes.length !== descriptor.size) throw new IntegrityError(`${what} size mismatch`, String(descriptor.size), String(bytes.length));
   return bytes;

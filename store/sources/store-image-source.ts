@@ -10,19 +10,21 @@
 //
 // No layer is held in memory: the temporary files live under ROOT/.storage/tmp (same
 // filesystem as the store, not a small tmpfs) and are removed by close().
-import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Readable, Transform, type TransformCallback } from 'node:stream';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
+import { mapBounded } from '../../common/bounded-map.js';
 import { inContext, IntegrityError, SyscontainerError } from '../../common/errors.js';
+import { Meter } from '../../common/metering.js';
 import type { FetchedManifest, ImageSource } from './image-source.js';
 import type { ImageStore, StoredImage } from '../image-store.js';
 import { type Descriptor, digestPattern, imageConfigSchema, limits, MediaType, parseJson } from '../oci/oci-types.js';
 import { blobRef } from '../ref-names.js';
-import { sha256Digest, shortDigest, verifiedBlobStream } from '../content/verified-blob.js';
+import { verifiedBlobStream } from '../content/verified-blob.js';
+import { sha256Digest, shortDigest } from '../../common/digest.js';
 
 export interface RegeneratedLayer {
   /** The layer's digest in the stored manifest. */
@@ -40,42 +42,6 @@ export interface StoreImageSourceOptions {
   /** Layers exported at once. Default 2 (gzip is CPU-bound). */
   concurrency?: number;
   onEvent?: (event: StoreSourceEvent) => void;
-}
-
-/** Counts and hashes what passes through. */
-class Measure extends Transform {
-  private readonly hash = createHash('sha256');
-  size = 0;
-  digest = '';
-
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    this.hash.update(chunk);
-    this.size += chunk.length;
-    callback(null, chunk);
-  }
-
-  override _flush(callback: TransformCallback): void {
-    this.digest = `sha256:${this.hash.digest('hex')}`;
-    callback();
-  }
-}
-
-/** Runs `work` over `items`, at most `limit` at once; the first failure stops new work and is thrown after all running work settled. */
-async function forEachBounded<T>(items: readonly T[], limit: number, work: (item: T, index: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  let failure: { error: unknown } | undefined;
-  const worker = async (): Promise<void> => {
-    while (failure === undefined && next < items.length) {
-      const index = next++;
-      try {
-        await work(items[index] as T, index);
-      } catch (error) {
-        failure ??= { error };
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
-  if (failure !== undefined) throw failure.error;
 }
 
 /**
@@ -154,23 +120,23 @@ export class StoreImageSource implements ImageSource {
     const regenerated = new Map<string, RegeneratedLayer>();
     const files = new Map<string, string>();
     let done = 0;
-    await forEachBounded(unique, options.concurrency ?? 2, async (layer, index) => {
+    await mapBounded(unique, options.concurrency ?? 2, async (layer, index) => {
       const file = join(tempDir, `layer-${index}.tar.gz`);
-      const tarMeasure = new Measure();
-      const gzipMeasure = new Measure();
-      await pipeline(store.repo.exportTar(layer.commit), tarMeasure, createGzip(), gzipMeasure, createWriteStream(file, { flags: 'wx', mode: 0o600 })).catch(
+      const tarMeter = new Meter();
+      const gzipMeter = new Meter();
+      await pipeline(store.repo.exportTar(layer.commit), tarMeter, createGzip(), gzipMeter, createWriteStream(file, { flags: 'wx', mode: 0o600 })).catch(
         (error: unknown) => {
           throw inContext(error, `layer ${shortDigest(layer.digest)}`);
         },
       );
       const result: RegeneratedLayer = {
         storedDigest: layer.digest,
-        descriptor: { mediaType: layerMediaType, digest: gzipMeasure.digest, size: gzipMeasure.size },
-        diffId: tarMeasure.digest,
-        uncompressedSize: tarMeasure.size,
+        descriptor: { mediaType: layerMediaType, digest: gzipMeter.digest(), size: gzipMeter.bytes },
+        diffId: tarMeter.digest(),
+        uncompressedSize: tarMeter.bytes,
       };
       regenerated.set(layer.digest, result);
-      files.set(gzipMeasure.digest, file);
+      files.set(gzipMeter.digest(), file);
       done++;
       options.onEvent?.({ type: 'layer-regenerated', index: done, layers: unique.length, ...result });
     });

@@ -1,7 +1,8 @@
 import { Readable } from 'node:stream';
 import test from 'ava';
 import { IntegrityError } from '../../common/errors.js';
-import { readAllBounded, shortDigest, verifiedBlobStream } from '../../store/content/verified-blob.js';
+import { readAllBounded, verifiedBlobStream } from '../../store/content/verified-blob.js';
+import { shortDigest } from '../../common/digest.js';
 import { collect, sha256 } from '../helpers/fake-registry.js';
 
 const data = Buffer.from('hello, blob');
