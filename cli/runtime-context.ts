@@ -44,6 +44,7 @@ export function runtimeContext(settings: GlobalSettings, options: OptionValues, 
       systemd,
       commandPrefix,
       log: (line) => out.info(line),
+      lockWaitMs: settings.lockWaitMs,
       // How long a started container must stay up to count as started (tests shorten it).
       ...(/^\d+$/.test(env.SYSCONTAINER_SETTLE_MS ?? '') ? { settleMs: Number(env.SYSCONTAINER_SETTLE_MS) } : {}),
     },

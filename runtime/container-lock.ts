@@ -19,7 +19,7 @@ export function containerLockDir(root: string, name: string): string {
  */
 export async function withContainerLock<T>(ctx: RuntimeContext, name: string, body: () => Promise<T>): Promise<T> {
   validateContainerName(name);
-  return withLock(containerLockDir(ctx.root, name), { mode: 'exclusive', what: `container ${name}`, onWait: (message) => say(ctx, message) }, async () => {
+  return withLock(containerLockDir(ctx.root, name), { mode: 'exclusive', what: `container ${name}`, waitMs: ctx.lockWaitMs, onWait: (message) => say(ctx, message) }, async () => {
     await repairHostFiles(ctx, name);
     return body();
   });

@@ -61,6 +61,8 @@ export interface RuntimeContext<I extends RuntimeImage = RuntimeImage> {
   supervisor?: Supervisor;
   /** How long a started container must stay up to count as started (ms); default 2000. */
   settleMs?: number;
+  /** How long a container's lock waits for another command before ELOCKED (ms); default 5 min. */
+  lockWaitMs?: number | undefined;
   /** Progress lines for the user (the CLI prints them); default: none. */
   log?: (line: string) => void;
 }
