@@ -6,7 +6,7 @@
 // required, the scope, and why each signature failed; the caller adds the image's name.
 import { readFile } from 'node:fs/promises';
 import { SyscontainerError } from '../../common/errors.js';
-import { shortDigest } from '../content/verified-blob.js';
+import { shortDigest } from '../../common/digest.js';
 import { describeIdentityRule, identityMatches } from './identity-match.js';
 import { readKeyring, verifyOpenPgpSignature } from './openpgp-signature.js';
 import type { KeySource, Policy, Requirement, RequirementType } from './policy.js';
