@@ -1,6 +1,51 @@
-// Public entry of the application layer: what the front ends (cli/, api/) use.
-export { SyscontainerError, isSyscontainerError, type ErrorCode } from '../common/errors.js';
+// The application layer: the operations a front end (the CLI, the REST service) calls, and
+// everything a front end needs with them. Front ends import this file and nothing else of
+// ours. Operations take (context, plain input, callbacks), return plain results and never
+// print; errors are SyscontainerErrors with a code, a one-line message and a hint.
+
+// Context and settings
+export { readSettings, defaultRoot, settingVariables, type Settings, type SettingFlags } from './settings.js';
+export { createContext, type AppContext, type OperationEvents } from './context.js';
+
+// Containers
+export { installImage, type InstallImageInput, type InstallImageResult } from './install-image.js';
+export { updateContainer, updateAll, type UpdateInput, type UpdateAllInput, type UpdateAllEntry, type UpdateAllResult, type UpdateAllEvents } from './update.js';
+export {
+  rollbackContainer,
+  uninstallContainer,
+  startContainer,
+  stopContainer,
+  restartContainer,
+  containerStatus,
+  containerLogs,
+  followContainerLogs,
+  execInContainer,
+  listContainers,
+  type ContainerInput,
+  type LogsInput,
+  type ExecInput,
+  type ExecResult,
+  type ContainerSummary,
+} from './containers.js';
+export { run, type RunInput } from './run.js';
+
+// Images
+export { pull, push, type PullInput, type PushInput, type PushResult } from './transfer.js';
+export { listImages, verifyImage, pruneImages, type ImageSummary, type ImageListing } from './images.js';
+export { describeImage, type ImageDetails } from './describe-image.js';
+export { deleteImage, type DeleteImageInput, type DeleteImageResult } from './delete-image.js';
+export { login, logout, type LoginInput } from './registry-login.js';
+export { showTrust, setTrust } from './trust.js';
+
+// The REST service's tokens and quotas
 export { TokenStore, parseDuration, type TokenRecord, type TokenGrant } from './api-tokens.js';
 export { QuotaStore, type ProjectQuota } from './quotas.js';
 export { validateProjectName, isValidProjectName } from './project-name.js';
 export { serviceFiles, type ServiceFiles } from './service-files.js';
+
+// What front ends need with them: errors, input parsing, result and event types.
+export { SyscontainerError, isSyscontainerError, type ErrorCode } from '../common/errors.js';
+export { shortId } from '../common/digest.js';
+export type { PullEvent, PullResult, PushImageEvent, PruneReport, VerifyReport, TrustRecord, TrustRecheck, PolicySummary, ScopeSummary, TrustType } from '../store/index.js';
+export { trustTypes } from '../store/index.js';
+export { parseSetArguments, type ContainerStatus, type DeploymentResult, type RunResult, type TemplateVariable } from '../runtime/index.js';

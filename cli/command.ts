@@ -1,31 +1,24 @@
-// The shape every command module has. `cli/main.ts` parses global options, picks the
-// command, parses its options with node:util parseArgs and calls `run`.
-import type { ParseArgsConfig } from 'node:util';
-import type { RetryOptions } from '../store/index.js';
+// The shape every command module has. `cli/main.ts` parses the global options, picks the
+// command, parses its options with node:util parseArgs, builds the application context and
+// calls `run`, which calls one operation of app/ and prints its result.
+import type { AppContext } from '../app/index.js';
 import type { Output } from './output.js';
-import type { TrustSettings } from '../store/index.js';
 
-export type OptionSpecs = NonNullable<ParseArgsConfig['options']>;
-export type OptionValues = Record<string, string | boolean | (string | boolean)[] | undefined>;
-
-/** Settings every command receives, from global options or their environment variables. */
-export interface GlobalSettings {
-  root: string;
-  registriesConf: string | undefined;
-  authFile: string | undefined;
-  debug: boolean;
-  /** Where the signature policy and registries.d are (pulls verify by them). */
-  trust: TrustSettings;
-  /** How long a lock waits for another command before ELOCKED (default 5 min). */
-  lockWaitMs: number | undefined;
-  /** Registry retry and timeout tuning; empty for the defaults. */
-  retry: Partial<RetryOptions>;
-  /** Largest uncompressed layer a pull accepts (default 64 GiB). */
-  maxUncompressedBytes: number | undefined;
+export interface OptionSpec {
+  type: 'string' | 'boolean';
+  short?: string;
+  multiple?: boolean;
+  /** One line for `COMMAND --help`. */
+  description: string;
+  /** The value's name in help: `--name NAME`; default VALUE. */
+  placeholder?: string;
 }
 
+export type OptionSpecs = Record<string, OptionSpec>;
+export type OptionValues = Record<string, string | boolean | (string | boolean)[] | undefined>;
+
 export interface CommandContext {
-  settings: GlobalSettings;
+  app: AppContext;
   out: Output;
   /** Positional arguments after the command (and subcommand) name. */
   args: string[];
@@ -43,5 +36,7 @@ export interface Command {
   options?: OptionSpecs;
   /** When set, everything after this many positionals is passed raw in `rest` (exec NAME CMD...). */
   rawAfter?: number;
+  /** Draws live progress on a terminal (pull, push, install, update). */
+  progress?: boolean;
   run(context: CommandContext): Promise<number | void>;
 }

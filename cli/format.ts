@@ -11,7 +11,7 @@ export function formatBytes(bytes: number): string {
   return `${unit === 0 ? value : value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
 }
 
-export { shortId } from '../common/digest.js';
+export { shortId } from '../app/index.js';
 
 /** "3 days ago" style age of an ISO date; the date itself when it does not parse. */
 export function formatAge(iso: string | undefined, now = Date.now()): string {

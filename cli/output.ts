@@ -1,29 +1,35 @@
-// All printing goes through here: tables, JSON, progress lines and errors.
-import { isSyscontainerError } from '../common/errors.js';
+// All printing goes through here: results, tables, JSON, progress, the output of commands run
+// in containers, and errors. Results go to stdout, everything else to stderr, so stdout stays
+// parseable.
+import { isSyscontainerError } from '../app/index.js';
+
+/** log-update's renderer: redraws a block of lines in place, wrapped and clipped to the terminal. */
+interface LiveBlock {
+  (text: string): void;
+  persist(text: string): void;
+  clear(): void;
+  done(): void;
+}
 
 export class Output {
-  readonly isTTY: boolean;
-
   constructor(
     private readonly stdout: NodeJS.WriteStream = process.stdout,
     private readonly stderr: NodeJS.WriteStream = process.stderr,
     private readonly quiet = false,
-  ) {
-    this.isTTY = Boolean(stdout.isTTY);
-  }
+  ) {}
 
   /** A result line: always printed, even with --quiet. */
   result(line: string): void {
     this.stdout.write(`${line}\n`);
   }
 
-  /** A progress or informational line; dropped with --quiet. Goes to stderr so stdout stays parseable. */
+  /** A progress or informational line; dropped with --quiet. */
   info(line: string): void {
-    if (!this.quiet) this.stderr.write(`${line}\n`);
+    if (!this.quiet) this.above(line);
   }
 
   warn(line: string): void {
-    this.stderr.write(`warning: ${line}\n`);
+    this.above(`warning: ${line}`);
   }
 
   json(value: unknown): void {
@@ -44,39 +50,83 @@ export class Output {
     for (const row of rows) this.result(format(row));
   }
 
+  /** What a command run in a container printed, as it printed it (a final newline added). */
+  commandOutput(stdout: string, stderr: string): void {
+    if (stdout) this.stdout.write(stdout.endsWith('\n') ? stdout : `${stdout}\n`);
+    if (stderr) this.stderr.write(stderr.endsWith('\n') ? stderr : `${stderr}\n`);
+  }
+
+  /** A chunk of a stream that is followed (logs -f), untouched. */
+  stream(chunk: string): void {
+    this.stdout.write(chunk);
+  }
+
   /**
-   * Progress: on a TTY one line per key, redrawn in place as it changes; elsewhere only the
-   * final line of each key is printed, so logs stay short.
+   * Progress, one line per key: on a terminal (after enableLiveProgress) the lines in progress
+   * are redrawn in place below everything else and a final line is printed once, above them;
+   * elsewhere only the final line of each key is printed, so logs stay short.
    */
   status(key: string, line: string, final = false): void {
     if (this.quiet) return;
-    if (!this.stderr.isTTY) {
+    if (this.live === undefined) {
       if (final) this.info(line);
       return;
     }
-    this.statusLines.set(key, line);
-    if (this.drawn > 0) this.stderr.write(`\x1b[${this.drawn}A`);
-    for (const current of this.statusLines.values()) this.stderr.write(`\x1b[2K${current}\n`);
-    this.drawn = this.statusLines.size;
+    if (final) {
+      this.liveLines.delete(key);
+      this.above(line);
+    } else {
+      this.liveLines.set(key, line);
+      this.redraw();
+    }
   }
 
-  private readonly statusLines = new Map<string, string>();
-  private drawn = 0;
+  /** Loads the terminal renderer (only commands that draw progress pay for it). */
+  async enableLiveProgress(): Promise<void> {
+    if (this.quiet || !this.stderr.isTTY || this.live !== undefined) return;
+    const { createLogUpdate } = await import('log-update');
+    this.live = createLogUpdate(this.stderr) as LiveBlock;
+  }
 
-  error(error: unknown, debug: boolean): void {
-    if (isSyscontainerError(error)) {
-      this.stderr.write(`error: ${error.message}\n`);
-      if (error.hint) this.stderr.write(`hint: ${error.hint}\n`);
-    } else {
-      this.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);
+  /** Ends live progress: lines still in progress (a failed command's) are erased; the cursor is shown again. */
+  close(): void {
+    if (this.liveLines.size > 0) this.live?.clear();
+    this.live?.done();
+    this.live = undefined;
+    this.liveLines.clear();
+  }
+
+  private live: LiveBlock | undefined;
+  private readonly liveLines = new Map<string, string>();
+
+  /** A line to stderr, above the live block when one is drawn. */
+  private above(line: string): void {
+    if (this.live === undefined || this.liveLines.size === 0) {
+      if (this.live !== undefined) this.live.clear();
+      this.stderr.write(`${line}\n`);
+      return;
     }
-    if (debug) {
-      let cause: unknown = error;
-      while (cause) {
-        this.stderr.write(`${cause instanceof Error ? (cause.stack ?? cause.message) : String(cause)}\n`);
-        cause = cause instanceof Error ? cause.cause : undefined;
-        if (cause) this.stderr.write('caused by: ');
-      }
+    this.live.persist(line);
+    this.redraw();
+  }
+
+  private redraw(): void {
+    if (this.live === undefined) return;
+    if (this.liveLines.size === 0) this.live.clear();
+    else this.live([...this.liveLines.values()].join('\n'));
+  }
+
+  /** The error's one line and hint; with `debug` the chain of causes, stacks included. */
+  error(error: unknown, debug: boolean): void {
+    this.above(`error: ${error instanceof Error ? error.message : String(error)}`);
+    if (isSyscontainerError(error) && error.hint) this.above(`hint: ${error.hint}`);
+    if (!debug) return;
+    let cause: unknown = error;
+    let prefix = '';
+    while (cause) {
+      this.above(`${prefix}${cause instanceof Error ? (cause.stack ?? cause.message) : String(cause)}`);
+      cause = cause instanceof Error ? cause.cause : undefined;
+      prefix = 'caused by: ';
     }
   }
 }

@@ -33,3 +33,4 @@ export { isSystemImage, runsOnce } from './atomic-labels.js';
 // What callers may set over an image's config, and pods (apply).
 export { containerSpecSchema, parseContainerSpec, podNamePattern, type ContainerSpec, type ContainerMount } from './container-spec.js';
 export { ensurePod, removePod } from './pods.js';
+export { parseExportsManifest, type ExportsManifest } from './exports-manifest.js';

@@ -1,132 +1,131 @@
 // The lifecycle of installed system containers: install, update, rollback, uninstall,
 // start/stop/restart/status, exec, logs, and the listing.
-import { followLogs, install as installContainer, list, logs as containerLogs, exec as containerExec, parseSetArguments, rollback as rollbackContainer, restart as restartContainer, start as startContainer, status as containerStatus, stop as stopContainer, uninstall as uninstallContainer, update as updateContainer, type DeploymentResult, isSystemImage, runImageOnce, runsOnce } from '../../runtime/index.js';
-import { pullImage } from '../../store/index.js';
-import { SyscontainerError } from '../../common/errors.js';
-import type { Command, CommandContext } from '../command.js';
+import {
+  containerLogs,
+  containerStatus,
+  execInContainer,
+  followContainerLogs,
+  installImage,
+  listContainers,
+  restartContainer,
+  rollbackContainer,
+  startContainer,
+  stopContainer,
+  SyscontainerError,
+  uninstallContainer,
+  updateAll,
+  updateContainer,
+  type AppContext,
+  type DeploymentResult,
+  type OperationEvents,
+  type UpdateAllEntry,
+  type UpdateAllInput,
+} from '../../app/index.js';
+import { onlyArgument, setValues, stringOption } from '../arguments.js';
+import type { Command } from '../command.js';
 import { formatAge, shortId } from '../format.js';
-import { runtimeContext, runtimeOptions } from '../runtime-context.js';
+import type { Output } from '../output.js';
+import { pullProgress } from './pull-progress.js';
+import { privilegedOption, runtimeOptions, setOption } from './runtime-options.js';
 
-function oneName(args: string[], command: string): string {
-  const [name, ...extra] = args;
-  if (name === undefined || extra.length > 0) throw new SyscontainerError('EUSAGE', `${command} takes exactly one NAME`);
-  return name;
+/** What the operations say as they go (the runtime's lines, pull progress). */
+function events(out: Output): OperationEvents {
+  return { log: (line) => out.info(line), onPull: pullProgress(out) };
 }
 
-function setValues(options: CommandContext['options']): Record<string, string> {
-  const raw = options.set;
-  const list = Array.isArray(raw) ? raw.filter((v): v is string => typeof v === 'string') : typeof raw === 'string' ? [raw] : [];
-  return parseSetArguments(list);
-}
-
-/** The runtime already says what it did (through ctx.log); the privileges granted are shown too. */
-function reportDeployment(context: CommandContext, result: DeploymentResult): void {
-  for (const line of result.privileges) context.out.info(`privilege granted: ${line}`);
+/** The runtime already said what it did; the privileges granted are shown too. */
+function reportDeployment(out: Output, result: DeploymentResult): void {
+  for (const line of result.privileges) out.info(`privilege granted: ${line}`);
 }
 
 const install: Command = {
   name: ['install'],
   summary: 'install an image as a system container: checkout, config.json, systemd unit, host files; enable and start',
-  usage: '[--system] --name NAME [--set KEY=VALUE]... [--rootfs PATH] [--runtime PATH] [--unit-dir DIR] [--no-start] [--force] [--privileged] IMAGE',
+  usage: '[--system] --name NAME [--set KEY=VALUE]... [--rootfs PATH] [--runtime PATH] [--unit-dir DIR] [--no-start] [--force] [--privileged] [--no-pull] IMAGE',
+  progress: true,
   options: {
+    system: { type: 'boolean', description: 'install as a system container (not needed for images labelled atomic.type=system)' },
+    name: { type: 'string', short: 'n', placeholder: 'NAME', description: "the container's name: 1-64 of [A-Za-z0-9_.-], not starting with . or -" },
+    ...setOption,
+    'no-start': { type: 'boolean', description: 'install and enable, but do not start it' },
+    force: { type: 'boolean', description: 'replace an installed container of that name (its state directory is kept)' },
+    ...privilegedOption,
+    'no-pull': { type: 'boolean', description: 'use only what the store has; do not pull a missing image' },
+    rootfs: { type: 'string', placeholder: 'PATH', description: 'run this exploded rootfs, read-only and in place, instead of the image\'s' },
     ...runtimeOptions,
-    system: { type: 'boolean' },
-    name: { type: 'string', short: 'n' },
-    set: { type: 'string', multiple: true },
-    'no-start': { type: 'boolean' },
-    force: { type: 'boolean' },
-    privileged: { type: 'boolean' },
-    'no-pull': { type: 'boolean' },
-    rootfs: { type: 'string' },
   },
-  async run(context) {
-    const { settings, out, args, options } = context;
-    const [image, ...extra] = args;
-    if (image === undefined || extra.length > 0) throw new SyscontainerError('EUSAGE', 'install takes exactly one IMAGE');
-    const name = typeof options.name === 'string' ? options.name : undefined;
+  async run({ app, out, args, options }) {
+    const image = onlyArgument(args, 'install', 'IMAGE');
+    const name = stringOption(options, 'name');
     if (!name) throw new SyscontainerError('EUSAGE', 'install needs --name NAME');
-    const rootfs = typeof options.rootfs === 'string' ? options.rootfs : undefined;
-    const set = setValues(options);
-    const { store, ctx } = runtimeContext(settings, options, out);
-    // With --rootfs the image may be known only by name: nothing to pull.
-    let stored = await ctx.store.getImage(image);
-    if (stored === undefined && rootfs === undefined && !options['no-pull']) {
-      out.info(`${image} is not in the store: pulling it`);
-      await pullImage(store, image, settings);
-      stored = await ctx.store.getImage(image);
+    const rootfs = stringOption(options, 'rootfs');
+    const result = await installImage(
+      app,
+      {
+        name,
+        image,
+        system: options.system === true,
+        set: setValues(options),
+        force: options.force === true,
+        privileged: options.privileged === true,
+        start: options['no-start'] !== true,
+        pull: options['no-pull'] !== true,
+        ...(rootfs !== undefined ? { rootfs } : {}),
+      },
+      events(out),
+    );
+    if (result.mode === 'ran-once') {
+      out.commandOutput(result.run.stdout, result.run.stderr);
+      return result.run.exitCode;
     }
-    if (options.system !== true && (stored === undefined || !isSystemImage(stored))) {
-      throw new SyscontainerError('EUSAGE', `image ${stored?.name ?? image} is not labelled atomic.type=system: install it with --system`);
-    }
-    if (stored !== undefined && rootfs === undefined && runsOnce(stored)) {
-      // atomic.run=once: the image does its job and exits; nothing is installed.
-      out.info(`${stored.name} is labelled atomic.run=once: running it once instead of installing a service`);
-      const result = await runImageOnce(ctx, stored, { name, set, allowPrivileges: options.privileged === true });
-      if (result.stdout) process.stdout.write(result.stdout.endsWith('\n') ? result.stdout : `${result.stdout}\n`);
-      if (result.stderr) process.stderr.write(result.stderr.endsWith('\n') ? result.stderr : `${result.stderr}\n`);
-      return result.exitCode;
-    }
-    const result = await installContainer(ctx, {
-      name,
-      image: stored?.name ?? image,
-      set,
-      force: options.force === true,
-      allowPrivileges: options.privileged === true,
-      start: options['no-start'] !== true,
-      ...(rootfs !== undefined ? { rootfs } : {}),
-    });
-    reportDeployment(context, result);
+    reportDeployment(out, result.deployment);
   },
 };
+
+function summaryLine(entry: UpdateAllEntry): string {
+  if (!entry.ok) return `${entry.name}: failed (${entry.error instanceof Error ? entry.error.message : String(entry.error)})`;
+  return `${entry.name}: ${entry.result.changed ? `updated to revision ${entry.result.info.revision}` : 'up to date'}`;
+}
+
+async function updateEvery(app: AppContext, out: Output, input: UpdateAllInput): Promise<number> {
+  const result = await updateAll(app, input, {
+    ...events(out),
+    onResult: (entry) => (entry.ok ? reportDeployment(out, entry.result) : out.error(entry.error, app.settings.debug)),
+  });
+  out.result(`update --all: ${result.succeeded} of ${result.entries.length} succeeded`);
+  for (const entry of result.entries) out.result(`  ${summaryLine(entry)}`);
+  return result.failed > 0 ? 1 : 0;
+}
 
 const update: Command = {
   name: ['update'],
   summary: 'pull the newer image and redeploy into the other slot; rolls back if it fails to start',
   usage: '(NAME | --all) [--set KEY=VALUE]... [--rebase IMAGE] [--no-pull] [--force] [--privileged]',
+  progress: true,
   options: {
+    all: { type: 'boolean', description: 'update every installed container, going on past failures; prints a summary' },
+    ...setOption,
+    rebase: { type: 'string', placeholder: 'IMAGE', description: 'move the container to another image' },
+    'no-pull': { type: 'boolean', description: 'use what the store has; do not pull first' },
+    force: { type: 'boolean', description: 'redeploy even when image and values are unchanged' },
+    ...privilegedOption,
     ...runtimeOptions,
-    all: { type: 'boolean' },
-    set: { type: 'string', multiple: true },
-    rebase: { type: 'string' },
-    'no-pull': { type: 'boolean' },
-    force: { type: 'boolean' },
-    privileged: { type: 'boolean' },
   },
-  async run(context) {
-    const { settings, out, args, options } = context;
-    const { store, ctx } = runtimeContext(settings, options, out);
-    const names = options.all ? (await list(ctx)).map((entry) => entry.name) : [oneName(args, 'update')];
-    if (options.all && args.length > 0) throw new SyscontainerError('EUSAGE', 'update --all takes no NAME');
-    if (options.all && options.rebase) throw new SyscontainerError('EUSAGE', 'update --all cannot --rebase');
-    const summary: string[] = [];
-    let failures = 0;
-    for (const name of names) {
-      try {
-        const current = (await list(ctx)).find((entry) => entry.name === name);
-        const image = typeof options.rebase === 'string' ? options.rebase : current?.image;
-        if (image && !options['no-pull']) await pullImage(store, image, settings);
-        const rebase = typeof options.rebase === 'string' ? ((await store.getImage(options.rebase))?.name ?? options.rebase) : undefined;
-        const result = await updateContainer(ctx, {
-          name,
-          set: setValues(options),
-          ...(rebase !== undefined ? { rebase } : {}),
-          ...(options.privileged ? { allowPrivileges: true } : {}),
-          force: options.force === true,
-        });
-        reportDeployment(context, result);
-        summary.push(`${name}: ${result.changed ? `updated to revision ${result.info.revision}` : 'up to date'}`);
-      } catch (error) {
-        if (!options.all) throw error;
-        failures++;
-        out.error(error, settings.debug);
-        summary.push(`${name}: failed (${error instanceof Error ? error.message : String(error)})`);
-      }
-    }
+  async run({ app, out, args, options }) {
+    const input = {
+      set: setValues(options),
+      pull: options['no-pull'] !== true,
+      force: options.force === true,
+      privileged: options.privileged === true,
+    };
     if (options.all) {
-      out.result(`update --all: ${names.length - failures} of ${names.length} succeeded`);
-      for (const line of summary) out.result(`  ${line}`);
+      if (args.length > 0) throw new SyscontainerError('EUSAGE', 'update --all takes no NAME');
+      if (options.rebase) throw new SyscontainerError('EUSAGE', 'update --all cannot --rebase');
+      return updateEvery(app, out, input);
     }
-    return failures > 0 ? 1 : 0;
+    const rebase = stringOption(options, 'rebase');
+    const result = await updateContainer(app, { ...input, name: onlyArgument(args, 'update'), ...(rebase !== undefined ? { rebase } : {}) }, events(out));
+    reportDeployment(out, result);
   },
 };
 
@@ -135,10 +134,8 @@ const rollback: Command = {
   summary: 'switch back to the previous deployment, unit and all',
   usage: 'NAME',
   options: runtimeOptions,
-  async run(context) {
-    const { ctx } = runtimeContext(context.settings, context.options, context.out);
-    const result = await rollbackContainer(ctx, { name: oneName(context.args, 'rollback') });
-    reportDeployment(context, result);
+  async run({ app, out, args }) {
+    reportDeployment(out, await rollbackContainer(app, { name: onlyArgument(args, 'rollback') }, events(out)));
   },
 };
 
@@ -146,37 +143,35 @@ const uninstall: Command = {
   name: ['uninstall'],
   summary: 'stop and remove a container: unit, tmpfiles, deployments (--purge: its state too)',
   usage: '[--purge] NAME',
-  options: { ...runtimeOptions, purge: { type: 'boolean' } },
-  async run({ settings, out, args, options }) {
-    const { ctx } = runtimeContext(settings, options, out);
-    const name = oneName(args, 'uninstall');
-    await uninstallContainer(ctx, { name, purge: options.purge === true });
+  options: { purge: { type: 'boolean', description: "also remove the container's state directory" }, ...runtimeOptions },
+  async run({ app, out, args, options }) {
+    await uninstallContainer(app, { name: onlyArgument(args, 'uninstall'), purge: options.purge === true }, events(out));
   },
 };
 
-function simple(verb: 'start' | 'stop' | 'restart', summary: string, run: typeof startContainer): Command {
+function simple(verb: 'start' | 'stop' | 'restart', summary: string, operation: typeof startContainer): Command {
   return {
     name: [verb],
     summary,
     usage: 'NAME',
     options: runtimeOptions,
-    async run({ settings, out, args, options }) {
-      const { ctx } = runtimeContext(settings, options, out);
-      const name = oneName(args, verb);
-      await run(ctx, { name });
+    async run({ app, out, args }) {
+      const name = onlyArgument(args, verb);
+      await operation(app, { name }, events(out));
       out.result(`${name}: ${verb === 'stop' ? 'stopped' : 'running'}`);
     },
   };
 }
 
+const jsonOption = { json: { type: 'boolean', description: 'print JSON' } } as const;
+
 const status: Command = {
   name: ['status'],
   summary: 'show the state of a container (and systemd status when systemd runs it)',
   usage: '[--json] NAME',
-  options: { ...runtimeOptions, json: { type: 'boolean' } },
-  async run({ settings, out, args, options }) {
-    const { ctx } = runtimeContext(settings, options, out);
-    const result = await containerStatus(ctx, { name: oneName(args, 'status') });
+  options: { ...jsonOption, ...runtimeOptions },
+  async run({ app, out, args, options }) {
+    const result = await containerStatus(app, { name: onlyArgument(args, 'status') });
     if (options.json) return out.json(result);
     out.result(`Name:       ${result.name}`);
     out.result(`Image:      ${result.image} (${shortId(result.imageId)})`);
@@ -192,10 +187,9 @@ const containers: Command = {
   name: ['containers', 'list'],
   summary: 'list installed system containers',
   usage: '[--json]',
-  options: { ...runtimeOptions, json: { type: 'boolean' } },
-  async run({ settings, out, options }) {
-    const { ctx } = runtimeContext(settings, options, out);
-    const entries = await list(ctx);
+  options: { ...jsonOption, ...runtimeOptions },
+  async run({ app, out, options }) {
+    const entries = await listContainers(app);
     if (options.json) return out.json(entries);
     out.table(
       ['NAME', 'IMAGE', 'IMAGE ID', 'COMMAND', 'CREATED', 'STATE', 'RUNTIME'],
@@ -210,11 +204,9 @@ const exec: Command = {
   usage: 'NAME CMD [ARG...]',
   options: runtimeOptions,
   rawAfter: 1,
-  async run({ settings, out, args, options, rest }) {
-    const { ctx } = runtimeContext(settings, options, out);
-    const result = await containerExec(ctx, { name: oneName(args, 'exec'), command: rest });
-    if (result.stdout) process.stdout.write(result.stdout.endsWith('\n') ? result.stdout : `${result.stdout}\n`);
-    if (result.stderr) process.stderr.write(result.stderr.endsWith('\n') ? result.stderr : `${result.stderr}\n`);
+  async run({ app, out, args, rest }) {
+    const result = await execInContainer(app, { name: onlyArgument(args, 'exec'), command: rest });
+    out.commandOutput(result.stdout, result.stderr);
     return result.exitCode;
   },
 };
@@ -223,20 +215,24 @@ const logs: Command = {
   name: ['logs'],
   summary: "show a container's output (the unit's journal, or runc's log file without systemd)",
   usage: '[-f|--follow] [-n|--lines N] NAME',
-  options: { ...runtimeOptions, follow: { type: 'boolean', short: 'f' }, lines: { type: 'string', short: 'n' } },
-  async run({ settings, out, args, options }) {
-    const { ctx } = runtimeContext(settings, options, out);
-    const name = oneName(args, 'logs');
+  options: {
+    follow: { type: 'boolean', short: 'f', description: 'keep printing new output until interrupted' },
+    lines: { type: 'string', short: 'n', placeholder: 'N', description: 'only the last N lines' },
+    ...runtimeOptions,
+  },
+  async run({ app, out, args, options }) {
+    const name = onlyArgument(args, 'logs');
     const lines = typeof options.lines === 'string' ? Number.parseInt(options.lines, 10) : undefined;
     if (lines !== undefined && !(lines >= 0)) throw new SyscontainerError('EUSAGE', `--lines wants a number, not ${String(options.lines)}`);
+    const tail = lines !== undefined ? { lines } : {};
     if (options.follow) {
       const stop = new AbortController();
       process.once('SIGINT', () => stop.abort());
       process.once('SIGTERM', () => stop.abort());
-      await followLogs(ctx, { name, ...(lines !== undefined ? { lines } : {}), write: (chunk) => process.stdout.write(chunk), signal: stop.signal });
+      await followContainerLogs(app, { name, ...tail, write: (chunk) => out.stream(chunk), signal: stop.signal });
       return;
     }
-    const text = await containerLogs(ctx, { name, ...(lines !== undefined ? { lines } : {}) });
+    const text = await containerLogs(app, { name, ...tail });
     if (text) out.result(text.replace(/\n$/, ''));
   },
 };

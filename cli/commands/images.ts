@@ -1,21 +1,8 @@
-import { formatPlatform, ImageStore, readImageFiles, recheckTrust, type StoredImage, type TrustRecord } from '../../store/index.js';
-import { SyscontainerError } from '../../common/errors.js';
+// The stored images: list, info, delete, prune, verify.
+import { deleteImage, describeImage, listImages, pruneImages, SyscontainerError, verifyImage, type TrustRecord } from '../../app/index.js';
+import { onlyArgument } from '../arguments.js';
 import type { Command } from '../command.js';
-import { describeTemplateVariables, exportTemplateFiles, list as listContainers, rootfsInUse, type TemplateVariable } from '../../runtime/index.js';
-import { runtimeContext } from '../runtime-context.js';
 import { formatAge, formatBytes, shortId } from '../format.js';
-
-function oneImage(args: string[], command: string): string {
-  const [image, ...extra] = args;
-  if (image === undefined || extra.length > 0) throw new SyscontainerError('EUSAGE', `images ${command} takes exactly one IMAGE`);
-  return image;
-}
-
-async function findImage(store: ImageStore, name: string): Promise<StoredImage> {
-  const image = await store.getImage(name);
-  if (!image) throw new SyscontainerError('ENOTFOUND', `image ${name} is not in the store`, { hint: `pull it first: syscontainer pull ${name}` });
-  return image;
-}
 
 /** REGISTRY/REPO:TAG → [REGISTRY/REPO, TAG]; digest-only names get TAG "<none>". */
 function splitName(name: string): [string, string] {
@@ -26,58 +13,28 @@ function splitName(name: string): [string, string] {
   return [base, '<none>'];
 }
 
-/** The variables the image's /exports templates use; no templates, no variables. */
-async function exportVariables(store: ImageStore, image: StoredImage): Promise<{ templates: string[]; list: TemplateVariable[] }> {
-  const files = await readImageFiles(store, image, '/exports', [...exportTemplateFiles, 'manifest.json']);
-  const templates = new Map<string, string>();
-  for (const name of exportTemplateFiles) {
-    const bytes = files.get(name);
-    if (bytes) templates.set(name, bytes.toString('utf8'));
-  }
-  let defaultValues: Record<string, unknown> = {};
-  const manifest = files.get('manifest.json');
-  if (manifest) {
-    try {
-      const parsed = JSON.parse(manifest.toString('utf8')) as { defaultValues?: unknown };
-      if (parsed.defaultValues && typeof parsed.defaultValues === 'object') defaultValues = parsed.defaultValues as Record<string, unknown>;
-    } catch (error) {
-      throw new SyscontainerError('ETEMPLATE', `image ${image.name}: /exports/manifest.json is not valid JSON`, { cause: error });
-    }
-  }
-  return { templates: [...templates.keys()], list: describeTemplateVariables(templates, defaultValues) };
-}
+const jsonOption = { json: { type: 'boolean', description: 'print JSON' } } as const;
 
 const list: Command = {
   name: ['images', 'list'],
   summary: 'list stored images (--all: also those whose stored content cannot be read)',
   usage: '[--all] [--json]',
-  options: { json: { type: 'boolean' }, all: { type: 'boolean' } },
-  async run({ settings, out, args, options }) {
+  options: { ...jsonOption, all: { type: 'boolean', description: 'also list images whose stored content cannot be read' } },
+  async run({ app, out, args, options }) {
     if (args.length > 0) throw new SyscontainerError('EUSAGE', `images list takes no arguments (got ${args[0]})`);
-    const store = new ImageStore(settings.root, { lockWaitMs: settings.lockWaitMs });
-    const images = await store.listImages();
-    const readable = new Set(images.map((image) => image.name));
-    const broken = options.all ? (await store.imageNames()).filter((name) => !readable.has(name)) : [];
+    const { images, unreadable } = await listImages(app, { all: options.all === true });
     if (options.json) {
-      const listed: Record<string, unknown>[] = images.map((image) => ({
-          name: image.name,
-          id: image.configDigest,
-          digest: image.manifestDigest,
-          created: image.created ?? null,
-          size: image.size,
-          platform: formatPlatform({ os: image.config.os, architecture: image.config.architecture, variant: image.config.variant }),
-      }));
-      out.json([...listed, ...broken.map((name) => ({ name, broken: true }))]);
+      out.json([...images, ...unreadable.map((name) => ({ name, broken: true }))]);
       return;
     }
     out.table(
       ['REPOSITORY', 'TAG', 'IMAGE ID', 'CREATED', 'SIZE'],
       [
-        ...images.map((image) => [...splitName(image.name), shortId(image.configDigest), formatAge(image.created), formatBytes(image.size)]),
-        ...broken.map((name) => [...splitName(name), '<broken>', '-', '-']),
+        ...images.map((image) => [...splitName(image.name), shortId(image.id), formatAge(image.created ?? undefined), formatBytes(image.size)]),
+        ...unreadable.map((name) => [...splitName(name), '<broken>', '-', '-']),
       ],
     );
-    if (broken.length > 0) out.info(`${broken.length} image(s) cannot be read: run images verify NAME, or pull them again`);
+    if (unreadable.length > 0) out.info(`${unreadable.length} image(s) cannot be read: run images verify NAME, or pull them again`);
   },
 };
 
@@ -85,26 +42,9 @@ const info: Command = {
   name: ['images', 'info'],
   summary: 'show an image: labels, platform, layers, template variables',
   usage: '[--json] IMAGE',
-  options: { json: { type: 'boolean' } },
-  async run({ settings, out, args, options }) {
-    const store = new ImageStore(settings.root, { lockWaitMs: settings.lockWaitMs });
-    const image = await findImage(store, oneImage(args, 'info'));
-    const variables = await exportVariables(store, image);
-    const details = {
-      name: image.name,
-      id: image.configDigest,
-      digest: image.manifestDigest,
-      created: image.created ?? null,
-      platform: formatPlatform({ os: image.config.os, architecture: image.config.architecture, variant: image.config.variant }),
-      labels: image.config.config?.Labels ?? {},
-      entrypoint: image.config.config?.Entrypoint ?? null,
-      cmd: image.config.config?.Cmd ?? null,
-      env: image.config.config?.Env ?? [],
-      layers: image.layers.map((layer) => ({ digest: layer.digest, size: layer.size, uncompressedSize: layer.uncompressedSize })),
-      templates: variables.templates,
-      variables: variables.list,
-      trust: image.trust ?? null,
-    };
+  options: jsonOption,
+  async run({ app, out, args, options }) {
+    const details = await describeImage(app, { image: onlyArgument(args, 'images info', 'IMAGE') });
     if (options.json) return out.json(details);
     out.result(`Image:      ${details.name}`);
     out.result(`Image ID:   ${details.id}`);
@@ -143,19 +83,10 @@ const remove: Command = {
   name: ['images', 'delete'],
   summary: 'remove an image from the store (its content goes at the next prune); refused while a container uses it',
   usage: '[--force] IMAGE',
-  options: { force: { type: 'boolean' } },
-  async run({ settings, out, args, options }) {
-    const { store, ctx } = runtimeContext(settings, options, out);
-    const image = await findImage(store, oneImage(args, 'delete'));
-    const users = (await listContainers(ctx)).filter((container) => container.imageId === image.configDigest || container.image === image.name);
-    if (users.length > 0 && !options.force) {
-      throw new SyscontainerError('EINVAL', `image ${image.name} is used by container(s) ${users.map((c) => c.name).join(', ')}`, {
-        hint: 'uninstall them first, or delete with --force (their deployments keep their files)',
-      });
-    }
-    // Its rootfs goes too, unless a deployment (kept by --force) still runs from it.
-    await store.deleteImage(image.name, rootfsInUse(settings.root));
-    out.result(`deleted ${image.name}`);
+  options: { force: { type: 'boolean', description: 'delete it even while containers use it (they keep running from its rootfs)' } },
+  async run({ app, out, args, options }) {
+    const result = await deleteImage(app, { image: onlyArgument(args, 'images delete', 'IMAGE'), force: options.force === true });
+    out.result(`deleted ${result.name}`);
   },
 };
 
@@ -163,8 +94,8 @@ const prune: Command = {
   name: ['images', 'prune'],
   summary: 'remove content that no image and no installed container uses',
   usage: '',
-  async run({ settings, out }) {
-    const report = await new ImageStore(settings.root, { lockWaitMs: settings.lockWaitMs }).prune({ rootfsInUse: rootfsInUse(settings.root), onWait: (message) => out.info(message) });
+  async run({ app, out }) {
+    const report = await pruneImages(app, { log: (line) => out.info(line) });
     out.result(`removed ${report.removedRefs.length} unused blob(s)${report.removedRootfs.length > 0 ? ` and ${report.removedRootfs.length} unused rootfs` : ''}`);
   },
 };
@@ -173,22 +104,19 @@ const verify: Command = {
   name: ['images', 'verify'],
   summary: "re-check a stored image: content against its digests, signatures against today's policy",
   usage: 'IMAGE',
-  async run({ settings, out, args }) {
-    const store = new ImageStore(settings.root, { lockWaitMs: settings.lockWaitMs });
-    const image = await findImage(store, oneImage(args, 'verify'));
-    const report = await store.verifyImage(image.name);
-    const trust = await recheckTrust(image, settings);
+  async run({ app, out, args }) {
+    const { report, trust } = await verifyImage(app, { image: onlyArgument(args, 'images verify', 'IMAGE') });
     const problems = [...report.problems, ...(trust.status === 'refused' ? [`signatures: ${trust.reason}`] : [])];
     if (trust.status === 'accepted') {
       const { record } = trust;
-      out.result(`${image.name}: signatures: ${record.signatures.length > 0 ? describeTrustRecord(record) : `none required (policy scope ${record.scope}: ${record.requirements.join(', ')})`}`);
+      out.result(`${report.name}: signatures: ${record.signatures.length > 0 ? describeTrustRecord(record) : `none required (policy scope ${record.scope}: ${record.requirements.join(', ')})`}`);
     }
-    if (trust.status === 'no-policy') out.result(`${image.name}: signatures: not checked (no signature policy)`);
+    if (trust.status === 'no-policy') out.result(`${report.name}: signatures: not checked (no signature policy)`);
     if (problems.length === 0) {
-      out.result(`${image.name}: ok`);
+      out.result(`${report.name}: ok`);
       return 0;
     }
-    for (const problem of problems) out.result(`${image.name}: ${problem}`);
+    for (const problem of problems) out.result(`${report.name}: ${problem}`);
     return 1;
   },
 };

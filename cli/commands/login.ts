@@ -1,5 +1,5 @@
-import { login as registryLogin, logout as registryLogout, loadRegistriesConf } from '../../store/index.js';
-import { SyscontainerError } from '../../common/errors.js';
+import { login as loginOperation, logout as logoutOperation, SyscontainerError } from '../../app/index.js';
+import { onlyArgument, stringOption } from '../arguments.js';
 import type { Command } from '../command.js';
 
 async function readStdin(): Promise<string> {
@@ -13,25 +13,17 @@ export const login: Command = {
   summary: 'check credentials against a registry and store them (auth file, mode 0600)',
   usage: '-u USER (-p PASSWORD | --password-stdin) REGISTRY',
   options: {
-    username: { type: 'string', short: 'u' },
-    password: { type: 'string', short: 'p' },
-    'password-stdin': { type: 'boolean' },
+    username: { type: 'string', short: 'u', placeholder: 'USER', description: 'the user name at the registry' },
+    password: { type: 'string', short: 'p', placeholder: 'PASSWORD', description: 'the password (visible to other users in the process list: prefer --password-stdin)' },
+    'password-stdin': { type: 'boolean', description: 'read the password from standard input' },
   },
-  async run({ settings, out, args, options }) {
-    const [registry, ...extra] = args;
-    if (registry === undefined || extra.length > 0) throw new SyscontainerError('EUSAGE', 'login takes exactly one REGISTRY');
-    const username = typeof options.username === 'string' ? options.username : undefined;
+  async run({ app, out, args, options }) {
+    const registry = onlyArgument(args, 'login', 'REGISTRY');
+    const username = stringOption(options, 'username');
     if (!username) throw new SyscontainerError('EUSAGE', 'login needs --username');
-    const password = options['password-stdin'] ? await readStdin() : typeof options.password === 'string' ? options.password : undefined;
+    const password = options['password-stdin'] ? await readStdin() : stringOption(options, 'password');
     if (!password) throw new SyscontainerError('EUSAGE', 'login needs --password or --password-stdin');
-    const conf = await loadRegistriesConf(settings.registriesConf);
-    const result = await registryLogin({
-      registry,
-      username,
-      password,
-      conf,
-      ...(settings.authFile !== undefined ? { authFile: settings.authFile } : {}),
-    });
+    const result = await loginOperation(app, { registry, username, password });
     out.result(`Login succeeded: ${result.registry} (credentials in ${result.authFile})`);
   },
 };
@@ -40,11 +32,9 @@ export const logout: Command = {
   name: ['logout'],
   summary: 'remove stored credentials for a registry',
   usage: 'REGISTRY',
-  async run({ settings, out, args }) {
-    const [registry, ...extra] = args;
-    if (registry === undefined || extra.length > 0) throw new SyscontainerError('EUSAGE', 'logout takes exactly one REGISTRY');
-    const removed = await registryLogout(registry, settings.authFile);
-    if (!removed) throw new SyscontainerError('ENOTFOUND', `not logged in to ${registry}`);
+  async run({ app, out, args }) {
+    const registry = onlyArgument(args, 'logout', 'REGISTRY');
+    await logoutOperation(app, { registry });
     out.result(`Removed login credentials for ${registry}`);
   },
 };

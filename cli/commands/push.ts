@@ -1,5 +1,5 @@
-import { type PushImageEvent, pushImage } from '../../store/index.js';
-import { SyscontainerError } from '../../common/errors.js';
+import { push as pushOperation, SyscontainerError, type PushImageEvent } from '../../app/index.js';
+import { stringList } from '../arguments.js';
 import type { Command } from '../command.js';
 import { formatBytes, shortId } from '../format.js';
 import type { Output } from '../output.js';
@@ -8,29 +8,24 @@ export const push: Command = {
   name: ['push'],
   summary: 'upload an image (store, oci:DIR, oci-archive:FILE) to a registry or oci:DIR; store images get regenerated layers, so new digests',
   usage: '[--mount-from REPO]... [-q|--quiet] SOURCE REGISTRY/REPO[:TAG]|oci:DIR[:TAG]',
+  progress: true,
   options: {
-    'mount-from': { type: 'string', multiple: true },
-    quiet: { type: 'boolean', short: 'q' },
+    'mount-from': { type: 'string', multiple: true, placeholder: 'REPO', description: 'a repository of the destination registry to mount blobs from instead of uploading them' },
+    quiet: { type: 'boolean', short: 'q', description: 'print only the manifest digest' },
   },
-  async run({ settings, out, args, options }) {
+  async run({ app, out, args, options }) {
     const [source, destination, ...extra] = args;
     if (source === undefined || destination === undefined || extra.length > 0) {
       throw new SyscontainerError('EUSAGE', 'push takes exactly SOURCE and DEST');
     }
-    const mountFrom = Array.isArray(options['mount-from']) ? options['mount-from'].filter((v): v is string => typeof v === 'string') : [];
-    const result = await pushImage(
-      source,
-      destination,
-      { root: settings.root, registriesConf: settings.registriesConf, authFile: settings.authFile },
-      { mountFrom, onEvent: progressPrinter(out) },
-    );
+    const result = await pushOperation(app, { source, destination, mountFrom: stringList(options, 'mount-from') }, { onPush: pushProgress(out) });
     out.info(`${result.destination}: ${result.uploaded} blob(s) uploaded, ${result.mounted} mounted, ${result.present} already present`);
     out.result(result.digest);
   },
 };
 
 /** One line per regenerated layer and per blob. */
-function progressPrinter(out: Output): (event: PushImageEvent) => void {
+function pushProgress(out: Output): (event: PushImageEvent) => void {
   return (event) => {
     switch (event.type) {
       case 'pushing':

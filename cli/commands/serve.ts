@@ -15,12 +15,12 @@ export const serve: Command = {
   summary: 'run the REST service (Docker Engine API 1.41, token auth per project) on a unix socket and/or TCP',
   usage: '[--listen unix:PATH | --listen tcp:HOST:PORT]... [--tokens FILE] [--tls-cert FILE --tls-key FILE] [--install-units]',
   options: {
-    listen: { type: 'string', multiple: true },
-    tokens: { type: 'string' },
-    'tls-cert': { type: 'string' },
-    'tls-key': { type: 'string' },
+    listen: { type: 'string', multiple: true, placeholder: 'ADDRESS', description: 'unix:PATH or tcp:HOST:PORT to listen on (default unix:/run/syscontainer/syscontainer.sock)' },
+    tokens: { type: 'string', placeholder: 'FILE', description: 'the tokens file (default ROOT/.service/tokens.json)' },
+    'tls-cert': { type: 'string', placeholder: 'FILE', description: 'TLS certificate (PEM) for TCP listeners; required off loopback' },
+    'tls-key': { type: 'string', placeholder: 'FILE', description: 'the TLS private key (PEM) that goes with --tls-cert' },
   },
-  async run({ settings, out, args, options }) {
+  async run({ app, out, args, options }) {
     if (args.length > 0) throw new SyscontainerError('EUSAGE', `serve takes no arguments (got ${args[0]})`);
     const cert = typeof options['tls-cert'] === 'string' ? options['tls-cert'] : undefined;
     const key = typeof options['tls-key'] === 'string' ? options['tls-key'] : undefined;
@@ -29,7 +29,7 @@ export const serve: Command = {
     const activated = process.env.LISTEN_PID !== undefined && Number(process.env.LISTEN_PID) === process.pid;
     const listen = given.length > 0 || activated ? given : [parseListenAddress(`unix:${defaultSocketPath}`)];
     const service = await startService({
-      root: settings.root,
+      root: app.settings.root,
       version: version(),
       listen,
       ...(typeof options.tokens === 'string' ? { tokensFile: options.tokens } : {}),

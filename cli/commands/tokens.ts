@@ -4,14 +4,19 @@ import { parseDuration, QuotaStore, serviceFiles, SyscontainerError, TokenStore 
 import type { Command, CommandContext } from '../command.js';
 
 function tokenStore(context: CommandContext): TokenStore {
-  return new TokenStore(serviceFiles(context.settings.root, typeof context.options.tokens === 'string' ? context.options.tokens : undefined).tokens);
+  return new TokenStore(serviceFiles(context.app.settings.root, typeof context.options.tokens === 'string' ? context.options.tokens : undefined).tokens);
 }
 
 const tokenCreate: Command = {
   name: ['token', 'create'],
   summary: 'make a token for the REST service, granting one project (or all, with --admin); printed once',
   usage: '--project PROJECT [--admin] [--expires 30d] [--tokens FILE]',
-  options: { project: { type: 'string' }, admin: { type: 'boolean' }, expires: { type: 'string' }, tokens: { type: 'string' } },
+  options: {
+    project: { type: 'string', placeholder: 'PROJECT', description: 'the project the token grants' },
+    admin: { type: 'boolean', description: 'grant every project' },
+    expires: { type: 'string', placeholder: 'DURATION', description: 'expire after this long (30d, 12h, 90m)' },
+    tokens: { type: 'string', placeholder: 'FILE', description: 'the tokens file (default ROOT/.service/tokens.json)' },
+  },
   async run(context) {
     const { options, out } = context;
     if (context.args.length > 0) throw new SyscontainerError('EUSAGE', 'token create takes no arguments');
@@ -27,7 +32,7 @@ const tokenList: Command = {
   name: ['token', 'list'],
   summary: 'list the REST service tokens (ids, projects, expiry; never the tokens)',
   usage: '[--json] [--tokens FILE]',
-  options: { json: { type: 'boolean' }, tokens: { type: 'string' } },
+  options: { json: { type: 'boolean', description: 'print JSON' }, tokens: { type: 'string', placeholder: 'FILE', description: 'the tokens file (default ROOT/.service/tokens.json)' } },
   async run(context) {
     const records = await tokenStore(context).list();
     if (context.options.json) {
@@ -46,7 +51,7 @@ const tokenRevoke: Command = {
   name: ['token', 'revoke'],
   summary: 'revoke a REST service token by its id: refused from the next request on',
   usage: '[--tokens FILE] ID',
-  options: { tokens: { type: 'string' } },
+  options: { tokens: { type: 'string', placeholder: 'FILE', description: 'the tokens file (default ROOT/.service/tokens.json)' } },
   async run(context) {
     const [id, ...extra] = context.args;
     if (id === undefined || extra.length > 0) throw new SyscontainerError('EUSAGE', 'token revoke takes exactly one ID');
@@ -59,13 +64,13 @@ const quotaSet: Command = {
   name: ['quota', 'set'],
   summary: 'set the most containers a project may have through the REST service (--containers none: no limit)',
   usage: 'PROJECT --containers N',
-  options: { containers: { type: 'string' } },
-  async run({ settings, out, args, options }) {
+  options: { containers: { type: 'string', placeholder: 'N', description: 'the most containers the project may have; none: no limit' } },
+  async run({ app, out, args, options }) {
     const [project, ...extra] = args;
     if (project === undefined || extra.length > 0) throw new SyscontainerError('EUSAGE', 'quota set takes exactly one PROJECT');
     const value = options.containers;
     if (typeof value !== 'string' || !/^(\d{1,6}|none)$/.test(value)) throw new SyscontainerError('EUSAGE', 'quota set needs --containers N (a whole number, or none)');
-    await new QuotaStore(serviceFiles(settings.root).quotas).set(project, { containers: value === 'none' ? undefined : Number(value) });
+    await new QuotaStore(serviceFiles(app.settings.root).quotas).set(project, { containers: value === 'none' ? undefined : Number(value) });
     out.info(value === 'none' ? `project ${project}: no container quota` : `project ${project}: at most ${value} containers`);
   },
 };
@@ -74,9 +79,9 @@ const quotaList: Command = {
   name: ['quota', 'list'],
   summary: 'list the projects\' quotas',
   usage: '[--json]',
-  options: { json: { type: 'boolean' } },
-  async run({ settings, out, options }) {
-    const all = await new QuotaStore(serviceFiles(settings.root).quotas).all();
+  options: { json: { type: 'boolean', description: 'print JSON' } },
+  async run({ app, out, options }) {
+    const all = await new QuotaStore(serviceFiles(app.settings.root).quotas).all();
     if (options.json) {
       out.json(all);
       return;

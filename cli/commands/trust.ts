@@ -1,7 +1,6 @@
 // `trust show` and `trust set`, like `podman image trust` and `atomic trust`: the signature
 // policy (containers-policy.json) that every pull is checked against.
-import { describeTrust, setTrust, trustTypes, type ScopeSummary, type TrustType } from '../../store/index.js';
-import { SyscontainerError } from '../../common/errors.js';
+import { setTrust, showTrust, SyscontainerError, trustTypes, type ScopeSummary, type TrustType } from '../../app/index.js';
 import type { Command } from '../command.js';
 
 const typeNames: Record<string, string> = { insecureAcceptAnything: 'accept', reject: 'reject', signedBy: 'signedBy', sigstoreSigned: 'sigstoreSigned', signedBaseLayer: 'signedBaseLayer' };
@@ -28,10 +27,10 @@ const show: Command = {
   name: ['trust', 'show'],
   summary: 'show the signature policy pulls are checked against, per scope',
   usage: '[--json]',
-  options: { json: { type: 'boolean' } },
-  async run({ settings, out, args, options }) {
+  options: { json: { type: 'boolean', description: 'print JSON' } },
+  async run({ app, out, args, options }) {
     if (args.length > 0) throw new SyscontainerError('EUSAGE', `trust show takes no arguments (got ${args[0]})`);
-    const summary = await describeTrust(settings.trust);
+    const summary = await showTrust(app);
     if (options.json) return out.json(summary);
     if (summary.policy === null) {
       out.result(`No signature policy (looked for ${summary.searched.join(', ')}): images are not verified.`);
@@ -49,14 +48,17 @@ const set: Command = {
   name: ['trust', 'set'],
   summary: 'set the requirements of one policy scope (default, REGISTRY[/REPOSITORY[:TAG]], oci:/PATH)',
   usage: '--type accept|reject|signedBy|sigstoreSigned [--pubkeysfile FILE]... SCOPE',
-  options: { type: { type: 'string', short: 't' }, pubkeysfile: { type: 'string', short: 'f', multiple: true } },
-  async run({ settings, out, args, options }) {
+  options: {
+    type: { type: 'string', short: 't', placeholder: 'TYPE', description: 'accept, reject, signedBy or sigstoreSigned' },
+    pubkeysfile: { type: 'string', short: 'f', multiple: true, placeholder: 'FILE', description: 'a public key file (GPG for signedBy, PEM for sigstoreSigned)' },
+  },
+  async run({ app, out, args, options }) {
     const [scope, ...extra] = args;
     if (scope === undefined || extra.length > 0) throw new SyscontainerError('EUSAGE', 'trust set takes exactly one SCOPE');
     const type = options.type;
     if (typeof type !== 'string') throw new SyscontainerError('EUSAGE', `trust set needs --type (${trustTypes.join(', ')})`);
     const keys = Array.isArray(options.pubkeysfile) ? options.pubkeysfile.map(String) : [];
-    const path = await setTrust(settings.trust, scope, type as TrustType, keys);
+    const path = await setTrust(app, { scope, type: type as TrustType, keys });
     out.result(`${scope}: ${type}${keys.length > 0 ? ` (${keys.join(', ')})` : ''} written to ${path}`);
   },
 };

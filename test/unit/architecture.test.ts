@@ -1,6 +1,12 @@
 // The layering of ../shared/notes/architecture.md, held by reading the sources' imports:
-// store never imports runtime, cli or images; runtime reaches the store only through its
-// public entry; one module owns HTTP and one each outside tool; only cli prints or exits.
+//   common/   imports nothing of ours
+//   store/    common/ only
+//   runtime/  store/index.js and common/
+//   app/      runtime/index.js, store/index.js and common/
+//   cli/, api/ app/index.js only (the application layer's entry); cli's `serve` also starts
+//             the other front end, through api/index.js
+// no import cycles anywhere; one module owns HTTP and one each outside tool; only the front
+// ends print or exit.
 import test from 'ava';
 import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
@@ -14,36 +20,104 @@ function repoRoot(): string {
 }
 const root = repoRoot();
 
-async function sources(dir: string): Promise<Map<string, string>> {
+/** The layers, bottom up, and what each may import besides its own folder. */
+const layers: Record<string, readonly string[]> = {
+  common: [],
+  store: ['common/'],
+  runtime: ['common/', 'store/index.ts'],
+  app: ['common/', 'store/index.ts', 'runtime/index.ts'],
+  cli: ['app/index.ts', 'api/index.ts'],
+  api: ['app/index.ts'],
+};
+
+/** Every .ts file of the layers (repo-relative path → text). A layer not made yet has none. */
+async function sources(dirs: readonly string[] = Object.keys(layers)): Promise<Map<string, string>> {
   const out = new Map<string, string>();
-  for (const entry of await readdir(path.join(root, dir), { withFileTypes: true, recursive: true })) {
-    if (!entry.isFile() || !entry.name.endsWith('.ts')) continue;
-    const file = path.relative(root, path.join(entry.parentPath ?? entry.path, entry.name));
-    out.set(file, await readFile(path.join(root, file), 'utf8'));
+  for (const dir of dirs) {
+    if (!existsSync(path.join(root, dir))) continue;
+    for (const entry of await readdir(path.join(root, dir), { withFileTypes: true, recursive: true })) {
+      if (!entry.isFile() || !entry.name.endsWith('.ts')) continue;
+      const file = path.relative(root, path.join(entry.parentPath ?? entry.path, entry.name));
+      out.set(file, await readFile(path.join(root, file), 'utf8'));
+    }
   }
   return out;
 }
 
-function imports(text: string): string[] {
-  return [...text.matchAll(/^\s*(?:import|export)\s[^;]*?from\s+'([^']+)'/gms)].map((match) => match[1]!);
+/** Module specifiers of static imports and re-exports (type-only ones too) and of import(). */
+function specifiers(text: string): string[] {
+  const statics = [...text.matchAll(/^\s*(?:import|export)\s[^;]*?from\s+'([^']+)'/gms)].map((match) => match[1]!);
+  const dynamics = [...text.matchAll(/\bimport\(\s*'([^']+)'\s*\)/g)].map((match) => match[1]!);
+  return [...statics, ...dynamics];
 }
 
-test('store imports nothing from runtime, cli or images', async (t) => {
-  for (const [file, text] of await sources('store')) {
-    const bad = imports(text).filter((spec) => /(^|\/)\.\.\/(\.\.\/)?(runtime|cli|images)\//.test(spec));
-    t.deepEqual(bad, [], file);
+/** Our files that `file` imports, repo-relative with .ts; packages and node: left out. */
+function localImports(file: string, text: string): string[] {
+  return specifiers(text)
+    .filter((spec) => spec.startsWith('.'))
+    .map((spec) => path.normalize(path.join(path.dirname(file), spec)).replace(/\.js$/, '.ts'));
+}
+
+test('each layer imports only what sits below it, through the entries', async (t) => {
+  const violations: string[] = [];
+  for (const [file, text] of await sources()) {
+    const layer = file.split('/')[0]!;
+    const allowed = [`${layer}/`, ...(layers[layer] ?? [])];
+    for (const target of localImports(file, text)) {
+      if (!allowed.some((prefix) => (prefix.endsWith('/') ? target.startsWith(prefix) : target === prefix))) violations.push(`${file} imports ${target}`);
+    }
+  }
+  t.deepEqual(violations, []);
+});
+
+test('the front ends import nothing of ours but the application layer\'s entry', async (t) => {
+  const files = await sources(['cli', 'api']);
+  t.true(files.size > 0);
+  for (const [file, text] of files) {
+    const outside = localImports(file, text).filter((target) => !target.startsWith(`${file.split('/')[0]}/`));
+    // `syscontainer serve` is the one command that starts the REST service.
+    const allowed = file === 'cli/commands/serve.ts' ? ['app/index.ts', 'api/index.ts'] : ['app/index.ts'];
+    t.true(outside.every((target) => allowed.includes(target)), `${file}: ${outside.join(', ')}`);
   }
 });
 
-test('runtime uses the store only through store/index.js and never imports cli', async (t) => {
-  for (const [file, text] of await sources('runtime')) {
-    const bad = imports(text).filter((spec) => (spec.includes('/store/') && !spec.endsWith('/store/index.js')) || spec.includes('/cli/'));
-    t.deepEqual(bad, [], file);
-  }
+/** Each import cycle of `graph` (file → files it imports), as "a → b → a". */
+function findCycles(graph: ReadonlyMap<string, readonly string[]>): string[] {
+  // Depth-first; a file met again while it is still on the path closes a cycle.
+  const state = new Map<string, 'open' | 'done'>();
+  const cycles: string[] = [];
+  const visit = (file: string, trail: string[]): void => {
+    state.set(file, 'open');
+    for (const next of graph.get(file) ?? []) {
+      if (state.get(next) === 'open') cycles.push([...trail.slice(trail.indexOf(next)), file, next].join(' → '));
+      else if (!state.has(next)) visit(next, [...trail, file]);
+    }
+    state.set(file, 'done');
+  };
+  for (const file of [...graph.keys()].sort()) if (!state.has(file)) visit(file, []);
+  return cycles;
+}
+
+test('no import cycles', async (t) => {
+  const files = await sources();
+  const graph = new Map([...files].map(([file, text]) => [file, localImports(file, text).filter((target) => files.has(target))]));
+  t.deepEqual(findCycles(graph), []);
+});
+
+test('the cycle check finds cycles through type-only and dynamic imports', (t) => {
+  const graph = new Map([
+    ['store/a.ts', localImports('store/a.ts', "import { b } from './b.js';")],
+    ['store/b.ts', localImports('store/b.ts', "import type { C } from './c.js';")],
+    ['store/c.ts', localImports('store/c.ts', "const a = () => import('./a.js');")],
+    ['store/d.ts', localImports('store/d.ts', "export { a } from './a.js';")],
+  ]);
+  t.deepEqual(findCycles(graph), ['store/a.ts → store/b.ts → store/c.ts → store/a.ts']);
+  graph.set('store/c.ts', []);
+  t.deepEqual(findCycles(graph), []);
 });
 
 test('one module owns HTTP and one each of ostree, runc and systemctl', async (t) => {
-  const all = new Map([...(await sources('store')), ...(await sources('runtime')), ...(await sources('cli'))]);
+  const all = await sources();
   const users = (pattern: RegExp) => [...all].filter(([, text]) => pattern.test(text)).map(([file]) => file).sort();
   t.deepEqual(users(/from 'node-fetch'/), ['store/registry/http.ts']);
   t.deepEqual(users(/execa\(\s*'ostree'|\['ostree'|'ostree',\s*\[/), ['store/ostree/ostree-repo.ts']);
@@ -51,14 +125,27 @@ test('one module owns HTTP and one each of ostree, runc and systemctl', async (t
   t.deepEqual(users(/'systemctl'/), ['runtime/systemd.ts']);
 });
 
-test('only cli writes to stdout or sets the exit code', async (t) => {
-  for (const [file, text] of new Map([...(await sources('store')), ...(await sources('runtime'))])) {
+test('only the front ends write to stdout or set the exit code', async (t) => {
+  for (const [file, text] of await sources(['common', 'store', 'runtime', 'app'])) {
     t.false(/process\.(stdout|exitCode)|process\.exit\(/.test(text), file);
   }
 });
 
+test('the CLI prints only through its Output', async (t) => {
+  for (const [file, text] of await sources(['cli'])) {
+    if (file === 'cli/output.ts' || file === 'cli/main.ts') continue;
+    t.false(/process\.(stdout|stderr)\.write|console\.(log|error|warn|info)/.test(text), file);
+  }
+});
+
+test('settings come from the environment where the context is built: cli/main.ts hands it to app', async (t) => {
+  const readers = [...(await sources(['app', 'cli']))].filter(([, text]) => /process\.env\b/.test(text)).map(([file]) => file);
+  // serve reads LISTEN_PID, systemd's socket activation: a fact about this process, not a setting.
+  t.deepEqual(readers.sort(), ['cli/commands/serve.ts', 'cli/main.ts']);
+});
+
 test('only the supervisors drive systemd units and runc containers; the choice between them is made in one place', async (t) => {
-  const runtime = await sources('runtime');
+  const runtime = await sources(['runtime']);
   const supervising = /\bsystemd\.(start|stop|restart|enable|disable|daemonReload|resetFailed|unitState|statusText|journal|followJournal)\(|\brunc(?:Of\(ctx\))?\.(runDetached|kill)\(/;
   const users = [...runtime].filter(([, text]) => supervising.test(text)).map(([file]) => file).sort();
   t.deepEqual(users, ['runtime/supervisor/runc-supervisor.ts', 'runtime/supervisor/systemd-supervisor.ts']);

@@ -1,0 +1,106 @@
+// The operations on one installed container that the runtime carries out as they are:
+// rollback, uninstall, start/stop/restart, status, logs, exec; and the listing.
+import {
+  exec,
+  followLogs as runtimeFollowLogs,
+  list,
+  logs as runtimeLogs,
+  restart,
+  rollback,
+  start,
+  status,
+  stop,
+  uninstall,
+  type ContainerListEntry,
+  type ContainerStatus,
+  type DeploymentResult,
+} from '../runtime/index.js';
+import { runtimeFor, type AppContext, type OperationEvents } from './context.js';
+import { installedContainers } from './installed.js';
+
+export interface ContainerInput {
+  name: string;
+}
+
+/** Back to the previous deployment, unit and all; restarted when it was running. */
+export async function rollbackContainer(app: AppContext, input: ContainerInput, events: OperationEvents = {}): Promise<DeploymentResult> {
+  return rollback(await runtimeFor(app, events), { name: input.name });
+}
+
+/** Stops and removes the container: unit, tmpfiles, deployments; with `purge` its state directory too. */
+export async function uninstallContainer(app: AppContext, input: ContainerInput & { purge?: boolean }, events: OperationEvents = {}): Promise<void> {
+  return uninstall(await runtimeFor(app, events), { name: input.name, purge: input.purge === true });
+}
+
+/** Idempotent. */
+export async function startContainer(app: AppContext, input: ContainerInput, events: OperationEvents = {}): Promise<void> {
+  return start(await runtimeFor(app, events), { name: input.name });
+}
+
+/** Stops it and every process of it. Idempotent. */
+export async function stopContainer(app: AppContext, input: ContainerInput, events: OperationEvents = {}): Promise<void> {
+  return stop(await runtimeFor(app, events), { name: input.name });
+}
+
+export async function restartContainer(app: AppContext, input: ContainerInput, events: OperationEvents = {}): Promise<void> {
+  return restart(await runtimeFor(app, events), { name: input.name });
+}
+
+export function containerStatus(app: AppContext, input: ContainerInput): Promise<ContainerStatus> {
+  return status(app.runtime, { name: input.name });
+}
+
+export interface LogsInput extends ContainerInput {
+  /** Only the last N lines. */
+  lines?: number;
+}
+
+/** The container's output so far: the unit's journal with systemd, its log file without. */
+export function containerLogs(app: AppContext, input: LogsInput): Promise<string> {
+  return runtimeLogs(app.runtime, { name: input.name, ...(input.lines !== undefined ? { lines: input.lines } : {}) });
+}
+
+/** Hands the container's output to `write` as it comes, until `signal` aborts; resolves then. */
+export function followContainerLogs(app: AppContext, input: LogsInput & { write: (chunk: string) => void; signal: AbortSignal }): Promise<void> {
+  return runtimeFollowLogs(app.runtime, {
+    name: input.name,
+    write: input.write,
+    signal: input.signal,
+    ...(input.lines !== undefined ? { lines: input.lines } : {}),
+  });
+}
+
+export interface ExecInput extends ContainerInput {
+  command: readonly string[];
+  /** Attach the caller's stdin, stdout and stderr (output is then not captured). */
+  interactive?: boolean;
+  /** With interactive: allocate a terminal. */
+  tty?: boolean;
+}
+
+export interface ExecResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a command in the running container; a non-zero exit code is a result, not an error. */
+export function execInContainer(app: AppContext, input: ExecInput): Promise<ExecResult> {
+  return exec(app.runtime, {
+    name: input.name,
+    command: input.command,
+    ...(input.interactive !== undefined ? { interactive: input.interactive } : {}),
+    ...(input.tty !== undefined ? { tty: input.tty } : {}),
+  });
+}
+
+/** An installed container as listed; `imageId` is the full image id (sha256:…). */
+export type ContainerSummary = ContainerListEntry;
+
+/** Every installed container with its state. */
+export async function listContainers(app: AppContext): Promise<ContainerSummary[]> {
+  const [entries, installed] = await Promise.all([list(app.runtime), installedContainers(app)]);
+  // The runtime's listing shortens the image id; callers compare and show it as they need.
+  const fullIds = new Map(installed.map(({ name, info }) => [name, info.imageId]));
+  return entries.map((entry) => ({ ...entry, imageId: fullIds.get(entry.name) ?? entry.imageId }));
+}

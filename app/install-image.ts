@@ -1,0 +1,77 @@
+// install-image: what `install --name NAME IMAGE` means, whoever asks. Everything the caller
+// gave is checked before anything else happens (no pull for a name that will be refused);
+// then the image is pulled when it is not stored, Atomic's labels decide what to do with it
+// (atomic.type=system makes --system optional, atomic.run=once runs it once instead of
+// installing a service), and the runtime installs it.
+import {
+  install,
+  isSystemImage,
+  runImageOnce,
+  runsOnce,
+  validateContainerName,
+  validateSetValues,
+  type DeploymentResult,
+  type RunResult,
+} from '../runtime/index.js';
+import { SyscontainerError } from '../common/errors.js';
+import { pullImage } from '../store/index.js';
+import { runtimeFor, sourceSettings, type AppContext, type OperationEvents } from './context.js';
+
+export interface InstallImageInput {
+  /** The container's name: 1–64 of [A-Za-z0-9_.-], not starting with "." or "-". */
+  name: string;
+  /** Image name (short names resolved through registries.conf), id, oci:DIR or oci-archive:FILE. */
+  image: string;
+  /** Install even when the image is not labelled atomic.type=system (`--system`). */
+  system?: boolean;
+  /** Template variables (`--set KEY=VALUE`), kept and reused by update. */
+  set?: Readonly<Record<string, string>>;
+  /** Use this exploded rootfs, read-only and in place; IMAGE then only names it when not stored. */
+  rootfs?: string;
+  /** Replace an installed container of that name (its state directory is kept). */
+  force?: boolean;
+  /** Grant the privileges the image asks for beyond the default confinement. */
+  privileged?: boolean;
+  /** Enable and start it; default true. */
+  start?: boolean;
+  /** Pull the image when it is not stored; default true. */
+  pull?: boolean;
+}
+
+export type InstallImageResult =
+  /** Installed as a service: its deployment record and the privileges granted. */
+  | { mode: 'installed'; deployment: DeploymentResult }
+  /** The image is labelled atomic.run=once: it ran once, in the foreground; nothing is installed. */
+  | { mode: 'ran-once'; image: string; run: RunResult };
+
+export async function installImage(app: AppContext, input: InstallImageInput, events: OperationEvents = {}): Promise<InstallImageResult> {
+  validateContainerName(input.name);
+  const set = { ...(input.set ?? {}) };
+  validateSetValues(set);
+  // With a rootfs the image may be known only by name: nothing to pull.
+  let stored = await app.store.getImage(input.image);
+  if (stored === undefined && input.rootfs === undefined && input.pull !== false) {
+    events.log?.(`${input.image} is not in the store: pulling it`);
+    await pullImage(app.store, input.image, sourceSettings(app), events.onPull ? { onEvent: events.onPull } : {});
+    stored = await app.store.getImage(input.image);
+  }
+  if (input.system !== true && (stored === undefined || !isSystemImage(stored))) {
+    throw new SyscontainerError('EUSAGE', `image ${stored?.name ?? input.image} is not labelled atomic.type=system: install it with --system`);
+  }
+  const ctx = await runtimeFor(app, events);
+  if (stored !== undefined && input.rootfs === undefined && runsOnce(stored)) {
+    events.log?.(`${stored.name} is labelled atomic.run=once: running it once instead of installing a service`);
+    const run = await runImageOnce(ctx, stored, { name: input.name, set, allowPrivileges: input.privileged === true });
+    return { mode: 'ran-once', image: stored.name, run };
+  }
+  const deployment = await install(ctx, {
+    name: input.name,
+    image: stored?.name ?? input.image,
+    set,
+    force: input.force === true,
+    allowPrivileges: input.privileged === true,
+    start: input.start !== false,
+    ...(input.rootfs !== undefined ? { rootfs: input.rootfs } : {}),
+  });
+  return { mode: 'installed', deployment };
+}

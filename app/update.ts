@@ -1,0 +1,89 @@
+// update and update-all: pull the image a container runs (or the one it is rebased onto),
+// then let the runtime redeploy it into the other slot, rolling back when it does not start.
+import { DeploymentStore, update, validateContainerName, validateSetValues, type DeploymentResult } from '../runtime/index.js';
+import { pullImage } from '../store/index.js';
+import { runtimeFor, sourceSettings, type AppContext, type OperationEvents } from './context.js';
+import { installedContainers } from './installed.js';
+
+export interface UpdateInput {
+  name: string;
+  /** Move to another image; default: the image name the container runs. */
+  rebase?: string;
+  /** Added to (and overriding) the values kept from the running deployment. */
+  set?: Readonly<Record<string, string>>;
+  /** Pull first; default true. False: use what the store has. */
+  pull?: boolean;
+  /** Redeploy even when image and values are unchanged. */
+  force?: boolean;
+  /** Grant privileges the new image asks for that the running deployment was not granted. */
+  privileged?: boolean;
+}
+
+export type UpdateAllInput = Omit<UpdateInput, 'name' | 'rebase'>;
+
+export type UpdateAllEntry =
+  | { name: string; ok: true; result: DeploymentResult }
+  | { name: string; ok: false; error: unknown };
+
+export interface UpdateAllResult {
+  entries: UpdateAllEntry[];
+  succeeded: number;
+  failed: number;
+}
+
+export interface UpdateAllEvents extends OperationEvents {
+  /** Each container's outcome as soon as it is known. */
+  onResult?: (entry: UpdateAllEntry) => void;
+}
+
+function validate(input: UpdateAllInput): void {
+  validateSetValues(input.set ?? {});
+}
+
+async function pullAndUpdate(app: AppContext, input: UpdateInput, image: string | undefined, events: OperationEvents): Promise<DeploymentResult> {
+  if (image !== undefined && input.pull !== false) {
+    await pullImage(app.store, image, sourceSettings(app), events.onPull ? { onEvent: events.onPull } : {});
+  }
+  const rebase = input.rebase !== undefined ? ((await app.store.getImage(input.rebase))?.name ?? input.rebase) : undefined;
+  return update(await runtimeFor(app, events), {
+    name: input.name,
+    set: input.set ?? {},
+    force: input.force === true,
+    ...(rebase !== undefined ? { rebase } : {}),
+    ...(input.privileged === true ? { allowPrivileges: true } : {}),
+  });
+}
+
+/** Updates one container. One that is not installed fails with ENOTFOUND before any pull. */
+export async function updateContainer(app: AppContext, input: UpdateInput, events: OperationEvents = {}): Promise<DeploymentResult> {
+  validateContainerName(input.name);
+  validate(input);
+  // Not installed: nothing to pull, and the runtime says so.
+  const active = await new DeploymentStore(app.settings.root).active(input.name);
+  return pullAndUpdate(app, input, active === undefined ? undefined : (input.rebase ?? active.info.image), events);
+}
+
+/**
+ * Updates every installed container, one after the other, going on past failures. Each image
+ * is pulled once, however many containers run it.
+ */
+export async function updateAll(app: AppContext, input: UpdateAllInput, events: UpdateAllEvents = {}): Promise<UpdateAllResult> {
+  validate(input);
+  const entries: UpdateAllEntry[] = [];
+  const pulled = new Set<string>();
+  for (const { name, info } of await installedContainers(app)) {
+    let entry: UpdateAllEntry;
+    try {
+      const image = pulled.has(info.image) ? undefined : info.image;
+      const result = await pullAndUpdate(app, { ...input, name }, image, events);
+      if (input.pull !== false) pulled.add(info.image);
+      entry = { name, ok: true, result };
+    } catch (error) {
+      entry = { name, ok: false, error };
+    }
+    entries.push(entry);
+    events.onResult?.(entry);
+  }
+  const failed = entries.filter((entry) => !entry.ok).length;
+  return { entries, succeeded: entries.length - failed, failed };
+}

@@ -1,0 +1,66 @@
+// What a test file needs from the host (root, outside tools), said once at its top:
+//   const test = testNeeding({ root: true, tools: ['ostree', 'runc'] });
+// On a host that has it all this is AVA's `test`. On one that lacks something, every test of
+// the file is skipped with the reason in its title and no hook runs, unless env CI is set:
+// CI has every tool, so there the file fails, naming what is missing.
+import { accessSync, constants } from 'node:fs';
+import { delimiter, join } from 'node:path';
+import test, { type TestFn } from 'ava';
+
+export interface HostNeeds {
+  /** Runs as root (ostree's bare repositories, runc, systemd). */
+  root?: boolean;
+  /** Commands that must be on PATH. */
+  tools?: readonly string[];
+}
+
+function onPath(tool: string): boolean {
+  return (process.env.PATH ?? '').split(delimiter).some((dir) => {
+    try {
+      accessSync(join(dir, tool), constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** What this host lacks of `needs`, one phrase each; empty when it has everything. */
+export function missingOnHost(needs: HostNeeds): string[] {
+  const missing: string[] = [];
+  if (needs.root === true && process.getuid?.() !== 0) missing.push('root');
+  for (const tool of needs.tools ?? []) if (!onPath(tool)) missing.push(tool);
+  return missing;
+}
+
+/** A `test` whose tests are all skipped, the reason in their titles, and whose hooks never run. */
+function skippingTest(reason: string): TestFn {
+  const skip = (title: unknown, ...rest: unknown[]) =>
+    (test.skip as (...args: unknown[]) => void)(typeof title === 'string' ? `${title} (skipped: ${reason})` : title, ...rest);
+  const hook = Object.assign(() => undefined, { always: () => undefined, skip: () => undefined });
+  const modifiers = { skip, only: skip, failing: skip, todo: test.todo };
+  return Object.assign(skip, {
+    ...modifiers,
+    serial: Object.assign(skip, modifiers),
+    before: hook,
+    after: hook,
+    beforeEach: hook,
+    afterEach: hook,
+    macro: test.macro,
+    meta: test.meta,
+  }) as unknown as TestFn;
+}
+
+/** AVA's `test` for a file that needs `needs` of the host (see the top of this file). */
+export function testNeeding(needs: HostNeeds): TestFn {
+  const missing = missingOnHost(needs);
+  if (missing.length === 0) return test;
+  const reason = `needs ${missing.join(', ')}`;
+  if (process.env.CI) {
+    test.before(() => {
+      throw new Error(`this host lacks what these tests need (${missing.join(', ')}); CI must have it all`);
+    });
+    return test;
+  }
+  return skippingTest(reason);
+}
