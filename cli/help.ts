@@ -33,16 +33,14 @@ function flag(name: string, spec: OptionSpec): string {
   return `${spec.short ? `-${spec.short}, ` : '    '}--${name}${value}${spec.multiple ? ' (repeatable)' : ''}`;
 }
 
-function optionLines(specs: OptionSpecs): string[] {
-  const entries = Object.entries(specs).map(([name, spec]) => [flag(name, spec), spec.description] as const);
-  const width = Math.max(...entries.map(([left]) => left.length));
-  return entries.map(([left, description]) => `  ${left.padEnd(width)}   ${description}`);
-}
-
+/** `COMMAND --help`: usage, summary, then one line per option, the command's and the global ones. */
 export function commandUsage(command: Command): string {
+  const options = Object.entries(command.options ?? {});
+  const global = Object.entries(globalOptions);
+  const width = Math.max(...[...options, ...global].map(([name, spec]) => flag(name, spec).length));
+  const line = ([name, spec]: [string, OptionSpec]) => `  ${flag(name, spec).padEnd(width)}   ${spec.description}`;
   const lines = [`usage: syscontainer ${command.name.join(' ')} ${command.usage}`.trimEnd(), '', command.summary];
-  const options = command.options ?? {};
-  if (Object.keys(options).length > 0) lines.push('', 'options:', ...optionLines(options));
-  lines.push('', 'global options:', ...optionLines(globalOptions));
+  if (options.length > 0) lines.push('', 'options:', ...options.map(line));
+  lines.push('', 'global options:', ...global.map(line));
   return lines.join('\n');
 }
