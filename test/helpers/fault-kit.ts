@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { lstat, readdir, readFile, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import test, { type ExecutionContext } from 'ava';
+import type { ExecutionContext } from 'ava';
 import { execa, type ResultPromise } from 'execa';
 import { buildImage, sha256Digest, type BuiltImage, type LayerDefinition } from '../../images/build/image.js';
 import { pushBuiltImage } from '../../images/build/push-image.js';
@@ -15,18 +15,19 @@ import { fromHostFile, rootfsEntries } from '../../images/build/rootfs-entries.j
 import { defaultRegistriesConf } from '../../store/registry/registries-conf.js';
 import { RegistryPush } from '../../store/registry/push.js';
 import { cliPath, type CliResult } from './cli.js';
+import { needs, testNeeding, toolPath, type HostNeeds } from './host-requirements.js';
 import { startRegistry, type RegistryServer } from './registry-server.js';
+
+/** What the fault suites need: a registry, runc (root) and GNU time for the CLI's peak memory. */
+export const faultKitNeeds: HostNeeds = { root: true, tools: [...needs.registry.tools, ...needs.runc.tools, ...needs.busybox.tools, '/usr/bin/time'] };
+
+// The hooks this kit registers are skipped with the file's tests on a host that lacks these.
+const test = testNeeding(faultKitNeeds);
 
 /** Soak mode (SYSCONTAINER_SOAK=1): many more fault points; default runs stay short. */
 export const soak = process.env.SYSCONTAINER_SOAK === '1';
 
-export const runtimePath = (() => {
-  try {
-    return execFileSync('sh', ['-c', 'command -v runc'], { encoding: 'utf8' }).trim();
-  } catch {
-    return '/usr/sbin/runc';
-  }
-})();
+export const runtimePath = toolPath('runc') ?? '/usr/sbin/runc';
 
 /** Environment that keeps the CLI's root, units, tmpfiles and registries.conf inside `dir`. */
 export function isolatedEnv(dir: string, extra: Record<string, string> = {}): Record<string, string> {
@@ -297,7 +298,6 @@ export function serviceImagesInRegistry(repository: string, runcPrefix: string):
   const images = { v1: '', v2: '' };
   let registry: RegistryServer | undefined;
   test.before(async () => {
-    if (process.getuid?.() !== 0) throw new Error('these tests need root (runc)');
     registry = await startRegistry();
     images.v1 = await pushImage(registry.host, repository, 'v1', await serviceImage('v1', { padding: 4 << 20 }));
     images.v2 = await pushImage(registry.host, repository, 'v2', await serviceImage('v2', { padding: 4 << 20 }));

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { appendFile, mkdir, readdir, readFile, rm, rmdir, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import test, { type ExecutionContext } from 'ava';
+import type { ExecutionContext } from 'ava';
 import type { RuntimeContext } from '../../runtime/context.js';
 import { exec, install, rollback, status, uninstall, update } from '../../runtime/index.js';
 import { Runc } from '../../runtime/runc.js';
@@ -15,8 +15,11 @@ import { Systemd } from '../../runtime/systemd.js';
 import { etcdExports, etcdMarker, etcdShapedImage } from '../helpers/atomic-etcd-image.js';
 import { busyboxStore, makeBusyboxRootfs, testImage, type TestImage } from '../helpers/busybox-image.js';
 import { listTree, testBaseDir } from '../helpers/systemd-harness.js';
+import { needs, testNeeding, toolPath } from '../helpers/host-requirements.js';
 
-const runtimePath = execFileSync('sh', ['-c', 'command -v runc'], { encoding: 'utf8' }).trim();
+const test = testNeeding(needs.systemd, needs.busybox);
+
+const runtimePath = toolPath('runc') ?? 'runc';
 
 interface Setup {
   ctx: RuntimeContext<TestImage>;
@@ -70,7 +73,6 @@ const etcdctl = (s: Setup) => hostFile(s, `/usr/local/bin/${s.name}ctl`);
 const etcdConf = (s: Setup) => hostFile(s, `${s.set.CONF_DIRECTORY}/${s.name}/etcd.conf`);
 
 test.before(() => {
-  if (process.getuid?.() !== 0) throw new Error('these integration tests need root');
   const systemdState = execFileSync('sh', ['-c', 'systemctl is-system-running || true'], { encoding: 'utf8' }).trim();
   if (systemdState !== 'offline') throw new Error(`these tests exercise the path without systemd; systemd here is "${systemdState}"`);
 });

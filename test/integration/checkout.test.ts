@@ -1,4 +1,3 @@
-import test from 'ava';
 import { lstat, mkdir, readdir, readFile, readlink, rm, stat } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { execa } from 'execa';
@@ -6,6 +5,9 @@ import { opaque, whiteout, type LayerEntry } from '../../images/build/layer.js';
 import { checkoutImage } from '../../store/content/checkout.js';
 import { SyscontainerError } from '../../common/errors.js';
 import { buildImage, storeImage, tempDir, tempStore, type BuiltImage } from '../helpers/store-fixtures.js';
+import { needs, testNeeding } from '../helpers/host-requirements.js';
+
+const test = testNeeding(needs.store, { tools: ['tar'] });
 
 const layer1: LayerEntry[] = [
   { type: 'dir', path: 'etc', mode: 0o751 },

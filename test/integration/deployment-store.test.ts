@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readFile, readdir, readlink, rm, stat, mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import test, { type ExecutionContext } from 'ava';
+import type { ExecutionContext } from 'ava';
 import type { LayerEntry } from '../../images/build/layer.js';
 import type { RuntimeContext } from '../../runtime/context.js';
 import { runtimeStoreOf } from '../../runtime/image-store-adapter.js';
@@ -15,8 +15,11 @@ import { Systemd } from '../../runtime/systemd.js';
 import { ImageStore, imageRootfsDir, type StoredImage } from '../../store/index.js';
 import { buildImage, storeImage } from '../helpers/store-fixtures.js';
 import { testBaseDir } from '../helpers/systemd-harness.js';
+import { needs, testNeeding, toolPath } from '../helpers/host-requirements.js';
 
-const runtimePath = execFileSync('sh', ['-c', 'command -v runc'], { encoding: 'utf8' }).trim();
+const test = testNeeding(needs.runc, needs.busybox);
+
+const runtimePath = toolPath('runc') ?? 'runc';
 const applets = ['sh', 'sleep', 'cat', 'touch', 'echo'];
 
 async function busyboxEntries(): Promise<LayerEntry[]> {

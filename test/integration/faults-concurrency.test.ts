@@ -1,14 +1,16 @@
 // Concurrency: the file locks of store/lock.ts across processes (kill -9 leaves none held),
 // and syscontainer commands racing each other through the real CLI, registry, ostree and runc.
 // Needs root, runc, docker-registry and /bin/busybox.
-import test from 'ava';
 import { execa } from 'execa';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { acquireLock, withLock } from '../../common/file-lock.js';
 import { tempDir } from '../helpers/cli.js';
-import { cli, containerProblems, isolatedEnv, serviceImagesInRegistry, spawnCli, storeProblems } from '../helpers/fault-kit.js';
+import { cli, containerProblems, isolatedEnv, serviceImagesInRegistry, spawnCli, storeProblems, faultKitNeeds } from '../helpers/fault-kit.js';
+import { testNeeding } from '../helpers/host-requirements.js';
+
+const test = testNeeding(faultKitNeeds);
 
 const lockModule = fileURLToPath(new URL('../../common/file-lock.js', import.meta.url));
 const prefix = `fc${process.pid}`;

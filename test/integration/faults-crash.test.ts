@@ -5,13 +5,16 @@
 // `containers list` works; re-running the command completes (then the container starts); the
 // data in the container's state directory is never lost. After the cycle `uninstall` leaves
 // nothing. Default ~30 kill points (2 × 4 rounds × 5 commands, some finish first); SYSCONTAINER_SOAK=1: 160 tries.
-import test, { type ExecutionContext } from 'ava';
+import type { ExecutionContext } from 'ava';
 import { execa } from 'execa';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tempDir } from '../helpers/cli.js';
-import { cli, containerProblems, FaultTally, isolatedEnv, runAndKill, serviceImagesInRegistry, soak, storeProblems } from '../helpers/fault-kit.js';
+import { cli, containerProblems, FaultTally, isolatedEnv, runAndKill, serviceImagesInRegistry, soak, storeProblems, faultKitNeeds } from '../helpers/fault-kit.js';
+import { testNeeding } from '../helpers/host-requirements.js';
+
+const test = testNeeding(faultKitNeeds);
 
 const prefix = `fk${process.pid}`;
 const rounds = soak ? 16 : 4;

@@ -5,7 +5,7 @@
 // deployment; what is too big is refused with a clear error within bounded memory and time;
 // privileges need --privileged. (The tar rules themselves are table-tested in
 // test/unit/tar-filter.test.ts and test/integration/layer-import.test.ts.)
-import test, { type ExecutionContext } from 'ava';
+import type { ExecutionContext } from 'ava';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, readdir } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
@@ -16,9 +16,12 @@ import tar from 'tar-stream';
 import type { BuiltImage } from '../../images/build/image.js';
 import { buildLayer, type LayerEntry } from '../../images/build/layer.js';
 import { tempDir } from '../helpers/cli.js';
-import { cleanupRunc, cli, containerProblems, isolatedEnv, measuredCli, pushRawImage, serviceImage, storeProblems, type RawLayer } from '../helpers/fault-kit.js';
+import { cleanupRunc, cli, containerProblems, isolatedEnv, measuredCli, pushRawImage, serviceImage, storeProblems, type RawLayer, faultKitNeeds } from '../helpers/fault-kit.js';
 import { startFaultProxy } from '../helpers/fault-proxy.js';
 import { startRegistry, type RegistryServer } from '../helpers/registry-server.js';
+import { testNeeding } from '../helpers/host-requirements.js';
+
+const test = testNeeding(faultKitNeeds);
 
 const prefix = `fh${process.pid}`;
 let registry: RegistryServer;
@@ -27,7 +30,6 @@ let outside: string;
 let seq = 0;
 
 test.before(async () => {
-  if (process.getuid?.() !== 0) throw new Error('these tests need root (runc)');
   registry = await startRegistry();
   base = await serviceImage('hostile-base');
   // A directory outside every root, that hostile layers aim at.

@@ -2,12 +2,14 @@
 // unit-file syntax and newlines reach the container exactly as given or are refused, never
 // interpreted (no injected JSON elements, unit directives or variable expansion); container
 // names with `/`, `..`, spaces, unicode are refused before anything is written.
-import test from 'ava';
 import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tempDir } from '../helpers/cli.js';
-import { cleanupRunc, cli, isolatedEnv, pushImage, serviceImage } from '../helpers/fault-kit.js';
+import { cleanupRunc, cli, isolatedEnv, pushImage, serviceImage, faultKitNeeds } from '../helpers/fault-kit.js';
 import { startRegistry, type RegistryServer } from '../helpers/registry-server.js';
+import { testNeeding } from '../helpers/host-requirements.js';
+
+const test = testNeeding(faultKitNeeds);
 
 const prefix = `fn${process.pid}`;
 let registry: RegistryServer;
@@ -43,7 +45,6 @@ WantedBy=multi-user.target
 `;
 
 test.before(async () => {
-  if (process.getuid?.() !== 0) throw new Error('these tests need root (runc)');
   registry = await startRegistry();
   const built = await serviceImage('names', {
     extraLayers: [

@@ -3,12 +3,14 @@
 // out what stalls (SYSCONTAINER_STALL_TIMEOUT_MS keeps that fast here), refuses what is wrong
 // or endless within bounded memory and time, and never stores wrong content: after every
 // scenario the store is fsck-clean and holds either the whole, verified image or no image ref.
-import test from 'ava';
 import type { BuiltImage } from '../../images/build/image.js';
 import { tempDir } from '../helpers/cli.js';
-import { FaultTally, isolatedEnv, measuredCli, pushImage, serviceImage, storeProblems } from '../helpers/fault-kit.js';
+import { FaultTally, isolatedEnv, measuredCli, pushImage, serviceImage, storeProblems, faultKitNeeds } from '../helpers/fault-kit.js';
 import { startFaultProxy, type FaultAction, type ProxyRequest } from '../helpers/fault-proxy.js';
 import { startRegistry, type RegistryServer } from '../helpers/registry-server.js';
+import { testNeeding } from '../helpers/host-requirements.js';
+
+const test = testNeeding(faultKitNeeds);
 
 let registry: RegistryServer;
 let image: BuiltImage;

@@ -1,8 +1,10 @@
-import test from 'ava';
 import { buildLayer } from '../../images/build/layer.js';
 import { SyscontainerError } from '../../common/errors.js';
 import { blobRef, imageRef } from '../../store/ref-names.js';
 import { buildImage, descriptorOf, storeImage, tempStore, verifiedStream } from '../helpers/store-fixtures.js';
+import { needs, testNeeding } from '../helpers/host-requirements.js';
+
+const test = testNeeding(needs.store);
 
 const name = '127.0.0.1:5000/team/web:v1';
 

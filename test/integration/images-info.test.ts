@@ -3,12 +3,14 @@
 // Golden file: test/golden/images-info-variables.txt. Needs ostree (the image is pulled from an
 // OCI layout into a real store).
 import { join } from 'node:path';
-import test from 'ava';
 import { buildImage } from '../../images/build/image.js';
 import { writeOciLayout } from '../../images/build/oci-layout.js';
 import { rootfsEntries } from '../../images/build/rootfs-entries.js';
 import { runCli, tempDir } from '../helpers/cli.js';
 import { matchesGolden } from '../helpers/golden.js';
+import { needs, testNeeding } from '../helpers/host-requirements.js';
+
+const test = testNeeding(needs.store);
 
 const file = (path: string, content: string) => ({ type: 'file' as const, path, content, mode: 0o644 });
 

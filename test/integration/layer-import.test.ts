@@ -1,10 +1,12 @@
-import test from 'ava';
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import { buildLayer, whiteout, opaque, type LayerEntry } from '../../images/build/layer.js';
 import { SyscontainerError } from '../../common/errors.js';
 import { blobRef } from '../../store/ref-names.js';
 import { descriptorOf, failingStream, sha256, tempStore, verifiedStream } from '../helpers/store-fixtures.js';
+import { needs, testNeeding } from '../helpers/host-requirements.js';
+
+const test = testNeeding(needs.store);
 
 const entries: LayerEntry[] = [
   { type: 'dir', path: 'etc' },

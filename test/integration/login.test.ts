@@ -1,6 +1,5 @@
 // login / logout / pull with stored credentials, through the CLI, against a real registry with
 // htpasswd auth — and against one with token auth.
-import test from 'ava';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pushBuiltImage } from '../../images/build/push-image.js';
@@ -9,6 +8,9 @@ import { RegistryPush } from '../../store/registry/push.js';
 import { runCli, tempDir } from '../helpers/cli.js';
 import { buildFixture } from '../helpers/fixtures.js';
 import { startRegistry, type RegistryServerOptions } from '../helpers/registry-server.js';
+import { needs, testNeeding } from '../helpers/host-requirements.js';
+
+const test = testNeeding(needs.registry, { tools: ['htpasswd'] });
 
 const user = { username: 'operator', password: 's3cret pass' };
 

@@ -1,6 +1,5 @@
 // Bad input from a registry, through the real CLI and a real ostree repo: each fault gives a
 // one-line error naming the image and the fault, a non-zero exit, and leaves no ref behind.
-import test from 'ava';
 import { execa } from 'execa';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -8,6 +7,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { buildImage, type BuiltImage } from '../../images/build/image.js';
 import { runCli, tempDir } from '../helpers/cli.js';
 import { startFakeServer } from '../helpers/fake-registry.js';
+import { needs, testNeeding } from '../helpers/host-requirements.js';
+
+const test = testNeeding(needs.store);
 
 type Fault = (image: BuiltImage) => (req: IncomingMessage, res: ServerResponse) => boolean;
 

@@ -1,7 +1,6 @@
 // `syscontainer pull` end to end: test images built here, pushed to a real docker-registry on
 // loopback, pulled by the real CLI into a real ostree repo, and what is stored checked
 // against what was pushed — refs and metadata in Atomic's layout, and the checked-out rootfs.
-import test from 'ava';
 import { execa } from 'execa';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -15,6 +14,9 @@ import { RegistryPush } from '../../store/registry/push.js';
 import { cliPath, runCli, tempDir } from '../helpers/cli.js';
 import { buildFixture, fixture, fixtureNames, multiPlatformFixture, multiPlatformTags, pushFixtures, rootfsMismatches, type FixtureName } from '../helpers/fixtures.js';
 import { startRegistry, type RegistryServer } from '../helpers/registry-server.js';
+import { needs, testNeeding } from '../helpers/host-requirements.js';
+
+const test = testNeeding(needs.registry);
 
 let registry: RegistryServer;
 let pushed: Map<string, { built: BuiltImage | BuiltIndex }>;

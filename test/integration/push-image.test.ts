@@ -1,6 +1,5 @@
 // Pushing built images and OCI layouts to the real docker-registry, and reading them back
 // through RegistrySource: every fixture, both multi-platform indexes; skips, mounts, order.
-import test from 'ava';
 import { buildFixture, buildMultiPlatformFixture, fixtureNames, multiPlatformTags, pushFixtures } from '../helpers/fixtures.js';
 import type { BuiltImage, BuiltIndex } from '../../images/build/image.js';
 import { writeOciLayout } from '../../images/build/oci-layout.js';
@@ -12,6 +11,9 @@ import { TokenCache } from '../../store/registry/token-cache.js';
 import { tempDir } from '../helpers/cli.js';
 import { collect, fastRetry } from '../helpers/fake-registry.js';
 import { startRegistry } from '../helpers/registry-server.js';
+import { needs, testNeeding } from '../helpers/host-requirements.js';
+
+const test = testNeeding(needs.registry);
 
 const conf = defaultRegistriesConf();
 

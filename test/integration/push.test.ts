@@ -1,7 +1,6 @@
 // `syscontainer push` end to end with the real CLI, real ostree and two real docker-registry
 // servers on loopback: layouts round-trip byte for byte; store images (whose layers are
 // regenerated from OSTree) pulled back from the destination check out like the fixture.
-import test from 'ava';
 import { execa } from 'execa';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -14,6 +13,9 @@ import { RegistryPush } from '../../store/registry/push.js';
 import { runCli, tempDir } from '../helpers/cli.js';
 import { fixture, multiPlatformFixture, multiPlatformTags, pushFixtures, rootfsMismatches, writeFixtureLayout, type FixtureName } from '../helpers/fixtures.js';
 import { startRegistry, type RegistryServer } from '../helpers/registry-server.js';
+import { needs, testNeeding } from '../helpers/host-requirements.js';
+
+const test = testNeeding(needs.registry, { tools: ['htpasswd'] });
 
 let source: RegistryServer;
 let dest: RegistryServer;

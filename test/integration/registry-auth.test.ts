@@ -4,7 +4,6 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import test from 'ava';
 import type { Credentials } from '../../store/registry/auth-file.js';
 import { RegistryError } from '../../common/errors.js';
 import { defaultRegistriesConf } from '../../store/registry/registries-conf.js';
@@ -15,6 +14,9 @@ import { TokenCache } from '../../store/registry/token-cache.js';
 import { resolveImage } from '../../store/pull/resolve-manifest.js';
 import { collect, fastRetry, sha256, tinyImage } from '../helpers/fake-registry.js';
 import { startRegistry, type RegistryServerOptions } from '../helpers/registry-server.js';
+import { needs, testNeeding } from '../helpers/host-requirements.js';
+
+const test = testNeeding(needs.registry, { tools: ['htpasswd'] });
 
 const conf = defaultRegistriesConf();
 const retry = { ...fastRetry, tries: 2 };

@@ -7,7 +7,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
-import test from 'ava';
 import { parsePlatform } from '../../store/oci/platform.js';
 import { defaultRegistriesConf } from '../../store/registry/registries-conf.js';
 import { RegistryPush } from '../../store/registry/push.js';
@@ -16,6 +15,9 @@ import { TokenCache } from '../../store/registry/token-cache.js';
 import { resolveImage } from '../../store/pull/resolve-manifest.js';
 import { collect, fastRetry, sha256, tinyImage } from '../helpers/fake-registry.js';
 import { startRegistry } from '../helpers/registry-server.js';
+import { needs, testNeeding } from '../helpers/host-requirements.js';
+
+const test = testNeeding(needs.registry, { tools: ['skopeo'] });
 
 const run = promisify(execFile);
 

@@ -5,13 +5,16 @@
 import { execFileSync } from 'node:child_process';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import test, { type ExecutionContext } from 'ava';
+import type { ExecutionContext } from 'ava';
 import { buildImage, type ContainerConfig } from '../../images/build/image.js';
 import { readHostFile } from '../../images/build/host-files.js';
 import { writeOciLayout } from '../../images/build/oci-layout.js';
 import { fromHostFile, rootfsEntries } from '../../images/build/rootfs-entries.js';
 import { runCli } from '../helpers/cli.js';
 import { testBaseDir } from '../helpers/systemd-harness.js';
+import { needs, testNeeding } from '../helpers/host-requirements.js';
+
+const test = testNeeding(needs.runc, needs.busybox);
 
 const applets = ['sh', 'cat', 'echo', 'sleep', 'true'];
 
@@ -59,9 +62,6 @@ async function setup(t: ExecutionContext, images: Record<string, ContainerConfig
   return { dir, env, name: (suffix: string) => { const name = `rc${process.pid}x${n}${suffix}`; names.push(name); return name; } };
 }
 
-test.before(() => {
-  if (process.getuid?.() !== 0) throw new Error('these integration tests need root');
-});
 
 test('run IMAGE [CMD] runs the image once and leaves nothing; the exit code is the command\'s', async (t) => {
   const s = await setup(t, { plain: { Cmd: ['/bin/sh', '-c', 'echo image-default-command'] } });

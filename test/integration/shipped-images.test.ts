@@ -1,7 +1,7 @@
 // The project's own images (images/) and the quickstart as a newcomer runs it — the real
 // script, registry, ostree and runc — kept away from the host's own paths: own state dir,
 // port, root, unit and config dirs. Serial: etcd listens on fixed ports.
-import test, { type ExecutionContext } from 'ava';
+import type { ExecutionContext } from 'ava';
 import { execa } from 'execa';
 import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
@@ -17,6 +17,9 @@ import { defaultRegistriesConf } from '../../store/registry/registries-conf.js';
 import { RegistryPush } from '../../store/registry/push.js';
 import { runCli, tempDir } from '../helpers/cli.js';
 import { startRegistry } from '../helpers/registry-server.js';
+import { needs, testNeeding } from '../helpers/host-requirements.js';
+
+const test = testNeeding(needs.registry, needs.runc);
 
 const quickstart = fileURLToPath(new URL('../../images/quickstart.js', import.meta.url));
 

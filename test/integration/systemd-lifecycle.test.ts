@@ -6,7 +6,6 @@ import { existsSync } from 'node:fs';
 import { appendFile, mkdir, readFile, readlink, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import test from 'ava';
 import type { RuntimeContext } from '../../runtime/context.js';
 import { followLogs, install, list, logs, status, stop, start, uninstall, update } from '../../runtime/index.js';
 import { Runc } from '../../runtime/runc.js';
@@ -14,8 +13,11 @@ import { Systemd } from '../../runtime/systemd.js';
 import { etcdMarker, etcdShapedImage } from '../helpers/atomic-etcd-image.js';
 import { busyboxStore, testImage, type TestImage } from '../helpers/busybox-image.js';
 import { listTree, SystemdHarness, testBaseDir } from '../helpers/systemd-harness.js';
+import { needs, testNeeding, toolPath } from '../helpers/host-requirements.js';
 
-const runtimePath = execFileSync('sh', ['-c', 'command -v runc'], { encoding: 'utf8' }).trim();
+const test = testNeeding(needs.systemd, needs.busybox);
+
+const runtimePath = toolPath('runc') ?? 'runc';
 const serviceScript = (marker: string) => ['/bin/sh', '-c', `echo ${marker}; trap 'exit 0' TERM; while true; do sleep 1; done`];
 
 const good = testImage('127.0.0.1:5000/svc:1', { Cmd: serviceScript('svc-marker-one'), Volumes: { '/data': {} } });

@@ -14,6 +14,7 @@ import { IntegrityError, SyscontainerError } from '../../common/errors.js';
 import { MediaType } from '../../store/oci/oci-types.js';
 import { tempDir } from '../helpers/cli.js';
 import { buildFixture, buildMultiPlatformFixture, fixtureNames, multiPlatformTags, writeFixtureLayout } from '../helpers/fixtures.js';
+import { testNeeding } from '../helpers/host-requirements.js';
 
 async function collect(stream: Readable): Promise<Buffer> {
   const chunks: Buffer[] = [];
@@ -197,7 +198,7 @@ test('a hostile archive: escaping names and links are not extracted, the layout 
   await t.throwsAsync(access(path.join(tmpdir(), `escaped-${hex}`)), { code: 'ENOENT' });
 });
 
-test('skopeo reads the layouts we write, and we read what skopeo writes', async (t) => {
+testNeeding({ tools: ['skopeo'] })('skopeo reads the layouts we write, and we read what skopeo writes', async (t) => {
   const dir = await tempDir(t);
   const ours = path.join(dir, 'ours');
   const theirs = path.join(dir, 'theirs');

@@ -9,6 +9,7 @@ import { defaultRegistriesConf, loadRegistriesConf } from '../../store/registry/
 import { openFirstAvailable, openRegistry, RegistrySource } from '../../store/sources/registry-source.js';
 import { TokenCache } from '../../store/registry/token-cache.js';
 import { fakeRegistrySource, fastRetry, imageMaps, serveImages, startFakeServer, tinyImage } from '../helpers/fake-registry.js';
+import { testNeeding } from '../helpers/host-requirements.js';
 
 const image = tinyImage();
 const { manifests, blobs } = imageMaps(image);
@@ -176,7 +177,7 @@ test('openRegistry qualifies a short name through the search registries', async 
   await t.throwsAsync(openRegistry('Foo', { conf }), { message: /must be lowercase/ });
 });
 
-test('an untrusted TLS certificate fails at once with a hint; loopback TLS registries work unverified', async (t) => {
+testNeeding({ tools: ['openssl'] })('an untrusted TLS certificate fails at once with a hint; loopback TLS registries work unverified', async (t) => {
   const { execFile } = await import('node:child_process');
   const { promisify } = await import('node:util');
   const { readFile } = await import('node:fs/promises');
