@@ -88,6 +88,12 @@ export class Output {
     this.live = createLogUpdate(this.stderr) as LiveBlock;
   }
 
+  /** Erases the lines still in progress (of a step that failed); later progress is drawn afresh. */
+  dropProgress(): void {
+    if (this.liveLines.size > 0) this.live?.clear();
+    this.liveLines.clear();
+  }
+
   /** Ends live progress: lines still in progress (a failed command's) are erased; the cursor is shown again. */
   close(): void {
     if (this.liveLines.size > 0) this.live?.clear();

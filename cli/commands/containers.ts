@@ -90,7 +90,11 @@ function summaryLine(entry: UpdateAllEntry): string {
 async function updateEvery(app: AppContext, out: Output, input: UpdateAllInput): Promise<number> {
   const result = await updateAll(app, input, {
     ...events(out),
-    onResult: (entry) => (entry.ok ? reportDeployment(out, entry.result) : out.error(entry.error, app.settings.debug)),
+    onResult: (entry) => {
+      if (entry.ok) return reportDeployment(out, entry.result);
+      out.dropProgress(); // a failed pull's layers are not drawn on under the next container's
+      out.error(entry.error, app.settings.debug);
+    },
   });
   out.result(`update --all: ${result.succeeded} of ${result.entries.length} succeeded`);
   for (const entry of result.entries) out.result(`  ${summaryLine(entry)}`);

@@ -139,7 +139,8 @@ test('the CLI prints only through its Output', async (t) => {
 });
 
 test('settings come from the environment where the context is built: cli/main.ts hands it to app', async (t) => {
-  const readers = [...(await sources(['app', 'cli']))].filter(([, text]) => /process\.env\b/.test(text)).map(([file]) => file);
+  // store/ still reads its tuning knobs itself (being moved into the context's settings).
+  const readers = [...(await sources(['app', 'cli', 'runtime']))].filter(([, text]) => /(?<![\w.])process\.env\b/.test(text)).map(([file]) => file);
   // serve reads LISTEN_PID, systemd's socket activation: a fact about this process, not a setting.
   t.deepEqual(readers.sort(), ['cli/commands/serve.ts', 'cli/main.ts']);
 });
