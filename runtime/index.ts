@@ -34,4 +34,3 @@ export { isSystemImage, runsOnce } from './atomic-labels.js';
 export { containerSpecSchema, parseContainerSpec, podNamePattern, type ContainerSpec, type ContainerMount } from './container-spec.js';
 export { ensurePod, removePod } from './pods.js';
 export { parseExportsManifest, type ExportsManifest } from './exports-manifest.js';
-export { parseContainerSpec, podNamePattern, type ContainerSpec, type ContainerMount } from './container-spec.js';
