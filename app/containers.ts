@@ -94,13 +94,17 @@ export function execInContainer(app: AppContext, input: ExecInput): Promise<Exec
   });
 }
 
-/** An installed container as listed; `imageId` is the full image id (sha256:…). */
-export type ContainerSummary = ContainerListEntry;
+/** An installed container as listed; `imageId` is the full image id (sha256:…); `config` the apply config id that owns it. */
+export type ContainerSummary = ContainerListEntry & { config?: string };
 
 /** Every installed container with its state. */
 export async function listContainers(app: AppContext): Promise<ContainerSummary[]> {
   const [entries, installed] = await Promise.all([list(app.runtime), installedContainers(app)]);
   // The runtime's listing shortens the image id; callers compare and show it as they need.
   const fullIds = new Map(installed.map(({ name, info }) => [name, info.imageId]));
-  return entries.map((entry) => ({ ...entry, imageId: fullIds.get(entry.name) ?? entry.imageId }));
+  const configs = new Map(installed.flatMap(({ name, info }) => (typeof info.owner?.configId === 'string' ? [[name, info.owner.configId] as const] : [])));
+  return entries.map((entry) => {
+    const config = configs.get(entry.name);
+    return { ...entry, imageId: fullIds.get(entry.name) ?? entry.imageId, ...(config !== undefined ? { config } : {}) };
+  });
 }

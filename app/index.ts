@@ -29,6 +29,11 @@ export {
 } from './containers.js';
 export { run, type RunInput } from './run.js';
 
+// Declared containers: apply, delete -f, generate kube
+export { applyFiles, deleteConfig, type ApplyInput, type ApplyEvents, type ApplyResult } from './apply/apply-files.js';
+export { generateKubeYaml, type GenerateKubeInput } from './apply/generate-operation.js';
+export type { DeclarationProblem } from './apply/declared-container.js';
+
 // Images
 export { pull, push, type PullInput, type PushInput, type PushResult } from './transfer.js';
 export { listImages, verifyImage, pruneImages, type ImageSummary, type ImageListing } from './images.js';

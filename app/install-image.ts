@@ -10,6 +10,7 @@ import {
   runsOnce,
   validateContainerName,
   validateSetValues,
+  type ContainerSpec,
   type DeploymentResult,
   type RunResult,
 } from '../runtime/index.js';
@@ -36,6 +37,10 @@ export interface InstallImageInput {
   start?: boolean;
   /** Pull the image when it is not stored; default true. */
   pull?: boolean;
+  /** What to set over the image's config (command, env, mounts, capabilities, …): runtime/container-spec.ts. */
+  containerSpec?: ContainerSpec;
+  /** Who declared it (apply's owner record), kept in the deployment. */
+  owner?: Record<string, unknown>;
 }
 
 export type InstallImageResult =
@@ -72,6 +77,8 @@ export async function installImage(app: AppContext, input: InstallImageInput, ev
     allowPrivileges: input.privileged === true,
     start: input.start !== false,
     ...(input.rootfs !== undefined ? { rootfs: input.rootfs } : {}),
+    ...(input.containerSpec !== undefined ? { containerSpec: input.containerSpec } : {}),
+    ...(input.owner !== undefined ? { owner: input.owner } : {}),
   });
   return { mode: 'installed', deployment };
 }

@@ -1,6 +1,6 @@
 // update and update-all: pull the image a container runs (or the one it is rebased onto),
 // then let the runtime redeploy it into the other slot, rolling back when it does not start.
-import { DeploymentStore, update, validateContainerName, validateSetValues, type DeploymentResult } from '../runtime/index.js';
+import { DeploymentStore, update, validateContainerName, validateSetValues, type ContainerSpec, type DeploymentResult } from '../runtime/index.js';
 import { pullImage } from '../store/index.js';
 import { runtimeFor, sourceSettings, type AppContext, type OperationEvents } from './context.js';
 import { installedContainers } from './installed.js';
@@ -17,6 +17,10 @@ export interface UpdateInput {
   force?: boolean;
   /** Grant privileges the new image asks for that the running deployment was not granted. */
   privileged?: boolean;
+  /** Replaces the container spec the running deployment has (runtime/container-spec.ts). */
+  containerSpec?: ContainerSpec;
+  /** Replaces the owner record (apply's). */
+  owner?: Record<string, unknown>;
 }
 
 export type UpdateAllInput = Omit<UpdateInput, 'name' | 'rebase'>;
@@ -51,6 +55,8 @@ async function pullAndUpdate(app: AppContext, input: UpdateInput, image: string 
     force: input.force === true,
     ...(rebase !== undefined ? { rebase } : {}),
     ...(input.privileged === true ? { allowPrivileges: true } : {}),
+    ...(input.containerSpec !== undefined ? { containerSpec: input.containerSpec } : {}),
+    ...(input.owner !== undefined ? { owner: input.owner } : {}),
   });
 }
 

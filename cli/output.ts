@@ -122,6 +122,11 @@ export class Output {
     else this.live([...this.liveLines.values()].join('\n'));
   }
 
+  /** One line of a list of problems (apply's files): `error: LINE`, on stderr. */
+  errorLine(line: string): void {
+    this.above(`error: ${line}`);
+  }
+
   /** The error's one line and hint; with `debug` the chain of causes, stacks included. */
   error(error: unknown, debug: boolean): void {
     this.above(`error: ${error instanceof Error ? error.message : String(error)}`);

@@ -73,6 +73,12 @@ export async function converge(input: {
     return podsReady.get(pod);
   };
 
+  const dependants = (name: string) => plan.steps.filter((s) => s.declared?.requires.includes(name)).map((s) => s.name);
+  const anyDependantDown = async (name: string): Promise<boolean> => {
+    for (const d of dependants(name)) if (!(await backend.isUp(d))) return true;
+    return false;
+  };
+
   // Removals first, dependants before what they depend on: a name freed may be declared again.
   for (const step of plan.steps.filter((s) => s.action === 'remove')) {
     try {
@@ -91,8 +97,10 @@ export async function converge(input: {
     }
     try {
       if (step.action === 'unchanged') {
-        // Nothing to change; a container a killed apply made but did not start is started.
-        if (!(await backend.isUp(step.name))) {
+        // Nothing to change; a container a killed apply made but did not start is started. A
+        // oneshot (init container) that is not up runs again only when something that requires
+        // it is not up either: the pod is starting, as Kubernetes runs init containers then.
+        if (!(await backend.isUp(step.name)) && (declared.role !== 'oneshot' || (await anyDependantDown(step.name)))) {
           await backend.start(step.name);
         }
         report({ step, ok: true });
@@ -107,6 +115,9 @@ export async function converge(input: {
       const owner = ownerOf(plan, step, input.source);
       if (step.action === 'create') await backend.create(declared, owner);
       else await backend.update(declared, owner);
+      // update restarts only what was running; a container a killed command left stopped
+      // (between stopping the old deployment and switching) is declared to run: start it.
+      if (declared.role === 'service' && !(await backend.isUp(step.name))) await backend.start(step.name);
       report({ step, ok: true });
     } catch (error) {
       report({ step, ok: false, error: message(error) });

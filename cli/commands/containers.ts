@@ -190,14 +190,21 @@ const status: Command = {
 const containers: Command = {
   name: ['containers', 'list'],
   summary: 'list installed system containers',
-  usage: '[--json]',
-  options: { ...jsonOption, ...runtimeOptions },
+  usage: '[--json] [--filter config=ID]',
+  options: {
+    ...jsonOption,
+    filter: { type: 'string', placeholder: 'config=ID', description: 'only the containers that apply made for config id ID' },
+    ...runtimeOptions,
+  },
   async run({ app, out, options }) {
-    const entries = await listContainers(app);
+    const filter = stringOption(options, 'filter');
+    if (filter !== undefined && !/^config=./.test(filter)) throw new SyscontainerError('EUSAGE', `--filter ${filter}: expected config=ID`);
+    const config = filter?.slice('config='.length);
+    const entries = (await listContainers(app)).filter((e) => config === undefined || e.config === config);
     if (options.json) return out.json(entries);
     out.table(
-      ['NAME', 'IMAGE', 'IMAGE ID', 'COMMAND', 'CREATED', 'STATE', 'RUNTIME'],
-      entries.map((e) => [e.name, e.image, shortId(e.imageId), e.command.length > 30 ? `${e.command.slice(0, 29)}…` : e.command, formatAge(e.created), e.state, e.runtime]),
+      ['NAME', 'IMAGE', 'IMAGE ID', 'COMMAND', 'CREATED', 'STATE', 'CONFIG', 'RUNTIME'],
+      entries.map((e) => [e.name, e.image, shortId(e.imageId), e.command.length > 30 ? `${e.command.slice(0, 29)}…` : e.command, formatAge(e.created), e.state, e.config ?? '-', e.runtime]),
     );
   },
 };

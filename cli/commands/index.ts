@@ -1,5 +1,6 @@
 // Every command the CLI knows, in the order `--help` lists them.
 import type { Command } from '../command.js';
+import { applyCommands } from './apply.js';
 import { containerCommands } from './containers.js';
 import { images } from './images.js';
 import { login, logout } from './login.js';
@@ -10,4 +11,4 @@ import { trustCommands } from './trust.js';
 import { serve } from './serve.js';
 import { tokenCommands } from './tokens.js';
 
-export const commands: Command[] = [pull, push, ...images, ...containerCommands, run, login, logout, serve, ...tokenCommands, ...trustCommands];
+export const commands: Command[] = [pull, push, ...images, ...containerCommands, ...applyCommands, run, login, logout, serve, ...tokenCommands, ...trustCommands];

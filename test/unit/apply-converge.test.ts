@@ -46,3 +46,27 @@ test('steps run in order; a failure skips what requires it and nothing else; rem
   t.deepEqual(calls, ['remove old', 'pod web', 'create web-init', 'update db', 'start cache', 'remove pod gone']);
   t.deepEqual(outcomes.map((o) => [o.step.name, o.ok]), [['old', true], ['web-init', false], ['web-server', 'skipped'], ['db', false], ['cache', true]]);
 });
+
+test('a container an update left stopped is started; an unchanged init container runs again only for a pod that is down', async (t) => {
+  const init = declared('web-init', { role: 'oneshot', spec: { pod: 'web', network: 'pod', oneshot: true } });
+  const server = declared('web-server', { requires: ['web-init'], spec: { pod: 'web', network: 'pod' } });
+  const db = declared('db');
+  const steps = (serverAction: 'unchanged' | 'update'): Plan => ({
+    configId: 'c',
+    errors: [],
+    steps: [
+      { name: 'web-init', action: 'unchanged', declared: init, specDigest: 'a', pod: 'web' },
+      { name: 'web-server', action: serverAction, declared: server, specDigest: 'b', pod: 'web' },
+      { name: 'db', action: 'update', declared: db, specDigest: 'c' },
+    ],
+  });
+  const pods = new Map([['web', { hostNetwork: false, volumes: [] }]]);
+  // Everything up but db, which its update (of a stopped container) left stopped.
+  let calls: string[] = [];
+  await converge({ plan: steps('unchanged'), backend: fakeBackend(new Set(), calls, new Set(['web-server'])), source: ['f'], pods, podsToRemove: [] });
+  t.deepEqual(calls, ['update db', 'start db']);
+  // The pod is down (a killed apply, runc-direct): its init container runs first, then the server.
+  calls = [];
+  await converge({ plan: steps('unchanged'), backend: fakeBackend(new Set(), calls, new Set(['db'])), source: ['f'], pods, podsToRemove: [] });
+  t.deepEqual(calls, ['start web-init', 'start web-server', 'update db']);
+});
