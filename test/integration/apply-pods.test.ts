@@ -47,7 +47,8 @@ spec:
   containers:
     - name: server
       image: ${image}
-      command: [sh, -c, "test -f /work/ready && exec httpd -f -p 127.0.0.1:8080 -h /www"]
+      # The shell is PID 1, which ignores SIGTERM unless it traps it: stop at once, not after TimeoutStopSec.
+      command: [sh, -c, "test -f /work/ready || exit 1; httpd -f -p 127.0.0.1:8080 -h /www & trap 'kill $!; exit 0' TERM; wait"]
       volumeMounts:
         - { name: site, mountPath: /www, readOnly: true }
         - { name: work, mountPath: /work }
@@ -57,7 +58,7 @@ spec:
         periodSeconds: 2
     - name: client
       image: ${image}
-      command: [sh, -c, "while true; do wget -q -O /work/fetched http://127.0.0.1:8080/ && echo \\"$GREETING\\" > /work/greeting; sleep 1; done"]
+      command: [sh, -c, "trap 'exit 0' TERM; while true; do wget -q -O /work/fetched http://127.0.0.1:8080/ && echo \\"$GREETING\\" > /work/greeting; sleep 1; done"]
       env: [{ name: GREETING, valueFrom: { configMapKeyRef: { name: site, key: GREETING } } }]
       volumeMounts: [{ name: work, mountPath: /work }]
   volumes:
