@@ -5,14 +5,11 @@
 // revoked or expired token, is a 401; a token used for a project it does not grant is a 403.
 // A token sent on the unix socket is checked the same way and then scopes the caller.
 import type { IncomingHttpHeaders } from 'node:http';
-import { isValidProjectName, type TokenStore } from '../app/index.js';
+import { isValidProjectName, type Caller, type TokenStore } from '../app/index.js';
 import { HttpError } from './http-error.js';
 
-export interface Principal {
-  /** The project a new container or exec belongs to; undefined for the socket without a project. */
-  project: string | undefined;
-  /** Sees and acts on every project's objects (and on containers without a project). */
-  admin: boolean;
+/** The caller (app/tenancy.ts says what it may see and do), and how it authenticated. */
+export interface Principal extends Caller {
   via: 'socket' | 'token';
 }
 
@@ -49,9 +46,4 @@ export async function authenticate(headers: IncomingHttpHeaders, kind: ListenerK
   if (project === undefined) throw new HttpError(401, 'X-Auth-Project-Id is required with a token');
   if (!grant.admin && grant.project !== project) throw new HttpError(403, `this token does not grant project ${project}`);
   return { project, admin: grant.admin, via: 'token' };
-}
-
-/** Whether `principal` may see an object of `project` (undefined: made outside any project, by the CLI). */
-export function maySee(principal: Principal, project: string | undefined): boolean {
-  return principal.admin || (project !== undefined && project === principal.project);
 }

@@ -2,9 +2,8 @@
 // die with its exit code, stop, destroy, health_status, pull, delete), in Docker's shape, each
 // carrying the project it belongs to. Kept in memory (the last `capacity`) for `since`, and
 // handed to every open stream as it happens.
+import { maySee, projectLabel } from '../app/index.js';
 import type { Principal } from './auth.js';
-import { maySee } from './auth.js';
-import { projectLabel } from './container-labels.js';
 
 export interface ApiEvent {
   Type: 'container' | 'image';

@@ -25,6 +25,8 @@ const statusByCode: Partial<Record<ErrorCode, number>> = {
   EEXIST: 409,
   ELOCKED: 409,
   EAUTH: 401,
+  EDENIED: 403,
+  EQUOTA: 403,
   EREGISTRY: 502,
   ENETWORK: 502,
   EINTEGRITY: 502,

@@ -102,12 +102,14 @@ export async function openListeners(options: ListenerOptions, handlers: Listener
     for (const fd of activationFds(options.env)) {
       const { server, state } = makeServer('pending', handlers, undefined, maxConnections);
       await listen(server, { fd });
+      // A TCP socket has a port; a unix one has its path, or nothing node can read when passed by fd.
       const bound = server.address();
-      state.kind = typeof bound === 'string' ? 'unix' : 'tcp';
-      if (state.kind === 'tcp' && typeof bound === 'object' && bound !== null && !isLoopback(bound.address)) {
-        throw new SyscontainerError('EUSAGE', `socket-activated listener on ${bound.address} is not loopback: the service takes TLS listeners only with --listen and --tls-cert/--tls-key`);
+      const tcp = typeof bound === 'object' && bound !== null && typeof bound.port === 'number' ? bound : undefined;
+      state.kind = tcp === undefined ? 'unix' : 'tcp';
+      if (tcp !== undefined && !isLoopback(tcp.address)) {
+        throw new SyscontainerError('EUSAGE', `socket-activated listener on ${tcp.address} is not loopback: the service takes TLS listeners only with --listen and --tls-cert/--tls-key`);
       }
-      const address = typeof bound === 'string' ? `unix:${bound}` : `tcp:${bound?.address}:${bound?.port}`;
+      const address = tcp !== undefined ? `tcp:${tcp.address}:${tcp.port}` : `unix:${typeof bound === 'string' ? bound : `(fd ${fd} from systemd)`}`;
       opened.push({ kind: state.kind, address, server, close: closer(server, async () => undefined) });
     }
     for (const address of options.addresses) {

@@ -1,16 +1,21 @@
 // `syscontainer serve`: the REST service. Builds the routes and services once, opens the
 // listeners, and closes them on stop().
-import { QuotaStore, serviceFiles, TokenStore } from '../app/index.js';
+import { OneOffRuns, QuotaStore, repairDebris, serviceFiles, TokenStore, projectLabel, type AppContext } from '../app/index.js';
 import { EventLog } from './events.js';
+import { ExecRegistry } from './exec-registry.js';
 import type { ListenAddress } from './listen-address.js';
 import { openListeners, type OpenListener } from './listeners.js';
 import { Router } from './router.js';
+import { containerStreamRoutes } from './routes/container-streams.js';
+import { containerRoutes } from './routes/containers.js';
+import { execRoutes } from './routes/exec.js';
+import { imageRoutes } from './routes/images.js';
 import { systemRoutes } from './routes/system.js';
 import { requestHandlers, type RouteHandler } from './server.js';
 import type { ApiServices } from './services.js';
 
 export interface ServiceOptions {
-  root: string;
+  app: AppContext;
   version: string;
   listen: readonly ListenAddress[];
   tokensFile?: string;
@@ -28,25 +33,40 @@ export interface RunningService {
 export function buildRouter(): Router<RouteHandler> {
   const router = new Router<RouteHandler>();
   systemRoutes(router);
+  containerRoutes(router);
+  containerStreamRoutes(router);
+  execRoutes(router);
+  imageRoutes(router);
   return router;
 }
 
 export async function startService(options: ServiceOptions): Promise<RunningService> {
-  const files = serviceFiles(options.root, options.tokensFile);
+  const app = options.app;
+  const files = serviceFiles(app.settings.root, options.tokensFile);
+  const log = options.log ?? (() => undefined);
+  for (const name of await repairDebris(app)) log(`removed the half-made container ${name} (a command was interrupted while making it)`);
+  const events = new EventLog();
+  const shutdown = new AbortController();
+  const oneOffs = new OneOffRuns(app, (run, action) => {
+    const attributes: Record<string, string> = { name: run.name, image: run.image, ...(action === 'die' ? { exitCode: String(run.exitCode ?? 0) } : {}) };
+    events.emit('container', action, run.id, attributes, run.labels[projectLabel]);
+  });
   const services: ApiServices = {
+    app,
+    tenancy: { quotas: new QuotaStore(files.quotas), oneOffs },
+    execs: new ExecRegistry(),
     tokens: new TokenStore(files.tokens),
-    quotas: new QuotaStore(files.quotas),
-    events: new EventLog(),
+    events,
     version: options.version,
-    root: options.root,
-    log: options.log ?? (() => undefined),
-    containerCounts: async () => ({ total: 0, running: 0, images: 0, cgroupVersion: '2', runtimePath: 'runc' }),
+    log,
+    shutdown: shutdown.signal,
   };
   const listeners = await openListeners({ addresses: options.listen, tls: options.tls, env: options.env }, requestHandlers(buildRouter(), services));
   return {
     listeners,
     services,
     async stop() {
+      shutdown.abort();
       for (const listener of listeners) await listener.close();
     },
   };

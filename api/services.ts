@@ -1,27 +1,20 @@
-// What the routes reach: the application layer's operations and context, the token and quota
-// stores, the event log. Built once by the service (api/service.ts).
-import type { QuotaStore, TokenStore } from '../app/index.js';
-import type { Principal } from './auth.js';
+// What the routes reach: the application layer's context (and through it its operations), the
+// REST service's tenancy (quotas, the one-off runs of `docker run --rm`), the tokens, the event
+// log and the execs. Built once by the service (api/service.ts).
+import type { AppContext, Tenancy, TokenStore } from '../app/index.js';
 import type { EventLog } from './events.js';
-
-export interface ServiceCounts {
-  total: number;
-  running: number;
-  images: number;
-  cgroupVersion: '1' | '2';
-  runtimePath: string;
-}
+import type { ExecRegistry } from './exec-registry.js';
 
 export interface ApiServices {
+  app: AppContext;
+  tenancy: Tenancy;
+  execs: ExecRegistry;
   tokens: TokenStore;
-  quotas: QuotaStore;
   events: EventLog;
   /** syscontainer's version. */
   version: string;
-  /** Where the store and deployments live (for /info). */
-  root: string;
   /** Lines for the service's log (stderr, the journal under systemd). */
   log: (line: string) => void;
-  /** What /info reports, as `principal` may see it. */
-  containerCounts(principal: Principal): Promise<ServiceCounts>;
+  /** Aborted when the service stops: background watchers end with it. */
+  shutdown: AbortSignal;
 }

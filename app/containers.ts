@@ -2,6 +2,8 @@
 // rollback, uninstall, start/stop/restart, status, logs, exec; and the listing.
 import {
   exec,
+  kill,
+  launch,
   followLogs as runtimeFollowLogs,
   list,
   logs as runtimeLogs,
@@ -40,6 +42,16 @@ export async function startContainer(app: AppContext, input: ContainerInput, eve
 /** Stops it and every process of it. Idempotent. */
 export async function stopContainer(app: AppContext, input: ContainerInput, events: OperationEvents = {}): Promise<void> {
   return stop(await runtimeFor(app, events), { name: input.name });
+}
+
+/** Starts it without waiting to see it stay up: docker's start, for what may be a command that runs and exits. Idempotent. */
+export async function launchContainer(app: AppContext, input: ContainerInput, events: OperationEvents = {}): Promise<void> {
+  return launch(await runtimeFor(app, events), { name: input.name });
+}
+
+/** Sends `signal` (a name or number; default KILL) to the container's init; the unit records the exit as for any other. */
+export async function killContainer(app: AppContext, input: ContainerInput & { signal?: string }): Promise<void> {
+  return kill(app.runtime, { name: input.name, ...(input.signal !== undefined ? { signal: input.signal } : {}) });
 }
 
 export async function restartContainer(app: AppContext, input: ContainerInput, events: OperationEvents = {}): Promise<void> {

@@ -14,6 +14,8 @@ export {
   rollbackContainer,
   uninstallContainer,
   startContainer,
+  launchContainer,
+  killContainer,
   stopContainer,
   restartContainer,
   containerStatus,
@@ -54,3 +56,24 @@ export { shortId } from '../common/digest.js';
 export type { PullEvent, PullResult, PushImageEvent, PruneReport, VerifyReport, TrustRecord, TrustRecheck, PolicySummary, ScopeSummary, TrustType } from '../store/index.js';
 export { trustTypes } from '../store/index.js';
 export { parseSetArguments, type ContainerStatus, type DeploymentResult, type RunResult, type TemplateVariable } from '../runtime/index.js';
+
+// The REST service's containers: tenancy, create, views, output, exits, one-off runs
+export { projectLabel, maySee, adminOnlyAsks, checkMayDeleteImages, type Caller } from './tenancy.js';
+export { createContainer, type Tenancy, type CreateContainerInput, type CreatedContainer } from './create-container.js';
+export { listContainerViews, findView, containerId, effectiveConfig, type ContainerView, type ContainerStateName } from './container-views.js';
+export { containerOutput, followContainerOutput, type OutputQuery } from './container-output.js';
+export { waitForContainer, nextExit, waitConditions, type WaitCondition } from './container-exit.js';
+export { OneOffRuns, type OneOffRun, type OneOffState } from './one-off-runs.js';
+export { repairDebris } from './repair-debris.js';
+export { installServiceUnits, type ServiceUnitOptions } from './service-units.js';
+export { findImage } from './images.js';
+export {
+  readRunRecord,
+  parseContainerSpec,
+  validateContainerName,
+  type ContainerSpec,
+  type ContainerMount,
+  type RunRecord,
+  type JournalEntry,
+} from '../runtime/index.js';
+export type { StoredImage } from '../store/index.js';

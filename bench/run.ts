@@ -19,6 +19,7 @@ import { install } from './measure-install.js';
 import { pullBreakdown } from './measure-pull-breakdown.js';
 import { start } from './measure-start.js';
 import { warmPull } from './measure-warm-pull.js';
+import { api } from './measure-api.js';
 import { timeBinary } from './runner.js';
 import { formatTables, MiB, type Row } from './table.js';
 import { podmanSupports, removeTree, type PodmanDriver } from './tools.js';
@@ -26,7 +27,7 @@ import { podmanSupports, removeTree, type PodmanDriver } from './tools.js';
 const run = promisify(execFile);
 
 /** In table order. Add a measurement: write bench/measure-NAME.ts, list it here. */
-const measurements: Measurement[] = [coldPull, warmPull, disk, pullBreakdown, install, start];
+const measurements: Measurement[] = [coldPull, warmPull, disk, pullBreakdown, install, start, api];
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const quickScale = 0.2;
@@ -37,7 +38,7 @@ function log(line: string): void {
 
 async function requireTools(): Promise<void> {
   const missing: string[] = [];
-  for (const tool of ['podman', 'skopeo', 'ostree', 'docker-registry', 'du', 'runc']) {
+  for (const tool of ['podman', 'skopeo', 'ostree', 'docker-registry', 'du', 'runc', 'docker']) {
     try {
       await run('sh', ['-c', `command -v ${tool}`]);
     } catch {

@@ -20,6 +20,8 @@ export type ErrorCode =
   | 'EEXIST' // something already exists
   | 'ELOCKED' // another syscontainer holds the lock
   | 'ETRUST' // the signature policy refuses the image
+  | 'EDENIED' // the caller may not do this (the REST service: not with this token)
+  | 'EQUOTA' // a quota refuses it
   | 'ECONFIG'; // a configuration file is malformed
 
 export interface ErrorOptions {

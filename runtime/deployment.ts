@@ -52,6 +52,10 @@ export const deploymentInfoSchema = z.object({
    * digest): opaque here, kept across updates unless replaced, written with the deployment.
    */
   owner: z.record(z.string(), z.unknown()).optional(),
+  /** Labels the container's creator gave (the REST service's project label among them). */
+  labels: z.record(z.string(), z.string()).optional(),
+  /** Restart= of the unit when its creator chose one (the REST service's RestartPolicy). */
+  restart: z.enum(['no', 'on-failure', 'always']).optional(),
 });
 export type DeploymentInfo = z.infer<typeof deploymentInfoSchema>;
 

@@ -61,6 +61,8 @@ export interface RenderInput {
   containerSpec?: ContainerSpec;
   /** The deployments root (ROOT): pods' shared directories live under it. Default: DESTDIR's parent. */
   root?: string;
+  /** Restart= of our unit template: on-failure by default (the CLI's), no for the REST service's containers. */
+  restart?: 'no' | 'on-failure' | 'always';
 }
 
 export interface RenderedDeployment {
@@ -289,6 +291,7 @@ export async function renderDeployment(input: RenderInput): Promise<RenderedDepl
       imageName: input.image.name,
       values,
       stopSignal: stopSignal(input.image.config),
+      restart: input.restart ?? 'on-failure',
     });
   }
 

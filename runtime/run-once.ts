@@ -15,6 +15,7 @@ import { exec } from './exec.js';
 import { renderDeployment, renderHostFilesOnly } from './render.js';
 import { rootfsInUse } from './rootfs-users.js';
 import { validateSetValues } from './values.js';
+import type { ContainerSpec } from './container-spec.js';
 
 export interface RunOptions {
   /** An installed container's name (exec in it), or an image name, id or ref (one-off run). */
@@ -25,6 +26,10 @@ export interface RunOptions {
   allowPrivileges?: boolean;
   /** Attach the caller's stdin/stdout/stderr (output is then not captured). */
   interactive?: boolean;
+  /** Command, env, mounts, … over the image's (the REST service's one-off run). */
+  containerSpec?: ContainerSpec;
+  /** Output as it comes, besides the collected result. */
+  onOutput?: (stream: 'stdout' | 'stderr', chunk: Buffer) => void;
 }
 
 export interface RunResult {
@@ -97,6 +102,7 @@ export async function runImageOnce<I extends RuntimeImage>(ctx: RuntimeContext<I
       runtimePath: ctx.runtimePath,
       set: { STATE_DIRECTORY: path.join(bundle, 'state'), ...(options.set ?? {}) },
       allowPrivileges: options.allowPrivileges,
+      ...(options.containerSpec !== undefined ? { containerSpec: options.containerSpec } : {}),
     };
     if ((await renderHostFilesOnly(input)) !== undefined) {
       throw new SyscontainerError('EUSAGE', `image ${image.name} declares noContainerService: there is nothing to run`);
@@ -112,7 +118,7 @@ export async function runImageOnce<I extends RuntimeImage>(ctx: RuntimeContext<I
       await writeFile(tmpfiles, rendered.tmpfiles, { mode: 0o644 });
       await ctx.systemd.tmpfilesCreate(tmpfiles);
     }
-    const result = await runc.runForeground(name, bundle, { interactive: options.interactive });
+    const result = await runc.runForeground(name, bundle, { interactive: options.interactive, ...(options.onOutput !== undefined ? { onOutput: options.onOutput } : {}) });
     return { mode: 'once', ...result };
   } finally {
     await runc.delete(name, { force: true }).catch(() => undefined);

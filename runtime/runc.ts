@@ -142,11 +142,20 @@ export class Runc {
    * and returns its exit code and output; with `interactive` the caller's stdin/stdout/stderr
    * are attached and the output is not captured. runc deletes the container when it exits.
    */
-  async runForeground(id: string, bundle: string, options: { interactive?: boolean } = {}): Promise<ExecResult> {
+  async runForeground(id: string, bundle: string, options: { interactive?: boolean; onOutput?: (stream: 'stdout' | 'stderr', chunk: Buffer) => void } = {}): Promise<ExecResult> {
     const [file, argv] = this.command(['run', '--bundle', bundle, id]);
-    const result = options.interactive
-      ? await execa(file, argv, { reject: false, stdio: 'inherit' })
-      : await execa(file, argv, { reject: false, stdin: 'ignore' });
+    let result;
+    if (options.interactive) result = await execa(file, argv, { reject: false, stdio: 'inherit' });
+    else {
+      const child = execa(file, argv, { reject: false, stdin: 'ignore' });
+      const onOutput = options.onOutput;
+      if (onOutput !== undefined) {
+        // Handed on as it comes (a one-off run's attached client sees it live); still collected.
+        child.stdout?.on('data', (chunk: Buffer) => onOutput('stdout', chunk));
+        child.stderr?.on('data', (chunk: Buffer) => onOutput('stderr', chunk));
+      }
+      result = await child;
+    }
     if (result.exitCode === undefined) {
       throw new SyscontainerError('ERUNTIME', `container ${id}: runc run: ${result.shortMessage}`, { cause: result });
     }

@@ -59,6 +59,10 @@ export async function buildSlot<I extends RuntimeImage>(
     externalRootfs?: string;
     containerSpec?: ContainerSpec;
     owner?: Record<string, unknown>;
+    /** Restart= of our unit template; kept in info. */
+    restart?: 'no' | 'on-failure' | 'always';
+    /** The creator's labels (the REST service's project among them); kept in info. */
+    labels?: Readonly<Record<string, string>>;
   },
 ): Promise<{ dir: string; info: DeploymentInfo }> {
   const deployments = new DeploymentStore(ctx.root);
@@ -91,6 +95,7 @@ export async function buildSlot<I extends RuntimeImage>(
       consentedPrivileges: options.consentedPrivileges,
       root: ctx.root,
       ...(options.containerSpec !== undefined ? { containerSpec: options.containerSpec } : {}),
+      ...(options.restart !== undefined ? { restart: options.restart } : {}),
     };
     const hostOnly = await renderHostFilesOnly(renderInput);
     const rendered = hostOnly === undefined ? await renderDeployment(renderInput) : undefined;
@@ -137,6 +142,8 @@ export async function buildSlot<I extends RuntimeImage>(
       ...(options.externalRootfs !== undefined ? { externalRootfs: options.externalRootfs } : {}),
       ...(options.containerSpec !== undefined ? { containerSpec: options.containerSpec } : {}),
       ...(options.owner !== undefined ? { owner: options.owner } : {}),
+      ...(options.labels !== undefined ? { labels: { ...options.labels } } : {}),
+      ...(options.restart !== undefined ? { restart: options.restart } : {}),
     };
     await deployments.writeInfo(dir, info);
     return { dir, info };

@@ -24,6 +24,12 @@ function firstLines(text: string, count = 3): string {
   return text.trim().split('\n').slice(0, count).join(' / ').slice(0, 500);
 }
 
+export interface JournalEntry {
+  /** Microseconds since the epoch. */
+  timeUsec: number;
+  message: string;
+}
+
 export class Systemd {
   private readonly prefix: readonly string[];
 
@@ -159,6 +165,36 @@ export class Systemd {
     const args = ['--no-pager', '-u', unit, '-o', 'cat'];
     if (options.lines !== undefined) args.push('-n', String(options.lines));
     return this.tool('journalctl', args, `journalctl -u ${unit}`);
+  }
+
+  /**
+   * What the unit's processes wrote to stdout/stderr (not systemd's own lines about the unit),
+   * each line with its time: the last `lines`, those since `sinceMs`, or those after `cursor`.
+   * The journal does not keep which of the two streams a line came from.
+   */
+  async outputEntries(unit: string, options: { lines?: number; sinceMs?: number; untilMs?: number; cursor?: string } = {}): Promise<{ entries: JournalEntry[]; cursor: string | undefined }> {
+    const args = ['--no-pager', `_SYSTEMD_UNIT=${unit}`, '_TRANSPORT=stdout', '-o', 'json', '--output-fields=MESSAGE'];
+    if (options.cursor !== undefined) args.push(`--after-cursor=${options.cursor}`);
+    if (options.sinceMs !== undefined) args.push(`--since=@${(options.sinceMs / 1000).toFixed(6)}`);
+    if (options.untilMs !== undefined) args.push(`--until=@${(options.untilMs / 1000).toFixed(6)}`);
+    if (options.lines !== undefined) args.push('-n', String(options.lines));
+    const out = await this.tool('journalctl', args, `journalctl -u ${unit}`);
+    const entries: JournalEntry[] = [];
+    let cursor = options.cursor;
+    for (const line of out.split('\n')) {
+      if (line.trim() === '' || !line.startsWith('{')) continue;
+      let record: { MESSAGE?: unknown; __REALTIME_TIMESTAMP?: unknown; __CURSOR?: unknown };
+      try {
+        record = JSON.parse(line) as typeof record;
+      } catch {
+        continue;
+      }
+      if (typeof record.__CURSOR === 'string') cursor = record.__CURSOR;
+      // Binary messages come as arrays of bytes.
+      const message = typeof record.MESSAGE === 'string' ? record.MESSAGE : Array.isArray(record.MESSAGE) ? Buffer.from(record.MESSAGE as number[]).toString('utf8') : '';
+      entries.push({ timeUsec: Number(record.__REALTIME_TIMESTAMP ?? 0), message });
+    }
+    return { entries, cursor };
   }
 
   /**

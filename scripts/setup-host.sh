@@ -28,6 +28,8 @@ declare -A needed=(
   [ip]=iproute2
   [podman]=podman
   [catatonit]=catatonit
+  # The REST service's clients in its tests: the docker CLI and docker-py.
+  [docker]=docker.io
 )
 # Extra COMMAND=PACKAGE pairs from the command line (the benchmark adds its peers this way).
 for pair in "$@"; do
@@ -37,6 +39,8 @@ missing=()
 for cmd in "${!needed[@]}"; do
   command -v "$cmd" >/dev/null 2>&1 || missing+=("${needed[$cmd]}")
 done
+# Python modules (no command to look for): module -> Debian package.
+python3 -c 'import docker' >/dev/null 2>&1 || missing+=(python3-docker)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "setup: missing Debian packages (${missing[*]}); run as root to install them" >&2

@@ -1,5 +1,7 @@
 // /_ping, /version, /info and /events: what every docker client asks first, and the event stream.
+import { existsSync } from 'node:fs';
 import os from 'node:os';
+import { visibleTargets } from '../container-target.js';
 import { apiVersion, minApiVersion } from '../api-version.js';
 import { eventMatches, type ApiEvent } from '../events.js';
 import { parseFilters } from '../filters.js';
@@ -27,7 +29,12 @@ async function version(call: RouteCall): Promise<void> {
 }
 
 async function info(call: RouteCall): Promise<void> {
-  const counts = await call.services.containerCounts(call.principal);
+  const targets = await visibleTargets(call);
+  const images = await call.services.app.store.listImages().catch(() => []);
+  const root = call.services.app.settings.root;
+  const cgroupVersion = existsSync('/sys/fs/cgroup/cgroup.controllers') ? '2' : '1';
+  const running = targets.filter((t) => (t.kind === 'unit' ? t.view.state : t.run.state) === 'running').length;
+  const counts = { total: targets.length, running, images: images.length, cgroupVersion, runtimePath: call.services.app.settings.runtimePath };
   call.reply.json(200, {
     ID: 'syscontainer',
     Name: os.hostname(),
@@ -38,8 +45,8 @@ async function info(call: RouteCall): Promise<void> {
     ContainersStopped: counts.total - counts.running,
     Images: counts.images,
     Driver: 'ostree',
-    DriverStatus: [['Repository', `${call.services.root}/.storage/ostree`]],
-    DockerRootDir: call.services.root,
+    DriverStatus: [['Repository', `${root}/.storage/ostree`]],
+    DockerRootDir: root,
     OperatingSystem: os.type(),
     OSType: 'linux',
     OSVersion: '',

@@ -1,10 +1,12 @@
 // `syscontainer serve`: the REST service (Docker Engine API with tokens and projects) until
 // SIGTERM or SIGINT. The default listener is the unix socket /run/syscontainer/syscontainer.sock
 // (0660); TCP listeners require tokens, and a non-loopback one TLS.
+import { fileURLToPath } from 'node:url';
 import { defaultSocketPath, parseListenAddress, startService } from '../../api/index.js';
-import { SyscontainerError } from '../../app/index.js';
+import { installServiceUnits, SyscontainerError } from '../../app/index.js';
 import type { Command } from '../command.js';
 import { version } from '../version.js';
+import { runtimeOptions } from './runtime-options.js';
 
 function strings(value: unknown): string[] {
   return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : typeof value === 'string' ? [value] : [];
@@ -13,12 +15,14 @@ function strings(value: unknown): string[] {
 export const serve: Command = {
   name: ['serve'],
   summary: 'run the REST service (Docker Engine API 1.41, token auth per project) on a unix socket and/or TCP',
-  usage: '[--listen unix:PATH | --listen tcp:HOST:PORT]... [--tokens FILE] [--tls-cert FILE --tls-key FILE] [--install-units]',
+  usage: '[--listen unix:PATH | --listen tcp:HOST:PORT]... [--tokens FILE] [--tls-cert FILE --tls-key FILE] [--install-units [--unit-dir DIR]]',
   options: {
     listen: { type: 'string', multiple: true, placeholder: 'ADDRESS', description: 'unix:PATH or tcp:HOST:PORT to listen on (default unix:/run/syscontainer/syscontainer.sock)' },
     tokens: { type: 'string', placeholder: 'FILE', description: 'the tokens file (default ROOT/.service/tokens.json)' },
     'tls-cert': { type: 'string', placeholder: 'FILE', description: 'TLS certificate (PEM) for TCP listeners; required off loopback' },
     'tls-key': { type: 'string', placeholder: 'FILE', description: 'the TLS private key (PEM) that goes with --tls-cert' },
+    'install-units': { type: 'boolean', description: 'write syscontainer.socket and syscontainer.service (socket activation) and enable the socket, then exit' },
+    'unit-dir': runtimeOptions['unit-dir']!,
   },
   async run({ app, out, args, options }) {
     if (args.length > 0) throw new SyscontainerError('EUSAGE', `serve takes no arguments (got ${args[0]})`);
@@ -28,8 +32,16 @@ export const serve: Command = {
     const given = strings(options.listen).map(parseListenAddress);
     const activated = process.env.LISTEN_PID !== undefined && Number(process.env.LISTEN_PID) === process.pid;
     const listen = given.length > 0 || activated ? given : [parseListenAddress(`unix:${defaultSocketPath}`)];
+    if (options['install-units'] === true) {
+      const { settings } = app;
+      const globalArgs = [`--root=${settings.root}`, ...(settings.registriesConf ? [`--registries-conf=${settings.registriesConf}`] : []), ...(settings.authFile ? [`--auth-file=${settings.authFile}`] : [])];
+      const installed = await installServiceUnits(app, { listen, execStart: [process.execPath, fileURLToPath(import.meta.url)], globalArgs });
+      out.info(`wrote ${installed.socketUnit} and ${installed.serviceUnit}`);
+      out.info(installed.started ? 'enabled and started syscontainer.socket: the service starts on the first request' : 'systemd is not running here: enable syscontainer.socket when it is');
+      return 0;
+    }
     const service = await startService({
-      root: app.settings.root,
+      app,
       version: version(),
       listen,
       ...(typeof options.tokens === 'string' ? { tokensFile: options.tokens } : {}),

@@ -64,6 +64,15 @@ export class RuncSupervisor implements Supervisor {
     return (await this.runc.state(name))?.status === 'running';
   }
 
+  async launch(name: string, bundle: string): Promise<void> {
+    await this.runc.delete(name, { force: true });
+    await this.runc.runDetached(name, bundle, { logFile: path.join(bundle, containerLogName), pidFile: path.join(bundle, 'container.pid') });
+  }
+
+  async kill(name: string, signal: string): Promise<void> {
+    await this.runc.kill(name, signal);
+  }
+
   async start(name: string, bundle: string): Promise<void> {
     await this.runc.delete(name, { force: true });
     const logFile = path.join(bundle, containerLogName);

@@ -37,6 +37,16 @@ export interface Supervisor {
   start(name: string, bundle: string): Promise<void>;
 
   /**
+   * Starts the container from `bundle` without waiting to see it stay up (docker's start: the
+   * container may be a command that runs and exits). Resolves once it runs or has already
+   * exited (bounded wait), so whoever lists it next sees it started. Call it when not running.
+   */
+  launch(name: string, bundle: string): Promise<void>;
+
+  /** Sends `signal` (a name: KILL, TERM, …) to the container's init. ERUNTIME when it is not running. */
+  kill(name: string, signal: string): Promise<void>;
+
+  /**
    * Stops the container and every process of it, and returns when they are gone and runc has
    * forgotten it (so the next start can reuse the id). Idempotent: a stopped or unknown
    * container is fine.

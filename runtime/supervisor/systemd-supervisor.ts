@@ -2,7 +2,9 @@
 // `runc run NAME` (Delegate=yes, the container's cgroup a child of the unit's), so systemd
 // starts it at boot, restarts it by the unit's policy, stops every process of it, and keeps
 // its output in the journal.
+import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { pathExists } from '../../common/path-exists.js';
 import { SyscontainerError } from '../../common/errors.js';
 import type { Runc } from '../runc.js';
 import type { Systemd } from '../systemd.js';
@@ -13,7 +15,6 @@ import { isOneshotBundle } from '../oneshot.js';
 import { podUnitName } from '../container-spec.js';
 import { writeFileAtomic } from '../../common/atomic-file.js';
 import { mkdir, readFile, rm } from 'node:fs/promises';
-import path from 'node:path';
 
 export class SystemdSupervisor implements Supervisor {
   readonly kind = 'systemd';
@@ -33,6 +34,21 @@ export class SystemdSupervisor implements Supervisor {
   async start(name: string, bundle: string): Promise<void> {
     if (await isOneshotBundle(bundle)) return this.runOnce(name, false);
     return this.startUnit(name, false);
+  }
+
+  async launch(name: string, bundle: string): Promise<void> {
+    const unit = unitName(name);
+    await this.systemd.resetFailed(unit);
+    await this.systemd.start(unit);
+    // systemctl returns once runc is forked; the unit records an exit in DESTDIR/exit-status.
+    for (let i = 0; i < 50; i++) {
+      if ((await this.runc.state(name))?.status === 'running' || (await pathExists(path.join(bundle, 'exit-status')))) return;
+      await sleep(100);
+    }
+  }
+
+  async kill(name: string, signal: string): Promise<void> {
+    await this.runc.kill(name, signal);
   }
 
   async stop(name: string): Promise<void> {

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import type { ContainerSpec } from '../container-spec.js';
 import { SyscontainerError } from '../../common/errors.js';
 import { pathExists } from '../../common/path-exists.js';
 import { say, type RuntimeContext, type RuntimeImage } from '../context.js';
@@ -9,7 +10,6 @@ import { buildSlot, externalRootfsImage, resolveImage } from '../slot-builder.js
 import { supervisorOf } from '../supervisor/choose.js';
 import { unitFile } from '../unit-files.js';
 import { validateSetValues } from '../values.js';
-import type { ContainerSpec } from '../container-spec.js';
 import type { DeploymentResult } from './deployment-result.js';
 import { removeContainer } from './remove-container.js';
 import { uninstallHoldingLock } from './uninstall.js';
@@ -34,6 +34,12 @@ export interface InstallOptions {
   containerSpec?: ContainerSpec;
   /** The application layer's record of who declared it (apply). */
   owner?: Record<string, unknown>;
+  /** Restart= of our unit template (default on-failure). */
+  restart?: 'no' | 'on-failure' | 'always';
+  /** Labels kept in the deployment's info (the REST service's project label among them). */
+  labels?: Readonly<Record<string, string>>;
+  /** Make it start at boot; default true. */
+  enable?: boolean;
 }
 
 /**
@@ -77,6 +83,8 @@ export async function installHoldingLock<I extends RuntimeImage>(ctx: RuntimeCon
     ...(options.rootfs !== undefined ? { externalRootfs: path.resolve(options.rootfs) } : {}),
     ...(options.containerSpec !== undefined ? { containerSpec: options.containerSpec } : {}),
     ...(options.owner !== undefined ? { owner: options.owner } : {}),
+    restart: options.restart,
+    labels: options.labels,
   });
   const runs = built.info.noContainerService !== true;
   const target: ActiveDeployment = { slot: 0, dir: built.dir, info: built.info };
@@ -85,7 +93,7 @@ export async function installHoldingLock<I extends RuntimeImage>(ctx: RuntimeCon
   let enabled = false;
   try {
     await switchDeployment(ctx, supervisor, name, target);
-    if (runs) enabled = await supervisor.enable(name);
+    if (runs && options.enable !== false) enabled = await supervisor.enable(name);
     if (options.start !== false && runs) {
       await supervisor.start(name, built.dir);
       started = true;
@@ -96,7 +104,7 @@ export async function installHoldingLock<I extends RuntimeImage>(ctx: RuntimeCon
     throw error;
   }
   say(ctx, `Installed ${name} from ${image.name}${started ? ' and started it' : ''}`);
-  if (runs && !enabled) {
+  if (runs && !enabled && options.enable !== false) {
     say(ctx, `systemd is not running here: ${unitFile(ctx, name)} is written but not enabled; runc runs ${name} directly (syscontainer start/stop/restart ${name})`);
   }
   return { name, info: built.info, changed: true, started, privileges: built.info.privileges };

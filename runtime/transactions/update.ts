@@ -67,6 +67,8 @@ export async function updateHoldingLock<I extends RuntimeImage>(ctx: RuntimeCont
     ...(externalRootfs !== undefined ? { externalRootfs } : {}),
     ...(containerSpec !== undefined ? { containerSpec } : {}),
     ...(owner !== undefined ? { owner } : {}),
+    restart: current.info.restart,
+    labels: current.info.labels,
   });
   const wasRunning = await supervisor.isRunning(name);
   const next: ActiveDeployment = { slot, dir: built.dir, info: built.info };

@@ -6,14 +6,14 @@ import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import { startService, parseListenAddress } from '../../api/index.js';
-import { parseDuration, TokenStore } from '../../app/index.js';
+import { createContext, parseDuration, readSettings, TokenStore } from '../../app/index.js';
 import { apiRequest, rawExchange } from '../helpers/api-client.js';
 import { tempDir } from '../helpers/cli.js';
 
 async function service(t: ExecutionContext) {
   const root = await tempDir(t, 'syscontainer-api-');
   const socketPath = join(root, 'api.sock');
-  const running = await startService({ root, version: '0.0.0-test', listen: [parseListenAddress(`unix:${socketPath}`), parseListenAddress('tcp:127.0.0.1:0')] });
+  const running = await startService({ app: createContext(readSettings({}, { root })), version: '0.0.0-test', listen: [parseListenAddress(`unix:${socketPath}`), parseListenAddress('tcp:127.0.0.1:0')] });
   t.teardown(() => running.stop());
   const port = Number(running.listeners[1]!.address.split(':').pop());
   const tokens = new TokenStore(join(root, '.service', 'tokens.json'));
@@ -100,7 +100,7 @@ test('unknown paths are 404 and wrong methods 405, as JSON; a malformed request 
 
 test('a listener on a non-loopback address without TLS is refused before anything listens', async (t) => {
   const root = await tempDir(t, 'syscontainer-api-');
-  await t.throwsAsync(startService({ root, version: 'x', listen: [parseListenAddress('tcp:0.0.0.0:0')] }), { message: /a non-loopback address needs --tls-cert and --tls-key/ });
+  await t.throwsAsync(startService({ app: createContext(readSettings({}, { root })), version: 'x', listen: [parseListenAddress('tcp:0.0.0.0:0')] }), { message: /a non-loopback address needs --tls-cert and --tls-key/ });
   t.throws(() => parseListenAddress('tcp:example'), { message: /expected unix:PATH or tcp:HOST:PORT/ });
   t.throws(() => parseListenAddress('unix:relative.sock'), { message: /unix:\/ABSOLUTE\/PATH/ });
 });

@@ -1,0 +1,268 @@
+// Container routes: create, list, inspect, start, stop, restart, kill, wait, delete. A
+// container made here is a system container (a deployment and its unit, not started), except
+// `docker run --rm`'s (HostConfig.AutoRemove): a one-off run, gone when it ends.
+import { randomBytes } from 'node:crypto';
+import {
+  createContainer,
+  effectiveConfig,
+  killContainer,
+  launchContainer,
+  nextExit,
+  parseContainerSpec,
+  projectLabel,
+  stopContainer,
+  uninstallContainer,
+  validateContainerName,
+  waitConditions,
+  waitForContainer,
+  type ContainerMount,
+  type ContainerSpec,
+  type ContainerView,
+  type WaitCondition,
+} from '../../app/index.js';
+import { z } from 'zod';
+import { parseFilters } from '../filters.js';
+import { zeroValue } from '../schemas/zero-value.js';
+import { HttpError } from '../http-error.js';
+import { isPlausibleImageName } from '../image-name.js';
+import { containerCreateSchema, type ContainerCreateBody } from '../schemas/container-create.js';
+import { parseJsonBody } from '../request-body.js';
+import type { RouteCall, RouteHandler } from '../server.js';
+import type { Router } from '../router.js';
+import { resolveTarget, targetId, targetName, targetProject, visibleTargets, type ContainerTarget } from '../container-target.js';
+import { factsOf, inspectDocument, listEntry } from '../docker-shapes.js';
+import { describeIssues } from '../request-body.js';
+
+type RestartName = 'no' | 'on-failure' | 'always';
+
+function restartOf(body: ContainerCreateBody): RestartName {
+  const policy = body.HostConfig?.RestartPolicy?.Name ?? 'no';
+  return policy === 'always' || policy === 'unless-stopped' ? 'always' : policy === 'on-failure' ? 'on-failure' : 'no';
+}
+
+/** docker's "SRC:DST[:ro|rw]" bind. */
+function bindOf(text: string): ContainerMount {
+  const [source = '', destination = '', mode, extra] = text.split(':');
+  if (destination === '' || extra !== undefined || (mode !== undefined && !['ro', 'rw'].includes(mode))) {
+    throw new HttpError(400, `HostConfig.Binds: ${JSON.stringify(text.slice(0, 200))} is not SOURCE:DESTINATION[:ro|rw] (named volumes are not supported)`);
+  }
+  return { type: 'bind', source, destination, ...(mode === 'ro' ? { readOnly: true } : {}) };
+}
+
+const mountSchema = z.object({ Type: z.enum(['bind', 'tmpfs']), Source: z.string().optional(), Target: z.string(), ReadOnly: z.boolean().optional() }).catchall(zeroValue);
+
+/** The container spec (runtime/container-spec.ts) a create body asks for; validated there. */
+function containerSpecOf(body: ContainerCreateBody, name: string): ContainerSpec {
+  const hc = body.HostConfig ?? {};
+  const spec: Record<string, unknown> = { network: 'host' };
+  const entrypoint = body.Entrypoint ?? undefined;
+  const cmd = body.Cmd ?? undefined;
+  if (entrypoint !== undefined && entrypoint.some((word) => word !== '')) {
+    spec.command = entrypoint;
+    spec.args = cmd ?? [];
+  } else if (entrypoint !== undefined) {
+    // --entrypoint "": no entrypoint, Cmd is the whole command.
+    if (cmd === undefined || cmd.length === 0) throw new HttpError(400, 'Entrypoint is empty and there is no Cmd: nothing to run');
+    spec.command = cmd;
+    spec.args = [];
+  } else if (cmd !== undefined) {
+    spec.args = cmd;
+  }
+  if ((body.Env ?? []).length > 0) {
+    const env: Record<string, string> = {};
+    for (const entry of body.Env ?? []) {
+      const at = entry.indexOf('=');
+      if (at <= 0) throw new HttpError(400, `Env: ${JSON.stringify(entry.slice(0, 100))} is not NAME=VALUE`);
+      env[entry.slice(0, at)] = entry.slice(at + 1);
+    }
+    spec.env = env;
+  }
+  if (body.WorkingDir) spec.workingDir = body.WorkingDir;
+  if (body.User) spec.user = body.User;
+  if (hc.Privileged === true) spec.privileged = true;
+  if ((hc.CapAdd ?? []).length > 0 || (hc.CapDrop ?? []).length > 0) {
+    spec.capabilities = { ...((hc.CapAdd ?? []).length > 0 ? { add: hc.CapAdd } : {}), ...((hc.CapDrop ?? []).length > 0 ? { drop: hc.CapDrop } : {}) };
+  }
+  const mounts: ContainerMount[] = (hc.Binds ?? []).map(bindOf);
+  for (const [index, raw] of (hc.Mounts ?? []).entries()) {
+    const parsed = mountSchema.safeParse(raw);
+    if (!parsed.success) throw new HttpError(400, `HostConfig.Mounts[${index}]: ${describeIssues(parsed.error)}`);
+    const m = parsed.data;
+    if (m.Type === 'bind') mounts.push({ type: 'bind', source: m.Source ?? '', destination: m.Target, ...(m.ReadOnly === true ? { readOnly: true } : {}) });
+    else mounts.push({ type: 'tmpfs', destination: m.Target });
+  }
+  if (mounts.length > 0) spec.mounts = mounts;
+  if (hc.PidMode === 'host') spec.hostPid = true;
+  if (hc.IpcMode === 'host') spec.hostIpc = true;
+  if (hc.UTSMode === 'host') spec.hostUts = true;
+  return parseContainerSpec(spec, `container ${name}`);
+}
+
+/** docker generates names; ours say where they come from, and are valid unit names. */
+function generatedName(): string {
+  return `syscontainer-${randomBytes(5).toString('hex')}`;
+}
+
+async function create(call: RouteCall): Promise<void> {
+  const body = parseJsonBody(call.body, containerCreateSchema);
+  for (const key of ['UsernsMode', 'CgroupnsMode'] as const) {
+    const value = body.HostConfig?.[key] ?? '';
+    if (value !== '' && value !== 'private') throw new HttpError(400, `HostConfig.${key}: ${JSON.stringify(value)} is not supported (only the container's own)`);
+  }
+  for (const key of ['PidMode', 'IpcMode', 'UTSMode'] as const) {
+    const value = body.HostConfig?.[key] ?? '';
+    if (value !== '' && value !== 'private' && value !== 'host') throw new HttpError(400, `HostConfig.${key}: ${JSON.stringify(value)} is not supported (host or the container's own)`);
+  }
+  if ((body.Hostname ?? '') !== '') throw new HttpError(400, 'Hostname: not supported (a container\'s hostname is its name)');
+  const requested = call.query.get('name');
+  const name = requested === null || requested === '' ? generatedName() : requested.replace(/^\//, '');
+  validateContainerName(name);
+  if (!isPlausibleImageName(body.Image)) throw new HttpError(404, `No such image: ${body.Image.slice(0, 256)}`);
+  const created = await createContainer(call.services.app, call.services.tenancy, {
+    name,
+    image: body.Image,
+    caller: call.principal,
+    labels: body.Labels ?? {},
+    containerSpec: containerSpecOf(body, name),
+    restart: restartOf(body),
+    autoRemove: body.HostConfig?.AutoRemove === true,
+  });
+  call.services.events.emit('container', 'create', created.id, { name, image: created.image }, call.principal.project);
+  call.reply.json(201, { Id: created.id, Warnings: [] });
+}
+
+async function configOf(call: RouteCall, target: ContainerTarget) {
+  const image = await call.services.app.store.getImage(target.kind === 'unit' ? target.view.imageId : target.run.imageId);
+  if (image === undefined) return {};
+  return effectiveConfig(image.config, target.kind === 'unit' ? target.view.containerSpec : target.run.containerSpec);
+}
+
+async function list(call: RouteCall): Promise<void> {
+  const all = ['1', 'true'].includes(call.query.get('all') ?? '');
+  const filters = parseFilters(call.query.get('filters'), ['id', 'name', 'label', 'status']);
+  const limit = Number(call.query.get('limit') ?? '-1');
+  let entries = (await visibleTargets(call)).map((t) => factsOf(t));
+  if (!all && filters.status === undefined) entries = entries.filter((f) => f.state === 'running');
+  const any = (key: string, test: (value: string) => boolean) => filters[key] === undefined || filters[key]!.some(test);
+  entries = entries.filter(
+    (f) =>
+      any('id', (v) => f.id.startsWith(v)) &&
+      any('name', (v) => f.name.includes(v.replace(/^\//, ''))) &&
+      any('status', (v) => v === f.state) &&
+      (filters.label ?? []).every((v) => {
+        const [key, value] = v.split('=', 2) as [string, string | undefined];
+        return value === undefined ? f.labels[key] !== undefined : f.labels[key] === value;
+      }),
+  );
+  entries.sort((a, b) => b.created.getTime() - a.created.getTime());
+  if (Number.isInteger(limit) && limit > 0) entries = entries.slice(0, limit);
+  call.reply.json(200, entries.map(listEntry));
+}
+
+async function inspect(call: RouteCall): Promise<void> {
+  const target = await resolveTarget(call, call.params.id as string);
+  const facts = factsOf(target, await configOf(call, target));
+  call.reply.json(200, inspectDocument(facts, call.services.execs.forContainer(targetId(target))));
+}
+
+/** Emits `die` with the exit code once a unit container started here exits (the unit records it). */
+function watchExit(call: RouteCall, view: ContainerView): void {
+  void nextExit(view, Date.now(), call.services.shutdown)
+    .then((exitCode) => call.services.events.emit('container', 'die', view.id, { name: view.name, image: view.image, exitCode: String(exitCode) }, view.labels[projectLabel]))
+    .catch(() => undefined);
+}
+
+async function start(call: RouteCall): Promise<void> {
+  const target = await resolveTarget(call, call.params.id as string);
+  if (target.kind === 'one-off') {
+    if (target.run.state !== 'created') return call.reply.noContent(304);
+    call.services.tenancy.oneOffs.start(target.run.id);
+    return call.reply.noContent();
+  }
+  if (target.view.state === 'running') return call.reply.noContent(304);
+  await launchContainer(call.services.app, { name: target.view.name });
+  call.services.events.emit('container', 'start', target.view.id, { name: target.view.name, image: target.view.image }, targetProject(target));
+  watchExit(call, target.view);
+  call.reply.noContent();
+}
+
+async function stopRoute(call: RouteCall): Promise<void> {
+  const target = await resolveTarget(call, call.params.id as string);
+  const attributes = { name: targetName(target), image: target.kind === 'unit' ? target.view.image : target.run.image };
+  if (target.kind === 'one-off') {
+    if (target.run.state !== 'running') return call.reply.noContent(304);
+    await call.services.tenancy.oneOffs.kill(target.run.id, 'TERM');
+    await call.services.tenancy.oneOffs.exited(target.run.id);
+  } else {
+    if (target.view.state !== 'running') return call.reply.noContent(304);
+    await stopContainer(call.services.app, { name: target.view.name });
+  }
+  call.services.events.emit('container', 'stop', targetId(target), attributes, targetProject(target));
+  call.reply.noContent();
+}
+
+async function restart(call: RouteCall): Promise<void> {
+  const target = await resolveTarget(call, call.params.id as string);
+  if (target.kind === 'one-off') throw new HttpError(409, `container ${target.run.name} is a one-off run (--rm): it cannot be restarted`);
+  await stopContainer(call.services.app, { name: target.view.name });
+  await launchContainer(call.services.app, { name: target.view.name });
+  call.services.events.emit('container', 'restart', target.view.id, { name: target.view.name, image: target.view.image }, targetProject(target));
+  watchExit(call, target.view);
+  call.reply.noContent();
+}
+
+async function killRoute(call: RouteCall): Promise<void> {
+  const target = await resolveTarget(call, call.params.id as string);
+  const signal = call.query.get('signal') ?? 'KILL';
+  if (target.kind === 'one-off') await call.services.tenancy.oneOffs.kill(target.run.id, signal);
+  else await killContainer(call.services.app, { name: target.view.name, signal });
+  call.services.events.emit('container', 'kill', targetId(target), { name: targetName(target), signal }, targetProject(target));
+  call.reply.noContent();
+}
+
+async function waitRoute(call: RouteCall): Promise<void> {
+  const target = await resolveTarget(call, call.params.id as string);
+  const condition = (call.query.get('condition') ?? 'not-running') as WaitCondition;
+  if (!waitConditions.includes(condition)) throw new HttpError(400, `condition: expected ${waitConditions.join(', ')}`);
+  // Headers at once: docker's run sends start only once the wait's headers have come back.
+  const out = call.reply.stream(200, 'application/json');
+  const answer = (code: number, error?: string) => out.end(`${JSON.stringify({ StatusCode: code, Error: error ? { Message: error } : null })}\n`);
+  if (target.kind === 'one-off') {
+    const run = await call.services.tenancy.oneOffs.exited(target.run.id);
+    return answer(run?.exitCode ?? 0, run?.error);
+  }
+  try {
+    answer(await waitForContainer(call.services.app, target.view, condition, call.reply.closed));
+  } catch {
+    out.end();
+  }
+}
+
+async function remove(call: RouteCall): Promise<void> {
+  const target = await resolveTarget(call, call.params.id as string);
+  const force = ['1', 'true'].includes(call.query.get('force') ?? '');
+  const volumes = ['1', 'true'].includes(call.query.get('v') ?? '');
+  if (target.kind === 'one-off') {
+    await call.services.tenancy.oneOffs.remove(target.run.id, force);
+    return call.reply.noContent();
+  }
+  if (target.view.state === 'running' && !force) {
+    throw new HttpError(409, `You cannot remove a running container ${target.view.id}. Stop the container before attempting removal or force remove`);
+  }
+  await uninstallContainer(call.services.app, { name: target.view.name, purge: volumes });
+  call.services.events.emit('container', 'destroy', target.view.id, { name: target.view.name, image: target.view.image }, targetProject(target));
+  call.reply.noContent();
+}
+
+export function containerRoutes(router: Router<RouteHandler>): void {
+  router
+    .add('POST', '/containers/create', create)
+    .add('GET', '/containers/json', list)
+    .add('GET', '/containers/{id}/json', inspect)
+    .add('POST', '/containers/{id}/start', start)
+    .add('POST', '/containers/{id}/stop', stopRoute)
+    .add('POST', '/containers/{id}/restart', restart)
+    .add('POST', '/containers/{id}/kill', killRoute)
+    .add('POST', '/containers/{id}/wait', waitRoute)
+    .add('DELETE', '/containers/{id}', remove);
+}

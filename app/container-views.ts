@@ -1,0 +1,89 @@
+// Installed containers as a front end shows them: name, a stable 64-hex id (from the name and
+// the deployment's UUID, so it survives updates and restarts), image, labels, and the state
+// read from runc and the unit's own run record (created, running, exited with its code).
+// One `runc list` for the whole listing, not a process per container.
+import { createHash } from 'node:crypto';
+import { DeploymentStore, readRunRecord, runcOf, type ContainerExit, type ContainerSpec } from '../runtime/index.js';
+import type { ImageConfig } from '../store/index.js';
+import type { AppContext } from './context.js';
+
+export type ContainerStateName = 'created' | 'running' | 'exited';
+
+export interface ContainerView {
+  id: string;
+  name: string;
+  image: string;
+  imageId: string;
+  /** The command the container runs (entrypoint and cmd). */
+  command: string[];
+  created: string;
+  labels: Record<string, string>;
+  state: ContainerStateName;
+  pid: number | undefined;
+  startedAt: Date | undefined;
+  exit: ContainerExit | undefined;
+  containerSpec: ContainerSpec | undefined;
+  restart: 'no' | 'on-failure' | 'always';
+  /** The active deployment's directory (where the run record is). */
+  dir: string;
+  runtime: string;
+}
+
+export function containerId(name: string, uuid: string | undefined): string {
+  return createHash('sha256').update(`${name}\0${uuid ?? ''}`).digest('hex');
+}
+
+/** The config a container runs with (the image's with the container spec over it), for inspect. */
+export function effectiveConfig(config: ImageConfig, spec: ContainerSpec | undefined): { Entrypoint: string[]; Cmd: string[]; Env: string[]; WorkingDir: string; User: string } {
+  const image = config.config ?? {};
+  const env = new Map((image.Env ?? []).map((e) => [e.split('=', 1)[0] as string, e]));
+  for (const [key, value] of Object.entries(spec?.env ?? {})) env.set(key, `${key}=${value}`);
+  return {
+    Entrypoint: spec?.command ?? image.Entrypoint ?? [],
+    Cmd: spec?.args ?? (spec?.command !== undefined ? [] : (image.Cmd ?? [])),
+    Env: [...env.values()],
+    WorkingDir: spec?.workingDir ?? image.WorkingDir ?? '',
+    User: spec?.user ?? image.User ?? '',
+  };
+}
+
+export async function listContainerViews(app: AppContext): Promise<ContainerView[]> {
+  const deployments = new DeploymentStore(app.settings.root);
+  const runc = new Map((await runcOf(app.runtime).list().catch(() => [])).map((s) => [s.id, s]));
+  const views: ContainerView[] = [];
+  for (const name of await deployments.names()) {
+    const active = await deployments.active(name);
+    if (active === undefined || active.info.noContainerService) continue;
+    const record = await readRunRecord(active.dir);
+    const live = runc.get(name);
+    const running = live?.status === 'running';
+    views.push({
+      id: containerId(name, active.info.values.UUID),
+      name,
+      image: active.info.image,
+      imageId: active.info.imageId,
+      command: active.info.command,
+      created: active.info.created,
+      labels: active.info.labels ?? {},
+      state: running ? 'running' : record.exit !== undefined || record.startedAt !== undefined ? 'exited' : 'created',
+      pid: running ? live?.pid : undefined,
+      startedAt: record.startedAt,
+      exit: running ? undefined : record.exit,
+      containerSpec: active.info.containerSpec,
+      restart: active.info.restart ?? 'on-failure',
+      dir: active.dir,
+      runtime: active.info.runtime,
+    });
+  }
+  return views;
+}
+
+/** The container `ref` names: its name (a leading / allowed, as docker writes names), id, or a unique id prefix. */
+export function findView(views: readonly ContainerView[], ref: string): ContainerView | undefined {
+  const name = ref.startsWith('/') ? ref.slice(1) : ref;
+  const byName = views.find((v) => v.name === name);
+  if (byName !== undefined) return byName;
+  if (!/^[0-9a-f]{1,64}$/.test(ref)) return undefined;
+  const matches = views.filter((v) => v.id.startsWith(ref));
+  return matches.length === 1 ? matches[0] : undefined;
+}

@@ -1,0 +1,95 @@
+// The durable record of a container's runs, written by its own unit (templates/service.ejs):
+// DESTDIR/started is touched by ExecStartPre (its mtime is the start time) and
+// DESTDIR/exit-status is written by ExecStopPost from systemd's SERVICE_RESULT, EXIT_CODE and
+// EXIT_STATUS (its mtime is the finish time) before the unit counts as stopped. Reading never
+// changes it; a restart of whoever reads loses nothing.
+import { watch } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+
+export interface ContainerExit {
+  /** systemd's SERVICE_RESULT: success, exit-code, signal, timeout, … */
+  result: string;
+  /** The process's exit code (a signal's death is 128 + its number, as runc reports it). */
+  exitCode: number;
+  finishedAt: Date;
+}
+
+export interface RunRecord {
+  startedAt: Date | undefined;
+  exit: ContainerExit | undefined;
+}
+
+const signalNumbers: Record<string, number> = { HUP: 1, INT: 2, QUIT: 3, ABRT: 6, KILL: 9, SEGV: 11, PIPE: 13, ALRM: 14, TERM: 15 };
+
+export function parseExitStatus(text: string, finishedAt: Date): ContainerExit | undefined {
+  const [result, how, status] = text.trim().split(/\s+/);
+  if (result === undefined || how === undefined || status === undefined) return undefined;
+  let exitCode: number;
+  if (how === 'exited' && /^\d+$/.test(status)) exitCode = Number(status);
+  else if (how === 'killed' || how === 'dumped') exitCode = 128 + (signalNumbers[status.replace(/^SIG/, '')] ?? 0);
+  else exitCode = /^\d+$/.test(status) ? Number(status) : 255;
+  return { result, exitCode, finishedAt };
+}
+
+/** The run record in deployment directory `dir`. */
+export async function readRunRecord(dir: string): Promise<RunRecord> {
+  const started = await stat(path.join(dir, 'started')).catch(() => undefined);
+  const file = path.join(dir, 'exit-status');
+  const [text, info] = await Promise.all([readFile(file, 'utf8').catch(() => undefined), stat(file).catch(() => undefined)]);
+  return {
+    startedAt: started?.mtime,
+    exit: text === undefined || info === undefined ? undefined : parseExitStatus(text, info.mtime),
+  };
+}
+
+/**
+ * Resolves with the first exit recorded in `dir` that `accept` takes, watching the directory
+ * (and polling every `pollMs` besides, in case a watch misses a rename). Rejects when `signal` aborts.
+ */
+export async function waitForExit(dir: string, accept: (record: RunRecord) => boolean, signal: AbortSignal, pollMs = 1000): Promise<RunRecord> {
+  return new Promise<RunRecord>((resolve, reject) => {
+    let done = false;
+    let checking = false;
+    let again = false;
+    const watcher = (() => {
+      try {
+        return watch(dir, { persistent: false }, () => void check());
+      } catch {
+        return undefined;
+      }
+    })();
+    const timer = setInterval(() => void check(), pollMs);
+    const finish = (error: unknown, record?: RunRecord) => {
+      if (done) return;
+      done = true;
+      watcher?.close();
+      clearInterval(timer);
+      signal.removeEventListener('abort', onAbort);
+      if (record !== undefined) resolve(record);
+      else reject(error);
+    };
+    const onAbort = () => finish(signal.reason ?? new Error('aborted'));
+    async function check(): Promise<void> {
+      if (done) return;
+      if (checking) {
+        again = true;
+        return;
+      }
+      checking = true;
+      try {
+        do {
+          again = false;
+          const record = await readRunRecord(dir);
+          if (accept(record)) return finish(undefined, record);
+        } while (again && !done);
+      } catch (error) {
+        finish(error);
+      } finally {
+        checking = false;
+      }
+    }
+    signal.addEventListener('abort', onAbort, { once: true });
+    void check();
+  });
+}

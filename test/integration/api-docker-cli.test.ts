@@ -1,0 +1,136 @@
+// The REST service with the real docker CLI: version, pull from a real registry, run -d, ps,
+// logs, exec, inspect, stop, rm; `docker run --rm` with both streams and the exit status;
+// `docker wait` on an exited container. The containers are system containers run by a real
+// systemd (the test harness). Needs root, systemd, runc, docker-registry, busybox and docker.
+import { fileURLToPath } from 'node:url';
+import test from 'ava';
+import { startApiService, type ApiService } from '../helpers/api-service.js';
+
+let s: ApiService;
+const name = (suffix: string) => `tc${process.pid}${suffix}`;
+
+test.before(async () => {
+  if (process.getuid?.() !== 0) throw new Error('these integration tests need root');
+  s = await startApiService('api-docker-cli', { server: { Cmd: ['/bin/sh', '-c', "echo server-up; trap 'exit 0' TERM; while true; do sleep 1; done"] } });
+  const pulled = await s.cli(['pull', s.image]);
+  if (pulled.exitCode !== 0) throw new Error(pulled.stderr);
+});
+
+test.after.always(async () => {
+  await s?.stop();
+});
+
+test.serial('docker version and info talk to syscontainer, API 1.41', async (t) => {
+  const version = await s.docker(['version', '--format', '{{.Server.APIVersion}} {{.Server.Version}}']);
+  t.is(version.exitCode, 0, version.stderr);
+  t.regex(version.stdout, /^1\.41 \d+\.\d+\.\d+/);
+  const info = await s.docker(['info', '--format', '{{.Driver}} {{.OSType}}']);
+  t.is(info.exitCode, 0, info.stderr);
+  t.is(info.stdout.trim(), 'ostree linux');
+});
+
+test.serial('docker pull from the registry, then images lists it', async (t) => {
+  const image = `${s.registry.host}/test/server:1`;
+  const pull = await s.docker(['pull', image]);
+  t.is(pull.exitCode, 0, pull.stderr);
+  t.regex(pull.stdout, /Digest: sha256:[0-9a-f]{64}/);
+  const images = await s.docker(['images', '--format', '{{.Repository}}:{{.Tag}}']);
+  t.true(images.stdout.split('\n').includes(image), images.stdout);
+});
+
+test.serial('run -d, ps, logs, exec, inspect, stop, rm: a system container the CLI lists too', async (t) => {
+  const image = `${s.registry.host}/test/server:1`;
+  const web = name('web');
+  const run = await s.docker(['run', '-d', '--name', web, '-e', 'GREETING=hi there', image]);
+  t.is(run.exitCode, 0, run.stderr);
+  t.regex(run.stdout.trim(), /^[0-9a-f]{64}$/);
+  const ps = await s.docker(['ps', '--format', '{{.Names}} {{.State}}']);
+  t.true(ps.stdout.split('\n').includes(`${web} running`), ps.stdout);
+  const listed = await s.cli(['containers', 'list', '--json']);
+  t.true((JSON.parse(listed.stdout) as { name: string }[]).some((c) => c.name === web), 'syscontainer containers list shows it');
+  let logs = await s.docker(['logs', web]);
+  for (let i = 0; i < 20 && !logs.stdout.includes('server-up'); i++) {
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    logs = await s.docker(['logs', web]);
+  }
+  t.regex(logs.stdout, /server-up/);
+  const exec = await s.docker(['exec', web, 'sh', '-c', 'echo "$GREETING"; echo to-err >&2; exit 4']);
+  t.is(exec.exitCode, 4);
+  t.is(exec.stdout.trim(), 'hi there');
+  t.is(exec.stderr.trim(), 'to-err');
+  const inspect = await s.docker(['inspect', '--format', '{{.State.Status}} {{.State.Running}} {{.Config.Image}}', web]);
+  t.is(inspect.stdout.trim(), `running true ${image}`);
+  const stop = await s.docker(['stop', web]);
+  t.is(stop.exitCode, 0, stop.stderr);
+  const stopped = await s.docker(['inspect', '--format', '{{.State.Status}} {{.State.ExitCode}}', web]);
+  t.is(stopped.stdout.trim(), 'exited 0', 'the trap exits 0 on TERM');
+  const rm = await s.docker(['rm', web]);
+  t.is(rm.exitCode, 0, rm.stderr);
+  const gone = await s.docker(['inspect', web]);
+  t.is(gone.exitCode, 1);
+  t.regex(gone.stderr, /No such (container|object)/);
+  t.false((await s.cli(['containers', 'list'])).stdout.includes(web));
+});
+
+test.serial('docker run --rm prints both streams and exits with the command\'s status', async (t) => {
+  const run = await s.docker(['run', '--rm', '--name', name('once'), s.image, 'sh', '-c', 'echo out; echo err >&2; exit 3']);
+  t.is(run.exitCode, 3, run.stderr);
+  t.is(run.stdout, 'out');
+  t.is(run.stderr, 'err');
+  const ps = await s.docker(['ps', '-a', '--format', '{{.Names}}']);
+  t.false(ps.stdout.includes(name('once')), 'nothing left');
+});
+
+test.serial('docker wait on an exited container returns its code at once, also after a service restart', async (t) => {
+  const job = name('job');
+  const run = await s.docker(['run', '-d', '--name', job, s.image, 'sh', '-c', 'exit 7']);
+  t.is(run.exitCode, 0, run.stderr);
+  const first = await s.docker(['wait', job]);
+  t.is(first.stdout.trim(), '7');
+  await s.restart();
+  const began = Date.now();
+  const again = await s.docker(['wait', job]);
+  t.is(again.stdout.trim(), '7');
+  t.true(Date.now() - began < 5000, 'at once');
+  const inspect = await s.docker(['inspect', '--format', '{{.State.Status}} {{.State.ExitCode}}', job]);
+  t.is(inspect.stdout.trim(), 'exited 7');
+  t.is((await s.docker(['rm', job])).exitCode, 0);
+});
+
+test.serial('docker-py: run with output, run detached, exec_run, logs, stop, wait, remove', async (t) => {
+  const { execa } = await import('execa');
+  // The script is not built: it is read from the source tree (dist/test/integration → test/helpers/python).
+  const script = fileURLToPath(new URL('../../../test/helpers/python/docker-py-session.py', import.meta.url));
+  const server = `${s.registry.host}/test/server:1`;
+  const result = await execa('python3', [script, `unix://${s.socketPath}`, s.image, server, name('py')], { reject: false, timeout: 180_000 });
+  t.is(result.exitCode, 0, String(result.stderr));
+  const out = JSON.parse(String(result.stdout)) as { version: string; run: string; status: string; exec: [number, string]; logs: string; wait: number; names: string[] };
+  t.is(out.version, '1.41');
+  t.deepEqual(out.run.split('\n').filter(Boolean).sort(), ['py-err', 'py-out']);
+  t.is(out.status, 'running');
+  t.deepEqual(out.exec, [0, 'exec docker-py\n']);
+  t.regex(out.logs, /server-up/);
+  t.is(out.wait, 0);
+  t.false(out.names.some((n) => n.startsWith(name('py'))), 'removed');
+});
+
+test.serial('serve --install-units: syscontainer.socket starts the service on the first request (socket activation)', async (t) => {
+  const { apiRequest } = await import('../helpers/api-client.js');
+  const { readFile } = await import('node:fs/promises');
+  const path = await import('node:path');
+  const socketPath = path.join(s.base, 'activated.sock');
+  const installed = await s.cli(['serve', '--install-units', '--listen', `unix:${socketPath}`]);
+  t.is(installed.exitCode, 0, installed.stderr);
+  const socketUnit = await readFile(path.join(s.base, 'units', 'syscontainer.socket'), 'utf8');
+  t.regex(socketUnit, new RegExp(`^ListenStream=${socketPath}$`, 'm'));
+  t.regex(socketUnit, /^SocketMode=0660$/m);
+  t.regex(await readFile(path.join(s.base, 'units', 'syscontainer.service'), 'utf8'), /^ExecStart=\S+node\S* \S+syscontainer\.mjs --root=\S+ (--\S+ )*serve$/m);
+  t.is((await s.harness.exec(['systemctl', 'is-active', 'syscontainer.service'])).stdout.trim(), 'inactive', 'not started before a request');
+  const ping = await apiRequest({ socketPath }, 'GET', '/v1.41/_ping');
+  t.is(ping.status, 200);
+  t.is(ping.headers['api-version'], '1.41');
+  t.is((await s.harness.exec(['systemctl', 'is-active', 'syscontainer.service'])).stdout.trim(), 'active');
+  const images = await apiRequest({ socketPath }, 'GET', '/images/json');
+  t.true((images.json as { RepoTags: string[] }[]).some((i) => i.RepoTags.includes(s.image)), 'the same store');
+  await s.harness.exec(['systemctl', 'stop', 'syscontainer.service', 'syscontainer.socket']);
+});
