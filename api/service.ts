@@ -18,6 +18,8 @@ export interface ServiceOptions {
   app: AppContext;
   version: string;
   listen: readonly ListenAddress[];
+  /** Host directories any project may bind-mount (`serve --allow-bind`). */
+  allowedBindSources?: readonly string[];
   tokensFile?: string;
   tls?: { certFile: string; keyFile: string };
   env?: NodeJS.ProcessEnv;
@@ -53,7 +55,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   });
   const services: ApiServices = {
     app,
-    tenancy: { quotas: new QuotaStore(files.quotas), oneOffs },
+    tenancy: { quotas: new QuotaStore(files.quotas), oneOffs, allowedBindSources: options.allowedBindSources ?? [] },
     execs: new ExecRegistry(),
     tokens: new TokenStore(files.tokens),
     events,

@@ -55,7 +55,7 @@ async function serialized<T>(project: string, body: () => Promise<T>): Promise<T
 }
 
 export async function createContainer(app: AppContext, tenancy: Tenancy, input: CreateContainerInput): Promise<CreatedContainer> {
-  const asks = adminOnlyAsks(input.containerSpec, tenancy.allowedBindSources);
+  const asks = await adminOnlyAsks(input.containerSpec, tenancy.allowedBindSources);
   if (asks.length > 0 && !input.caller.admin) throw new SyscontainerError('EDENIED', `${asks.join(', ')}: needs an admin token`);
   const image = await app.store.getImage(input.image);
   if (image === undefined) throw new SyscontainerError('ENOTFOUND', `No such image: ${input.image.slice(0, 256)}`);

@@ -58,7 +58,7 @@ export { trustTypes } from '../store/index.js';
 export { parseSetArguments, type ContainerStatus, type DeploymentResult, type RunResult, type TemplateVariable } from '../runtime/index.js';
 
 // The REST service's containers: tenancy, create, views, output, exits, one-off runs
-export { projectLabel, maySee, adminOnlyAsks, checkMayDeleteImages, type Caller } from './tenancy.js';
+export { projectLabel, maySee, adminOnlyAsks, checkMayDeleteImages, parseAllowedBindSource, type Caller } from './tenancy.js';
 export { createContainer, type Tenancy, type CreateContainerInput, type CreatedContainer } from './create-container.js';
 export { listContainerViews, findView, containerId, effectiveConfig, type ContainerView, type ContainerStateName } from './container-views.js';
 export { containerOutput, followContainerOutput, type OutputQuery } from './container-output.js';

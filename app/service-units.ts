@@ -16,6 +16,8 @@ export interface ServiceUnitOptions {
   execStart: readonly string[];
   /** Global options to pass on (--root, --registries-conf, --auth-file). */
   globalArgs: readonly string[];
+  /** Options of `serve` itself to pass on (--allow-bind). */
+  serveArgs?: readonly string[];
 }
 
 const safeWord = /^[A-Za-z0-9_./:=@+,-]+$/;
@@ -41,7 +43,7 @@ export async function installServiceUnits(app: AppContext, options: ServiceUnitO
     'WantedBy=sockets.target',
     '',
   ].join('\n');
-  const command = [...options.execStart, ...options.globalArgs, 'serve'].map(quoteWord).join(' ');
+  const command = [...options.execStart, ...options.globalArgs, 'serve', ...(options.serveArgs ?? [])].map(quoteWord).join(' ');
   const service = [
     '# Installed by `syscontainer serve --install-units`: the REST service, started on its first request.',
     '[Unit]',

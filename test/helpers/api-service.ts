@@ -43,8 +43,12 @@ export async function busyboxImage(config: ContainerConfig) {
 export interface ApiService {
   base: string;
   root: string;
+  /** A directory any project may bind-mount (serve --allow-bind). */
+  shared: string;
   socketPath: string;
   port: number;
+  /** The service's process id. */
+  pid: number;
   registry: RegistryServer;
   harness: SystemdHarness;
   /** REGISTRY/test/busybox:1 (Cmd: echo hello-from-busybox) */
@@ -59,12 +63,12 @@ export interface ApiService {
   stop(): Promise<void>;
 }
 
-async function spawnService(s: { root: string; socketPath: string; env: Record<string, string>; logFile: string }): Promise<{ child: ChildProcess; port: number }> {
+async function spawnService(s: { root: string; socketPath: string; env: Record<string, string>; logFile: string; allowBind: string }): Promise<{ child: ChildProcess; port: number }> {
   const { openSync, closeSync, statSync } = await import('node:fs');
   // Only what this start writes counts: the log keeps the lines of earlier starts.
   const offset = existsSync(s.logFile) ? statSync(s.logFile).size : 0;
   const fd = openSync(s.logFile, 'a');
-  const child = spawn(process.execPath, [cliPath, '--root', s.root, 'serve', '--listen', `unix:${s.socketPath}`, '--listen', 'tcp:127.0.0.1:0'], {
+  const child = spawn(process.execPath, [cliPath, '--root', s.root, 'serve', '--listen', `unix:${s.socketPath}`, '--listen', 'tcp:127.0.0.1:0', '--allow-bind', s.allowBind], {
     env: { ...process.env, ...s.env },
     stdio: ['ignore', fd, fd],
   });
@@ -84,7 +88,8 @@ export async function startApiService(label: string, images: Record<string, Cont
   const base = await testBaseDir(`${label}-${process.pid}`);
   const root = path.join(base, 'root');
   const units = path.join(base, 'units');
-  for (const dir of [root, units, path.join(base, 'tmpfiles'), path.join(base, 'docker')]) await mkdir(dir, { recursive: true });
+  const shared = path.join(base, 'shared');
+  for (const dir of [root, units, shared, path.join(base, 'tmpfiles'), path.join(base, 'docker')]) await mkdir(dir, { recursive: true });
   const harness = await SystemdHarness.boot({ unitDir: units, workDir: path.join(base, 'harness') });
   let registry: RegistryServer | undefined;
   try {
@@ -101,15 +106,19 @@ export async function startApiService(label: string, images: Record<string, Cont
     };
     const socketPath = path.join(base, 'api.sock');
     const logFile = path.join(base, 'serve.log');
-    let running = await spawnService({ root, socketPath, env, logFile });
+    let running = await spawnService({ root, socketPath, env, logFile, allowBind: shared });
     const dockerConfig = (token?: string, project?: string) => path.join(base, 'docker', `${token === undefined ? 'plain' : `${project}-${token.slice(-8)}`}`);
     const reg = registry;
     const service: ApiService = {
       base,
       root,
+      shared,
       socketPath,
       get port() {
         return running.port;
+      },
+      get pid() {
+        return running.child.pid ?? 0;
       },
       registry: reg,
       harness,
@@ -136,7 +145,7 @@ export async function startApiService(label: string, images: Record<string, Cont
       },
       async restart() {
         if (running.child.exitCode === null && running.child.signalCode === null) await service.kill('SIGTERM');
-        running = await spawnService({ root, socketPath, env, logFile });
+        running = await spawnService({ root, socketPath, env, logFile, allowBind: shared });
       },
       async kill(signal = 'SIGKILL') {
         const child = running.child;
