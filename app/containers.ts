@@ -39,9 +39,19 @@ export async function startContainer(app: AppContext, input: ContainerInput, eve
   return start(await runtimeFor(app, events), { name: input.name });
 }
 
-/** Stops it and every process of it. Idempotent. */
-export async function stopContainer(app: AppContext, input: ContainerInput, events: OperationEvents = {}): Promise<void> {
-  return stop(await runtimeFor(app, events), { name: input.name });
+/**
+ * Stops it and every process of it. Idempotent. With `timeoutSec` (docker's stop -t), a
+ * container still up that long after its stop signal is killed (the unit's own stop timeout is longer).
+ */
+export async function stopContainer(app: AppContext, input: ContainerInput & { timeoutSec?: number }, events: OperationEvents = {}): Promise<void> {
+  const ctx = await runtimeFor(app, events);
+  if (input.timeoutSec === undefined) return stop(ctx, { name: input.name });
+  const timer = setTimeout(() => void kill(app.runtime, { name: input.name, signal: 'KILL' }).catch(() => undefined), input.timeoutSec * 1000);
+  try {
+    await stop(ctx, { name: input.name });
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** Starts it without waiting to see it stay up: docker's start, for what may be a command that runs and exits. Idempotent. */

@@ -186,16 +186,28 @@ async function start(call: RouteCall): Promise<void> {
   call.reply.noContent();
 }
 
+/** `t`: seconds to wait after the stop signal before killing (docker's stop -t); absent: the unit's own timeout. */
+function stopTimeout(call: RouteCall): number | undefined {
+  const t = call.query.get('t');
+  if (t === null || t === '' || t === '-1') return undefined;
+  if (!/^\d{1,5}$/.test(t)) throw new HttpError(400, 't: expected a number of seconds');
+  return Number(t);
+}
+
 async function stopRoute(call: RouteCall): Promise<void> {
   const target = await resolveTarget(call, call.params.id as string);
+  const timeoutSec = stopTimeout(call);
   const attributes = { name: targetName(target), image: target.kind === 'unit' ? target.view.image : target.run.image };
   if (target.kind === 'one-off') {
     if (target.run.state !== 'running') return call.reply.noContent(304);
-    await call.services.tenancy.oneOffs.kill(target.run.id, 'TERM');
-    await call.services.tenancy.oneOffs.exited(target.run.id);
+    const oneOffs = call.services.tenancy.oneOffs;
+    await oneOffs.kill(target.run.id, 'TERM');
+    const timer = setTimeout(() => void oneOffs.kill(target.run.id, 'KILL').catch(() => undefined), (timeoutSec ?? 10) * 1000);
+    await oneOffs.exited(target.run.id);
+    clearTimeout(timer);
   } else {
     if (target.view.state !== 'running') return call.reply.noContent(304);
-    await stopContainer(call.services.app, { name: target.view.name });
+    await stopContainer(call.services.app, { name: target.view.name, ...(timeoutSec !== undefined ? { timeoutSec } : {}) });
   }
   call.services.events.emit('container', 'stop', targetId(target), attributes, targetProject(target));
   call.reply.noContent();
@@ -204,7 +216,8 @@ async function stopRoute(call: RouteCall): Promise<void> {
 async function restart(call: RouteCall): Promise<void> {
   const target = await resolveTarget(call, call.params.id as string);
   if (target.kind === 'one-off') throw new HttpError(409, `container ${target.run.name} is a one-off run (--rm): it cannot be restarted`);
-  await stopContainer(call.services.app, { name: target.view.name });
+  const timeoutSec = stopTimeout(call);
+  await stopContainer(call.services.app, { name: target.view.name, ...(timeoutSec !== undefined ? { timeoutSec } : {}) });
   await launchContainer(call.services.app, { name: target.view.name });
   call.services.events.emit('container', 'restart', target.view.id, { name: target.view.name, image: target.view.image }, targetProject(target));
   watchExit(call, target.view);

@@ -72,6 +72,19 @@ test.serial('run -d, ps, logs, exec, inspect, stop, rm: a system container the C
   t.false((await s.cli(['containers', 'list'])).stdout.includes(web));
 });
 
+test.serial('docker stop -t 1 kills a container that ignores its stop signal a second later', async (t) => {
+  const stubborn = name('stubborn');
+  const run = await s.docker(['run', '-d', '--name', stubborn, s.image, 'sh', '-c', "trap '' TERM; while true; do sleep 1; done"]);
+  t.is(run.exitCode, 0, run.stderr);
+  const began = Date.now();
+  const stop = await s.docker(['stop', '-t', '1', stubborn]);
+  t.is(stop.exitCode, 0, stop.stderr);
+  t.true(Date.now() - began < 20_000, `stopped after ${Date.now() - began} ms (the unit's own stop timeout is 30 s)`);
+  const inspect = await s.docker(['inspect', '--format', '{{.State.Status}} {{.State.ExitCode}}', stubborn]);
+  t.is(inspect.stdout.trim(), 'exited 137', 'killed');
+  t.is((await s.docker(['rm', stubborn])).exitCode, 0);
+});
+
 test.serial('docker run --rm prints both streams and exits with the command\'s status', async (t) => {
   const run = await s.docker(['run', '--rm', '--name', name('once'), s.image, 'sh', '-c', 'echo out; echo err >&2; exit 3']);
   t.is(run.exitCode, 3, run.stderr);
