@@ -1,6 +1,6 @@
 // The `filters` query parameter of list and events routes: JSON, either {"key": ["v", …]}
 // (old clients) or {"key": {"v": true}} (docker CLI since 1.24). 400 for anything else.
-import { z } from 'zod';
+import * as z from 'zod';
 import { HttpError } from './http-error.js';
 
 const filterSchema = z.record(z.string().max(64), z.union([z.array(z.string().max(512)).max(64), z.record(z.string().max(512), z.boolean())]));

@@ -4,7 +4,7 @@
 // socket by Content-Length, and what follows is the client's stdin.
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { z } from 'zod';
+import * as z from 'zod';
 import { HttpError } from './http-error.js';
 
 export const maxBodyBytes = 1024 * 1024;

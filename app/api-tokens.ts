@@ -6,7 +6,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { SyscontainerError } from '../common/errors.js';
 import { writeFileAtomic } from '../common/atomic-file.js';
 import { validateProjectName } from './project-name.js';

@@ -2,7 +2,7 @@
 // one small JSON file next to the tokens. A project without an entry has no limit.
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { SyscontainerError } from '../common/errors.js';
 import { writeFileAtomic } from '../common/atomic-file.js';
 import { validateProjectName } from './project-name.js';

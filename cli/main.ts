@@ -4,19 +4,19 @@
 // The small young generation (V8's default semi-space is 16 MiB) makes V8 collect the short-lived
 // wrappers of a pull's stream buffers sooner, which frees their memory sooner: the pull of a
 // 590 MiB image peaks at ~125 MiB instead of ~145 MiB, in the same time.
+// Start-up: only argv parsing and `--version` are imported statically. The commands, the
+// application layer and everything under it come through `await import()` once a command is
+// known to need them, so the bundle (scripts/bundle.mjs) leaves them unevaluated until then.
 import { parseArgs } from 'node:util';
-import { createContext, readSettings, settingVariables, SyscontainerError } from '../app/index.js';
-import { commands } from './commands/index.js';
 import type { Command, OptionSpecs, OptionValues } from './command.js';
 import { commandUsage, globalOptions, parseArgsOptions, usage } from './help.js';
-import { Output } from './output.js';
 import { version } from './version.js';
 
 /** `syscontainer images` alone means `images list`, as with podman. */
 const defaultSubcommands: Record<string, string> = { images: 'list', containers: 'list' };
 
 /** Finds the longest command name that the leading positional words spell. */
-function findCommand(words: string[]): Command | undefined {
+function findCommand(commands: Command[], words: string[]): Command | undefined {
   let best: Command | undefined;
   for (const command of commands) {
     const matches = command.name.every((part, index) => words[index] === part);
@@ -53,18 +53,23 @@ function splitRaw(argv: string[], command: Command): { parsed: string[]; rest: s
 const text = (values: OptionValues, name: string) => (typeof values[name] === 'string' ? (values[name] as string) : undefined);
 
 export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  const first = parseArgs({ args: argv, options: parseArgsOptions(globalOptions), strict: false, allowPositionals: true });
+  if (first.values.version) {
+    process.stdout.write(`syscontainer ${version()}\n`);
+    return 0;
+  }
+  const [{ commands }, { createContext, readSettings, settingVariables, SyscontainerError }, { Output }] = await Promise.all([
+    import('./commands/index.js'),
+    import('../app/index.js'),
+    import('./output.js'),
+  ]);
   let out = new Output();
   let debug = env[settingVariables.debug] === '1';
   try {
-    const first = parseArgs({ args: argv, options: parseArgsOptions(globalOptions), strict: false, allowPositionals: true });
-    if (first.values.version) {
-      out.result(`syscontainer ${version()}`);
-      return 0;
-    }
     const words = first.positionals;
     const implied = words.length === 1 ? defaultSubcommands[words[0] as string] : undefined;
     if (implied !== undefined) argv = [...argv, implied];
-    const command = findCommand(implied !== undefined ? [...words, implied] : words);
+    const command = findCommand(commands, implied !== undefined ? [...words, implied] : words);
     if (!command) {
       if (words.length === 0) {
         out.result(usage(commands));

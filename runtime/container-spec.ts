@@ -5,7 +5,7 @@
 // it (so `update` renders the same container again), and the privileges check runs on the
 // result: nothing here grants more than the default confinement unless the user consented.
 import path from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { SyscontainerError } from '../common/errors.js';
 import type { OciMount, OciRuntimeSpec } from './oci-runtime-spec.js';
 import { defaultCapabilities } from './privileges.js';

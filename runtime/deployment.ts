@@ -4,7 +4,7 @@
 // without a readable info is debris from an interrupted command and is cleared before reuse.
 import { lstat, mkdir, readFile, readlink, readdir, rename, rm, symlink, chmod } from 'node:fs/promises';
 import path from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { SyscontainerError } from '../common/errors.js';
 import { writeFileAtomic } from '../common/atomic-file.js';
 import { pathExists } from '../common/path-exists.js';

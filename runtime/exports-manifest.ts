@@ -1,7 +1,7 @@
 // /exports/manifest.json of an Atomic system container image: the defaults of the image's own
 // variables and how its host files (/exports/hostfs) are installed. Untrusted: validated here,
 // unknown keys ignored (images carry others, e.g. "version").
-import { z } from 'zod';
+import * as z from 'zod';
 import { SyscontainerError } from '../common/errors.js';
 
 const maxEntries = 1024;

@@ -1,7 +1,7 @@
 // The parts of the OCI runtime spec (config.json) that syscontainer reads or relies on. A
 // rendered config.json is parsed against this before anything is installed, so a template
 // that renders into nonsense fails at install with the file and the field named, not at start.
-import { z } from 'zod';
+import * as z from 'zod';
 import { SyscontainerError } from '../common/errors.js';
 
 const absolutePath = z.string().min(1).refine((p) => p.startsWith('/'), 'must be an absolute path');

@@ -1,7 +1,7 @@
 // What apply records on every container it makes, in the deployment's info record (written
 // with it, atomically): the config id that owns it, where it was declared, its spec digest, and
 // the declaration itself, so `generate kube` can write it back and the next apply can compare.
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const ownerRecordSchema = z.object({
   configId: z.string(),

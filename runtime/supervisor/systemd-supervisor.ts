@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { pathExists } from '../../common/path-exists.js';
 import { SyscontainerError } from '../../common/errors.js';
 import type { Runc } from '../runc.js';
-import type { Systemd } from '../systemd.js';
+import type { Systemd, UnitState } from '../systemd.js';
 import { unitName } from '../unit-files.js';
 import { killAndDelete, runcStates } from './runc-supervisor.js';
 import type { SupervisedState, Supervisor } from './supervisor.js';
@@ -131,8 +131,9 @@ export class SystemdSupervisor implements Supervisor {
 
   async states(names: readonly string[]): Promise<Map<string, string>> {
     const states = await runcStates(this.runc, names);
+    const units = await this.systemd.unitStates(names.map(unitName)).catch(() => new Map<string, UnitState>());
     for (const name of names) {
-      const unit = await this.systemd.unitState(unitName(name)).catch(() => undefined);
+      const unit = units.get(unitName(name));
       if (unit !== undefined) states.set(name, unit.activeState === 'active' ? unit.subState : unit.activeState);
     }
     return states;

@@ -1,7 +1,7 @@
 // Types of the OCI image spec (and the Docker schema2 equivalents), with validators.
 // Everything that arrives from a registry, an OCI layout or an image is untrusted: it is
 // parsed here, against these schemas, before any other module looks at it.
-import { z } from 'zod';
+import * as z from 'zod';
 import { SyscontainerError } from '../../common/errors.js';
 
 export const MediaType = {

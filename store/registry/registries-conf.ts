@@ -5,7 +5,7 @@
 import { readFile, readdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { parse as parseToml } from 'smol-toml';
-import { z } from 'zod';
+import * as z from 'zod';
 import { SyscontainerError } from '../../common/errors.js';
 
 export const defaultRegistriesConfPath = '/etc/containers/registries.conf';

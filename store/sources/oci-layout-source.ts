@@ -12,7 +12,7 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
-import { z } from 'zod';
+import * as z from 'zod';
 import { sha256Digest } from '../../common/digest.js';
 import { IntegrityError, SyscontainerError } from '../../common/errors.js';
 import type { FetchedManifest, ImageSource } from './image-source.js';

@@ -2,7 +2,7 @@
 // an image may be used. Parsed as strictly as containers/image does: an unknown, misspelt or
 // mistyped field refuses the whole file (naming the field), because a typo in a security
 // policy must never silently loosen it. Pure: bytes in, a Policy or an ECONFIG error out.
-import { z } from 'zod';
+import * as z from 'zod';
 import { SyscontainerError } from '../../common/errors.js';
 import { isValidRegistryHost, parseReference } from '../oci/reference.js';
 

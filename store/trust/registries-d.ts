@@ -9,7 +9,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { z } from 'zod';
+import * as z from 'zod';
 import { SyscontainerError } from '../../common/errors.js';
 import type { PolicyImage } from './policy-scope.js';
 

@@ -2,7 +2,7 @@
 // and under which name. Read strictly, like containers/image: `critical` must hold exactly
 // type, image and identity (a field we do not understand there could change the meaning);
 // `optional` may hold anything (creator, timestamp).
-import { z } from 'zod';
+import * as z from 'zod';
 import { digestPattern } from '../oci/oci-types.js';
 
 export const payloadTypes = {

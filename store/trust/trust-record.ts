@@ -1,7 +1,7 @@
 // What the signature policy verified when an image was pulled, kept with the image (its
 // commit's syscontainer.trust metadata) so `images info` can say who signed it and under
 // which name, and `images verify` which digest to check again.
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const trustRecordSchema = z.object({
   /** The policy file that decided. */

@@ -139,6 +139,12 @@ test.serial('uninstall leaves no file behind and no unit loaded', async (t) => {
   const before = await listTree(base, ['harness']);
   await install(ctx, { name: second, image: other.name, set: { STATE_DIRECTORY: path.join(base, 'state') } });
   t.true((await processes()).some((p) => p.includes('svc-marker-two')));
+  // The listing asks systemd once for every unit; each answer is the one unitState gives.
+  t.deepEqual((await list(ctx)).map((e) => [e.name, e.state]), [[name, 'running'], [second, 'running']]);
+  const units = [`${name}.service`, `${second}.service`, `${name}-none.service`];
+  const together = await ctx.systemd.unitStates(units);
+  for (const unit of units) t.deepEqual(together.get(unit), await ctx.systemd.unitState(unit), unit);
+  t.is(together.get(`${name}-none.service`)?.loadState, 'not-found');
   await uninstall(ctx, { name: second, purge: true });
   t.false((await processes()).some((p) => p.includes('svc-marker-two')));
   t.deepEqual(await listTree(base, ['harness']), before);

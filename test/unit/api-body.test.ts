@@ -1,7 +1,7 @@
 // Request bodies: JSON validated by a schema, one line naming the first thing wrong; an
 // unsupported field is named with its path.
 import test from 'ava';
-import { z } from 'zod';
+import * as z from 'zod';
 import { HttpError } from '../../api/http-error.js';
 import { parseJsonBody } from '../../api/request-body.js';
 

@@ -3,7 +3,7 @@
 // any other field is reported by path as not supported, never silently ignored. Fields that
 // only describe (labels, annotations, status, creationTimestamp, terminationMessagePath, …) or
 // that state what syscontainer does anyway are accepted and have no effect.
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Marks an issue as "this field or value is not supported" (turned into a warning by --ignore-unsupported). */
 export const unsupportedPrefix = 'not supported';

@@ -1,7 +1,7 @@
 // TripleO's container-startup-config format, as paunch read it: one JSON or YAML map from
 // container name to its config. The fields syscontainer supports are listed here; any other is
 // reported by path as not supported (paunch's own names: README "Supported paunch fields").
-import { z } from 'zod';
+import * as z from 'zod';
 import { unsupportedPrefix } from './kube-schema.js';
 
 const unsupported = (why: string) => `${unsupportedPrefix} (${why})`;
