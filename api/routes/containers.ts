@@ -20,7 +20,7 @@ import {
   type ContainerView,
   type WaitCondition,
 } from '../../app/index.js';
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseFilters } from '../filters.js';
 import { zeroValue } from '../schemas/zero-value.js';
 import { HttpError } from '../http-error.js';

@@ -3,7 +3,7 @@
 // AutoRemove, NetworkMode (the host's network: "host" or the default), LogConfig journald
 // or json-file; Privileged, CapAdd/CapDrop, Binds/Mounts, host namespaces only for admins
 // (and refused while the spec model lacks them). Every other field only at its zero value.
-import { z } from 'zod';
+import * as z from 'zod';
 import { zeroValue } from './zero-value.js';
 
 const text = (max: number) => z.string().max(max).refine((s) => !s.includes('\0'), 'contains a NUL byte');

@@ -1,7 +1,7 @@
 // Docker clients send every field of a create or exec body, most at their zero value
 // ("", 0, false, null, [], {} or objects of those). A field this service does not implement
 // is accepted at that value only: set to anything else it is a 400 naming the field.
-import { z } from 'zod';
+import * as z from 'zod';
 
 export function isZeroValue(value: unknown): boolean {
   if (value === null || value === undefined || value === '' || value === false || value === 0) return true;
