@@ -98,6 +98,8 @@ export interface ExecInput extends ContainerInput {
   interactive?: boolean;
   /** With interactive: allocate a terminal. */
   tty?: boolean;
+  /** Run as UID[:GID] or NAME[:GROUP] of the container's image instead of its own user. */
+  user?: string;
 }
 
 export interface ExecResult {
@@ -113,6 +115,7 @@ export function execInContainer(app: AppContext, input: ExecInput): Promise<Exec
     command: input.command,
     ...(input.interactive !== undefined ? { interactive: input.interactive } : {}),
     ...(input.tty !== undefined ? { tty: input.tty } : {}),
+    ...(input.user !== undefined ? { user: input.user } : {}),
   });
 }
 

@@ -1,17 +1,20 @@
+import path from 'node:path';
 import { SyscontainerError } from '../common/errors.js';
 import { runcOf, type RuntimeContext } from './context.js';
 import { DeploymentStore } from './deployment.js';
+import { resolveUser } from './render.js';
 
 /**
  * Runs a command inside the running container (runc exec, whoever supervises it) and returns
  * its result; with `interactive` the caller's stdin/stdout/stderr are attached (`tty`
- * allocates a terminal) and only the exit code is meaningful.
+ * allocates a terminal) and only the exit code is meaningful. `user` (UID[:GID] or
+ * NAME[:GROUP], names from the container's /etc/passwd and /etc/group) runs it as another user.
  */
 export async function exec(
   ctx: RuntimeContext,
-  options: { name: string; command: readonly string[]; interactive?: boolean; tty?: boolean },
+  options: { name: string; command: readonly string[]; interactive?: boolean; tty?: boolean; user?: string },
 ): Promise<{ exitCode: number; stdout: string; stderr: string }> {
-  await new DeploymentStore(ctx.root).requireActive(options.name);
+  const active = await new DeploymentStore(ctx.root).requireActive(options.name);
   if (options.command.length === 0) throw new SyscontainerError('EUSAGE', 'exec needs a command to run');
   const runc = runcOf(ctx);
   const state = await runc.state(options.name);
@@ -19,5 +22,6 @@ export async function exec(
   if (options.interactive) {
     return { exitCode: await runc.execInteractive(options.name, options.command, { tty: options.tty }), stdout: '', stderr: '' };
   }
-  return runc.exec(options.name, options.command);
+  const user = options.user === undefined ? undefined : await resolveUser(path.join(active.dir, 'rootfs'), options.user, active.info.image);
+  return runc.exec(options.name, options.command, user !== undefined ? { user } : {});
 }

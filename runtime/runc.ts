@@ -125,8 +125,9 @@ export class Runc {
   }
 
   /** Runs `args` inside container `id` and returns its output; a non-zero exit is not an error. */
-  async exec(id: string, args: readonly string[], options: { env?: readonly string[]; cwd?: string } = {}): Promise<ExecResult> {
+  async exec(id: string, args: readonly string[], options: { env?: readonly string[]; cwd?: string; user?: { uid: number; gid: number } } = {}): Promise<ExecResult> {
     const flags: string[] = [];
+    if (options.user !== undefined) flags.push('--user', `${options.user.uid}:${options.user.gid}`);
     for (const e of options.env ?? []) flags.push('--env', e);
     if (options.cwd !== undefined) flags.push('--cwd', options.cwd);
     const [file, argv] = this.command(['exec', ...flags, id, ...args]);

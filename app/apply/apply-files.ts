@@ -8,7 +8,7 @@ import { pullImage, SyscontainerError, withLock } from '../../store/index.js';
 import { runtimeFor, sourceSettings, type AppContext, type OperationEvents } from '../context.js';
 import { installImage } from '../install-image.js';
 import { updateContainer } from '../update.js';
-import { uninstallContainer, startContainer } from '../containers.js';
+import { execInContainer, uninstallContainer, startContainer } from '../containers.js';
 import { converge, type ConvergeBackend } from './converge.js';
 import type { DeclaredContainer, DeclarationProblem } from './declared-container.js';
 import { defaultConfigId } from './formats/source-files.js';
@@ -96,6 +96,13 @@ async function backendFor(app: AppContext, input: ApplyInput, events: ApplyEvent
       return state === 'running' || state === 'exited';
     },
     start: (name) => startContainer(app, { name }, events),
+    exec: async (e) => {
+      const result = await execInContainer(app, { name: e.target, command: e.command, ...(e.user !== undefined ? { user: e.user } : {}) });
+      if (!e.exitCodes.includes(result.exitCode)) {
+        const output = `${result.stdout}${result.stderr}`.trim().split('\n').slice(-3).join(' | ');
+        throw new SyscontainerError('ERUNTIME', `${e.command.join(' ')} in ${e.target} exited with ${result.exitCode}${output === '' ? '' : `: ${output}`}`);
+      }
+    },
   };
 }
 
@@ -142,7 +149,7 @@ export async function applyFiles(app: AppContext, input: ApplyInput, events: App
     const { digests: manifestDigests, failures } = await resolveImages(app, ordered, input, events);
     const installed = await ownedContainers(app);
     const digests = new Map(ordered.map((c) => [c.name, specDigest(c, manifestDigests.get(c.image) ?? 'unresolved', declarations.fileDigests)]));
-    const plan = makePlan({ configId, declared: ordered, digests, installed, prune: input.prune !== false });
+    const plan = makePlan({ configId, declared: ordered, digests, installed, prune: input.prune !== false, execs: declarations.execs });
     if (plan.errors.length > 0) return { configId, errors: plan.errors, outcomes: [], failed: 0 };
     if (input.dryRun) {
       for (const line of planLines(plan)) events.onLine?.(line);

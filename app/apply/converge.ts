@@ -3,7 +3,7 @@
 // others. Every step is one of the operations the CLI offers (install, update through the other
 // slot, uninstall), each crash-safe on its own, so a killed apply is finished by the next one:
 // a container made but not started is started, one half-made is made again.
-import type { DeclaredContainer } from './declared-container.js';
+import type { DeclaredContainer, DeclaredExec } from './declared-container.js';
 import type { OwnerRecord } from './owner-record.js';
 import type { Plan, PlanStep } from './plan.js';
 import type { StepOutcome } from './plan-output.js';
@@ -22,6 +22,8 @@ export interface ConvergeBackend {
   /** Whether a service container runs (or a oneshot ran to success). */
   isUp(name: string): Promise<boolean>;
   start(name: string): Promise<void>;
+  /** Runs paunch's exec action in its target; throws when it exits with a code not in exitCodes. */
+  exec(exec: DeclaredExec): Promise<void>;
 }
 
 function ownerOf(plan: Plan, step: PlanStep, source: string[]): OwnerRecord {
@@ -89,6 +91,12 @@ export async function converge(input: {
     }
   }
   for (const step of plan.steps.filter((s) => s.action !== 'remove')) {
+    if (step.exec !== undefined) {
+      const blocker = step.exec.target;
+      if (failed.has(blocker)) report({ step, ok: 'skipped', reason: `it runs in ${blocker}, which failed` });
+      else await backend.exec(step.exec).then(() => report({ step, ok: true }), (error: unknown) => report({ step, ok: false, error: message(error) }));
+      continue;
+    }
     const declared = step.declared as DeclaredContainer;
     const blocker = declared.requires.find((r) => failed.has(r));
     if (blocker !== undefined) {

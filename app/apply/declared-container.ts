@@ -61,6 +61,26 @@ export interface DeclaredContainer {
   origin: DeclarationOrigin;
 }
 
+/**
+ * paunch's `action: exec`: a command run in another, running container (the first word of
+ * `command` names it), in start order, on every apply, as paunch ran it. Not a container:
+ * nothing is installed or owned, so nothing is pruned.
+ */
+export interface DeclaredExec {
+  /** The key of the paunch map. */
+  name: string;
+  /** The container it runs in. */
+  target: string;
+  command: string[];
+  /** `UID[:GID]` or `NAME[:GROUP]` in the target's image; default the target's own user. */
+  user?: string;
+  /** Exit codes that count as success (paunch's exit_codes; default [0]). */
+  exitCodes: number[];
+  /** Runs once these containers are converged (the lower and equal start orders, and the target). */
+  after: string[];
+  origin: DeclarationOrigin;
+}
+
 /** An error (or, with --ignore-unsupported, a warning) about one place in one file. */
 export interface DeclarationProblem {
   /** `FILE` or `FILE (document N)` and the object: `pods.yaml (document 2): pod/etcd`. */

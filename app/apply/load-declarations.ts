@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { parseContainerSpec } from '../../runtime/index.js';
-import type { DeclaredContainer, DeclarationProblem } from './declared-container.js';
+import type { DeclaredContainer, DeclaredExec, DeclarationProblem } from './declared-container.js';
 import { originWhere } from './declared-container.js';
 import { parseDocuments, type SourceDocument } from './formats/documents.js';
 import { configMapSchema, daemonSetSchema, deploymentSchema, podSchema, unsupportedPrefix, unsupportedReasons } from './formats/kube-schema.js';
@@ -13,10 +13,12 @@ import { looksLikePaunch, paunchConfigSchema, paunchUnsupportedReasons } from '.
 import { readSourceFiles, type SourceFile } from './formats/source-files.js';
 import { fieldPath, validateWith, type FieldIssue } from './formats/validate.js';
 import { afterAnnotation, podContainers, podsAfter, type ConfigMapData, type KubePodInput } from './kube-containers.js';
-import { envFilesOf, paunchContainers, type PaunchDeclared } from './paunch-containers.js';
+import { envFilesOf, paunchContainers, type PaunchDeclared, type PaunchExecDeclared } from './paunch-containers.js';
 
 export interface Declarations {
   containers: DeclaredContainer[];
+  /** paunch's exec actions, each after the containers it follows. */
+  execs: DeclaredExec[];
   /** Content digests (sha256:…) of the regular files the containers mount or read, by path: part of their spec digests. */
   fileDigests: Map<string, string>;
   /** Which format each file was read as. */
@@ -157,6 +159,7 @@ export async function loadDeclarations(paths: readonly string[], options: LoadOp
   }
 
   const paunch: PaunchDeclared[] = [];
+  const paunchExecs: PaunchExecDeclared[] = [];
   for (const doc of paunchDocuments) {
     const where = documentWhere(doc, 'paunch');
     const result = validateWith(paunchConfigSchema, doc.value, schemaOptions(paunchUnsupportedReasons));
@@ -170,6 +173,7 @@ export async function loadDeclarations(paths: readonly string[], options: LoadOp
     const declared = paunchContainers(result.data, { file: doc.file.display, path: doc.file.path, document: doc.index, documents: doc.count }, envFiles);
     for (const p of declared.problems) (p.unsupported && ignoreUnsupported ? warnings : errors).push(p);
     paunch.push(...declared.containers);
+    paunchExecs.push(...declared.execs);
   }
   // start_order: after the containers of the next lower order; depends_on: wanted and after.
   const orders = [...new Set(paunch.map((p) => p.startOrder))].sort((a, b) => a - b);
@@ -185,6 +189,12 @@ export async function loadDeclarations(paths: readonly string[], options: LoadOp
       p.container.after.push(dep);
     }
     containers.push(p.container);
+  }
+  // An exec runs once every container of its start order or a lower one is converged, and its target.
+  const execs: DeclaredExec[] = [];
+  for (const { exec, startOrder: order } of paunchExecs) {
+    exec.after = [...new Set([...paunch.filter((q) => q.startOrder <= order).map((q) => q.container.name), exec.target])].sort();
+    execs.push(exec);
   }
 
   // One name, one declaration; every spec as the runtime will validate it.
@@ -204,6 +214,15 @@ export async function loadDeclarations(paths: readonly string[], options: LoadOp
     }
     c.after = [...new Set(c.after)].sort();
     c.wants = [...new Set(c.wants)].sort();
+  }
+  const execNames = new Map<string, DeclaredExec>();
+  for (const e of execs) {
+    const where = originWhere(e.origin);
+    const earlier = byName.get(e.name) ?? execNames.get(e.name);
+    if (earlier !== undefined) errors.push({ where, field: e.origin.field, message: `${e.name} is declared twice (also in ${originWhere(earlier.origin)} ${earlier.origin.field})`, unsupported: false });
+    execNames.set(e.name, e);
+    const target = byName.get(e.target);
+    if (target !== undefined && target.role !== 'service') errors.push({ where, field: `${e.origin.field}.command[0]`, message: `${e.target} runs to completion (detach: false): nothing runs to exec in`, unsupported: false });
   }
   const cycle = findCycle(containers);
   if (cycle !== undefined) {
@@ -226,7 +245,7 @@ export async function loadDeclarations(paths: readonly string[], options: LoadOp
       }
     }
   }
-  return { containers, fileDigests, formats, errors, warnings };
+  return { containers, execs, fileDigests, formats, errors, warnings };
 }
 
 async function checkHostPath(file: string, type: DeclaredContainer['hostPaths'][number]['type']): Promise<string | undefined> {

@@ -4,7 +4,7 @@
 // sees every file of the set).
 import path from 'node:path';
 import type { ContainerMount, ContainerSpec } from '../../runtime/index.js';
-import type { DeclaredCheck, DeclaredContainer, DeclarationOrigin, DeclarationProblem } from './declared-container.js';
+import type { DeclaredCheck, DeclaredContainer, DeclaredExec, DeclarationOrigin, DeclarationProblem } from './declared-container.js';
 import { originWhere } from './declared-container.js';
 import type { PaunchConfig, PaunchContainer } from './formats/paunch-schema.js';
 import { dockerBytes } from './formats/quantities.js';
@@ -13,6 +13,49 @@ export interface PaunchDeclared {
   container: DeclaredContainer;
   startOrder: number;
   dependsOn: string[];
+}
+
+export interface PaunchExecDeclared {
+  /** `after` is filled by the loader, which sees every file's start orders. */
+  exec: DeclaredExec;
+  startOrder: number;
+}
+
+// What an exec action uses (paunch passed only user and command to `podman exec`); every other
+// field is refused by name rather than ignored.
+const execFields = new Set(['action', 'command', 'user', 'start_order', 'exit_codes', 'image']);
+
+function execAction(name: string, field: string, c: PaunchContainer, origin: DeclarationOrigin, add: (field: string, message: string, unsupported?: boolean) => void): PaunchExecDeclared | undefined {
+  let ok = true;
+  for (const key of Object.keys(c)) {
+    if (execFields.has(key)) continue;
+    const why = key === 'privileged' ? 'the command runs with the privileges of the container it runs in' : 'the command runs in a container that is already running';
+    add(`${field}.${key}`, `not supported with action: exec (${why})`, true);
+    ok = false;
+  }
+  const words = c.command === undefined ? [] : typeof c.command === 'string' ? shellWords(c.command) : c.command;
+  if (words === undefined || words.length < 2) {
+    add(`${field}.command`, words === undefined ? 'has an unterminated quote' : 'an exec needs the container to run in and a command: [CONTAINER, COMMAND, ARG...]');
+    return undefined;
+  }
+  const [target, ...command] = words as [string, ...string[]];
+  if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$/.test(target)) {
+    add(`${field}.command[0]`, `${JSON.stringify(target)} is not a container name`);
+    return undefined;
+  }
+  let user: string | undefined;
+  if (c.user !== undefined) {
+    user = String(c.user);
+    if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,31}(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,31})?$/.test(user)) {
+      add(`${field}.user`, 'expected UID[:GID] or NAME[:GROUP]');
+      return undefined;
+    }
+  }
+  if (!ok) return undefined;
+  return {
+    exec: { name, target, command, ...(user !== undefined ? { user } : {}), exitCodes: c.exit_codes ?? [0], after: [], origin },
+    startOrder: c.start_order ?? 0,
+  };
 }
 
 /** Splits a command line into words as a POSIX shell would (quotes and backslashes; no expansion). Pure. */
@@ -87,16 +130,26 @@ export function paunchContainers(
   config: PaunchConfig,
   origin: Omit<DeclarationOrigin, 'object' | 'field'>,
   envFiles: ReadonlyMap<string, string>,
-): { containers: PaunchDeclared[]; problems: DeclarationProblem[] } {
+): { containers: PaunchDeclared[]; execs: PaunchExecDeclared[]; problems: DeclarationProblem[] } {
   const where = originWhere({ ...origin, object: 'paunch' });
   const problems: DeclarationProblem[] = [];
   const add = (field: string, message: string, unsupported = false) => problems.push({ where, field, message, unsupported });
   const containers: PaunchDeclared[] = [];
+  const execs: PaunchExecDeclared[] = [];
   for (const [name, c] of Object.entries(config)) {
     const field = /^[A-Za-z_][A-Za-z0-9_-]*$/.test(name) ? name : JSON.stringify(name);
     const before = problems.length;
     if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$/.test(name)) add(field, 'a container name is 1-64 letters, digits, "_", "." or "-", not starting with "." or "-"');
-    if (c.action === 'exec') add(`${field}.action`, 'not supported (exec runs a command in another container; run it from that container\'s image instead)', true);
+    if (c.action === 'exec') {
+      const declared = problems.length > before ? undefined : execAction(name, field, c, { ...origin, object: 'paunch', field }, add);
+      if (declared !== undefined) execs.push(declared);
+      continue;
+    }
+    if (c.image === undefined) {
+      add(`${field}.image`, 'required');
+      continue;
+    }
+    const image = c.image;
     const spec: ContainerSpec = { network: c.net === 'none' ? 'private' : 'host' };
     if (c.command !== undefined) {
       const words = typeof c.command === 'string' ? shellWords(c.command) : c.command;
@@ -181,7 +234,7 @@ export function paunchContainers(
     containers.push({
       container: {
         name,
-        image: c.image,
+        image,
         pull: 'missing',
         role: oneshot ? 'oneshot' : 'service',
         spec,
@@ -198,7 +251,7 @@ export function paunchContainers(
       dependsOn: c.depends_on ?? [],
     });
   }
-  return { containers, problems };
+  return { containers, execs, problems };
 }
 
 /** paunch's env_file paths of a config, absolute (relative ones are relative to the config file's directory). */

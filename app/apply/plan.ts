@@ -2,7 +2,7 @@
 // declared and missing, update what is owned and whose spec digest differs, leave the rest, and
 // remove what this config id owns and no longer declares (unless --no-prune). A container of
 // the same name that this config id does not own is never touched: that is an error.
-import type { DeclaredContainer, DeclarationProblem } from './declared-container.js';
+import type { DeclaredContainer, DeclaredExec, DeclarationProblem } from './declared-container.js';
 import { originWhere } from './declared-container.js';
 
 /** Who made an installed container, from its deployment's record. */
@@ -16,13 +16,16 @@ export interface InstalledContainer {
   debris?: boolean;
 }
 
-export type PlanAction = 'create' | 'update' | 'unchanged' | 'remove';
+/** exec: paunch's action exec, run on every apply (it is not a container: nothing to compare). */
+export type PlanAction = 'create' | 'update' | 'unchanged' | 'remove' | 'exec';
 
 export interface PlanStep {
   name: string;
   action: PlanAction;
-  /** Undefined for remove. */
+  /** Undefined for remove and exec. */
   declared?: DeclaredContainer;
+  /** For exec. */
+  exec?: DeclaredExec;
   specDigest?: string;
   /** The pod a step belongs to (kubernetes), for the pod/NAME lines. */
   pod?: string;
@@ -44,6 +47,7 @@ export function makePlan(input: {
   digests: ReadonlyMap<string, string>;
   installed: readonly InstalledContainer[];
   prune: boolean;
+  execs?: readonly DeclaredExec[];
 }): Plan {
   const installed = new Map(input.installed.map((c) => [c.name, c]));
   const declaredNames = new Set(input.declared.map((c) => c.name));
@@ -66,6 +70,15 @@ export function makePlan(input: {
     } else {
       steps.push({ name: c.name, action: existing.specDigest === digest ? 'unchanged' : 'update', declared: c, specDigest: digest, ...(pod ? { pod } : {}) });
     }
+  }
+  // Each exec right after the last step it comes after, so what follows it in start order waits for it.
+  for (const e of input.execs ?? []) {
+    if (!declaredNames.has(e.target) && !installed.has(e.target)) {
+      errors.push({ where: originWhere(e.origin), field: `${e.origin.field}.command[0]`, message: `no container named ${e.target} is declared or installed to exec in`, unsupported: false });
+      continue;
+    }
+    const last = steps.reduce((at, s, i) => (e.after.includes(s.name) ? i : at), -1);
+    steps.splice(last + 1, 0, { name: e.name, action: 'exec', exec: e });
   }
   if (input.prune) {
     // Removed in reverse start order of what they were: dependants first is what systemd does too.

@@ -215,20 +215,31 @@ test.serial('a paunch file: start_order and depends_on order the apply', async (
       [`${pod}worker`]: { image, command: service('worker'), start_order: 2, depends_on: [`${pod}api`], restart: 'always', net: 'host' },
       [`${pod}db`]: { image, command: service('db'), start_order: 0, net: 'host' },
       [`${pod}api`]: { image, command: service('api'), start_order: 1, depends_on: [`${pod}db`], environment: ['ROLE=api'], net: 'host' },
+      // Between the db and the api, in the db: what TripleO did with its bootstrap scripts.
+      [`${pod}seed`]: { action: 'exec', start_order: 0, command: [`${pod}db`, 'sh', '-c', 'test -f /tmp/up && echo seeded >> /tmp/seeded'], user: 'www' },
     }),
   );
   const order = [`${pod}db`, `${pod}api`, `${pod}worker`];
   const applied = await applyCli(['apply', '-f', paunch], env);
   t.is(applied.exitCode, 0, applied.stderr);
-  t.deepEqual(applied.stdout.trim().split('\n'), [...order.map((n) => `container/${n} created`), '3 created, 0 configured, 0 unchanged, 0 pruned']);
+  t.deepEqual(applied.stdout.trim().split('\n'), [
+    `container/${pod}db created`,
+    `exec/${pod}seed ran`,
+    `container/${pod}api created`,
+    `container/${pod}worker created`,
+    '3 created, 0 configured, 0 unchanged, 0 pruned, 1 exec ran',
+  ]);
+  t.is(await execIn(`${pod}db`, ['sh', '-c', 'cat /tmp/seeded; stat -c %u /tmp/seeded']), 'seeded\n33');
   const listed = JSON.parse((await applyCli(['containers', 'list', '--json', '--filter', 'config=step_1'], env)).stdout) as { name: string }[];
   t.deepEqual(listed.map((c) => c.name).sort(), [...order].sort());
   t.is(await execIn(`${pod}api`, ['sh', '-c', 'echo $ROLE']), 'api');
   const times = await startTimes(harness!, order);
   const started = order.map((n) => Number(times[n]));
   t.true(started[0]! > 0 && started[0]! <= started[1]! && started[1]! <= started[2]!, JSON.stringify(times));
+  // The containers are left alone; the exec runs again, as paunch ran it on every apply.
   const again = await applyCli(['apply', '-f', paunch], env);
-  t.regex(again.stdout, /0 created, 0 configured, 3 unchanged, 0 pruned/);
+  t.regex(again.stdout, /0 created, 0 configured, 3 unchanged, 0 pruned, 1 exec ran/);
+  t.is(await execIn(`${pod}db`, ['cat', '/tmp/seeded']), 'seeded\nseeded');
   t.deepEqual(await startTimes(harness!, order), times);
   t.is((await applyCli(['apply', '--config-id', 'step_1', '--delete'], env)).exitCode, 0);
   t.deepEqual(JSON.parse((await applyCli(['containers', 'list', '--json'], env)).stdout), []);

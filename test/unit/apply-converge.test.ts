@@ -22,6 +22,10 @@ function fakeBackend(fail: Set<string>, calls: string[], up = new Set<string>())
     remove: step('remove'),
     isUp: async (name) => up.has(name),
     start: step('start'),
+    exec: async (e) => {
+      calls.push(`exec ${e.name} in ${e.target}`);
+      if (fail.has(e.name)) throw new Error(`${e.name} exited with 1`);
+    },
   };
 }
 
@@ -69,4 +73,24 @@ test('a container an update left stopped is started; an unchanged init container
   calls = [];
   await converge({ plan: steps('unchanged'), backend: fakeBackend(new Set(), calls, new Set(['db'])), source: ['f'], pods, podsToRemove: [] });
   t.deepEqual(calls, ['start web-init', 'start web-server', 'update db']);
+});
+
+test('an exec runs in its place; one whose container failed is skipped', async (t) => {
+  const origin = { file: 'f', path: '/f', document: 1, documents: 1, object: 'paunch', field: 'init' };
+  const plan: Plan = {
+    configId: 'c',
+    errors: [],
+    steps: [
+      { name: 'db', action: 'create', declared: declared('db'), specDigest: 'a' },
+      { name: 'init', action: 'exec', exec: { name: 'init', target: 'db', command: ['true'], exitCodes: [0], after: ['db'], origin } },
+      { name: 'api', action: 'create', declared: declared('api'), specDigest: 'b' },
+    ],
+  };
+  let calls: string[] = [];
+  const outcomes = await converge({ plan, backend: fakeBackend(new Set(), calls, new Set(['db', 'api'])), source: ['f'], pods: new Map(), podsToRemove: [] });
+  t.deepEqual(calls, ['create db', 'exec init in db', 'create api']);
+  t.true(outcomes.every((o) => o.ok === true));
+  calls = [];
+  const failed = await converge({ plan, backend: fakeBackend(new Set(['db']), calls, new Set()), source: ['f'], pods: new Map(), podsToRemove: [] });
+  t.deepEqual(failed.map((o) => [o.step.name, o.ok]), [['db', false], ['init', 'skipped'], ['api', true]]);
 });

@@ -276,3 +276,40 @@ test('the spec digest follows content, not formatting; a ConfigMap edit changes 
   // A moved tag: another manifest digest.
   t.not(specDigest((await loadDeclarations([a])).containers[0]!, 'sha256:other', new Map()), first['web-prepare']);
 });
+
+test('paunch action exec: a command in another container, in start order; what it cannot use is named', async (t) => {
+  const dir = await tree(t, {
+    'step_2.json': JSON.stringify({
+      mysql: { image: 'mysql:1', start_order: 0 },
+      mysql_init_users: { action: 'exec', start_order: 1, command: ['mysql', 'sh', '-c', 'mysql < /init.sql'], user: 'root', exit_codes: [0, 2] },
+      keystone: { image: 'keystone:1', start_order: 2 },
+    }),
+    'bad.json': JSON.stringify({
+      a: { action: 'exec', command: 'onlyone' },
+      b: { action: 'exec', command: ['mysql', 'true'], environment: ['A=1'], privileged: true },
+      c: { action: 'exec', command: ['runs_once', 'true'] },
+      runs_once: { image: 'x', detach: false },
+    }),
+  });
+  const loaded = await loadDeclarations([path.join(dir, 'step_2.json')]);
+  t.deepEqual(loaded.errors.map(problemLine), []);
+  t.deepEqual(loaded.execs, [
+    {
+      name: 'mysql_init_users',
+      target: 'mysql',
+      command: ['sh', '-c', 'mysql < /init.sql'],
+      user: 'root',
+      exitCodes: [0, 2],
+      after: ['mysql'],
+      origin: { file: path.join(dir, 'step_2.json'), path: path.join(dir, 'step_2.json'), document: 1, documents: 1, object: 'paunch', field: 'mysql_init_users' },
+    },
+  ]);
+  t.deepEqual(loaded.containers.map((c) => c.name), ['mysql', 'keystone']);
+  const file = path.join(dir, 'bad.json');
+  t.deepEqual((await loadDeclarations([file])).errors.map(problemLine), [
+    `${file}: paunch: a.command: an exec needs the container to run in and a command: [CONTAINER, COMMAND, ARG...]`,
+    `${file}: paunch: b.environment: not supported with action: exec (the command runs in a container that is already running)`,
+    `${file}: paunch: b.privileged: not supported with action: exec (the command runs with the privileges of the container it runs in)`,
+    `${file}: paunch: c.command[0]: runs_once runs to completion (detach: false): nothing runs to exec in`,
+  ]);
+});

@@ -142,3 +142,15 @@ spec:
     t.regex(other.yaml, kind === 'daemonset' ? /kind: DaemonSet/ : /kind: Deployment\n[^]*replicas: 1/);
   }
 });
+
+test('paunch exec actions: placed after what they follow, run every time, named in the lines', (t) => {
+  const origin = { file: 'f.json', path: '/f.json', document: 1, documents: 1, object: 'paunch', field: 'init' };
+  const exec = { name: 'init', target: 'db', command: ['true'], exitCodes: [0], after: ['db'], origin };
+  const plan = makePlan({ configId: 'c', declared: [declared('db'), declared('api')], digests: new Map([['db', 'a'], ['api', 'b']]), installed: [{ name: 'db', configId: 'c', specDigest: 'a' }], prune: true, execs: [exec] });
+  t.deepEqual(plan.steps.map((s) => [s.name, s.action]), [['db', 'unchanged'], ['init', 'exec'], ['api', 'create']]);
+  t.deepEqual(planLines(plan), ['container/db unchanged', 'exec/init runs (dry run)', 'container/api created (dry run)', '1 created, 0 configured, 1 unchanged, 0 pruned, 1 exec ran']);
+  const step = plan.steps[1]!;
+  t.is(outcomeLine({ step, ok: false, error: 'true in db exited with 1' }), 'exec/init failed: true in db exited with 1');
+  const missing = makePlan({ configId: 'c', declared: [], digests: new Map(), installed: [], prune: false, execs: [{ ...exec, target: 'nowhere' }] });
+  t.deepEqual(missing.errors.map(problemLine), ['f.json: paunch: init.command[0]: no container named nowhere is declared or installed to exec in']);
+});

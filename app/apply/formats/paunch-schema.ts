@@ -9,7 +9,8 @@ const stringOrList = z.union([z.string().min(1), z.array(z.string()).min(1)]);
 const hostOnly = (what: string) => z.enum(['host', ''], { message: unsupported(`${what}: only "host" (or none, the container's own)`) });
 
 export const paunchContainerSchema = z.strictObject({
-  image: z.string().min(1),
+  /** Required for action run (checked per container); an exec runs in another container's image. */
+  image: z.string().min(1).optional(),
   command: stringOrList.optional(),
   environment: z.union([z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_.-]*=/, 'expected KEY=VALUE')), z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]))]).optional(),
   env_file: stringOrList.optional(),
@@ -60,9 +61,10 @@ export const paunchUnsupportedReasons: Record<string, string> = {
   healthcheck: 'only test',
 };
 
-/** Whether a document looks like a paunch config: a map whose values are all maps with an image. */
+/** Whether a document looks like a paunch config: a map whose values are all maps with an image (or exec actions). */
 export function looksLikePaunch(value: unknown): boolean {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
   const entries = Object.values(value as Record<string, unknown>);
-  return entries.length > 0 && entries.every((e) => e !== null && typeof e === 'object' && !Array.isArray(e) && 'image' in (e as object));
+  const isConfig = (e: unknown) => e !== null && typeof e === 'object' && !Array.isArray(e) && ('image' in e || (e as { action?: unknown }).action === 'exec');
+  return entries.length > 0 && entries.every(isConfig);
 }
