@@ -10,7 +10,7 @@ import { SyscontainerError } from '../common/errors.js';
 import type { OciMount, OciRuntimeSpec } from './oci-runtime-spec.js';
 import { defaultCapabilities } from './privileges.js';
 import { allCapabilityNames } from './values.js';
-import { oneshotAnnotation } from './oneshot.js';
+import { oneshotAnnotation, successExitCodesAnnotation } from './oneshot.js';
 
 // Values end up in config.json (JSON-encoded, so any text is safe there) and, for limits, in the
 // unit: those are numbers. Paths must be absolute and normalised so the privileges check reads
@@ -108,6 +108,8 @@ export const containerSpecSchema = z.strictObject({
    * detach: false): a oneshot unit that stays active after success, never restarted.
    */
   oneshot: z.boolean().optional(),
+  /** With oneshot: exit codes besides 0 that count as success (paunch's exit_codes). */
+  successExitCodes: z.array(z.number().int().min(1).max(255)).max(32).optional(),
   /** The pod the container belongs to: its network namespace (`network: pod`) and volumes. */
   pod: podName.optional(),
   /** host: the host's (the default, as for every system container); private: its own, loopback only; pod: the pod's. */
@@ -136,6 +138,9 @@ export function parseContainerSpec(value: unknown, what: string): ContainerSpec 
     const issue = result.error.issues[0];
     const where = issue && issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
     throw new SyscontainerError('EINVAL', `${what}: ${where}${issue?.message ?? 'invalid container spec'}`);
+  }
+  if (result.data.successExitCodes !== undefined && result.data.oneshot !== true) {
+    throw new SyscontainerError('EINVAL', `${what}: successExitCodes: only for a container that runs once (oneshot)`);
   }
   if (result.data.network === 'pod' && result.data.pod === undefined) {
     throw new SyscontainerError('EINVAL', `${what}: network: "pod" needs a pod`);
@@ -290,8 +295,9 @@ export function applyContainerSpec(input: {
   if (c.oneshot === true) {
     // Done when the command exits 0; it stays "active (exited)" so what Requires= it may start.
     unit = unit.replace(/^(Restart|RestartSec|Type|RemainAfterExit)=.*\n/gm, '');
-    unit = addServiceLines(unit, 'Service', ['# Runs once to completion (container spec oneshot).', 'Type=oneshot', 'RemainAfterExit=yes', 'Restart=no']);
-    spec.annotations = { ...spec.annotations, [oneshotAnnotation]: 'true' };
+    const codes = c.successExitCodes ?? [];
+    unit = addServiceLines(unit, 'Service', ['# Runs once to completion (container spec oneshot).', 'Type=oneshot', 'RemainAfterExit=yes', 'Restart=no', ...(codes.length > 0 ? [`SuccessExitStatus=${codes.join(' ')}`] : [])]);
+    spec.annotations = { ...spec.annotations, [oneshotAnnotation]: 'true', ...(codes.length > 0 ? { [successExitCodesAnnotation]: codes.join(',') } : {}) };
   }
 
   const mounts: OciMount[] = [];

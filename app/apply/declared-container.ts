@@ -54,8 +54,6 @@ export interface DeclaredContainer {
   wants: string[];
   /** Started after these, if they start at all: paunch's start_order, syscontainer.io/after. */
   after: string[];
-  /** A oneshot succeeded when it exited with one of these (paunch's exit_codes; default [0]). */
-  exitCodes?: number[];
   /** Host paths the pod names (hostPath volumes, volume sources): checked before anything changes, made when "OrCreate". */
   hostPaths: { path: string; type: 'any' | 'Directory' | 'DirectoryOrCreate' | 'File' | 'FileOrCreate' | 'Socket' | 'CharDevice' | 'BlockDevice' }[];
   origin: DeclarationOrigin;

@@ -226,6 +226,9 @@ export function paunchContainers(
     const restart = c.restart === undefined ? undefined : c.restart === 'always' || c.restart === 'unless-stopped' ? 'always' : c.restart === 'no' ? 'no' : 'on-failure';
     const oneshot = c.detach === false;
     if (oneshot) spec.oneshot = true;
+    const successCodes = (c.exit_codes ?? []).filter((code) => code !== 0);
+    if (oneshot && successCodes.length > 0) spec.successExitCodes = [...new Set(successCodes)].sort((a, b) => a - b);
+    else if (!oneshot && c.exit_codes !== undefined) add(`${field}.exit_codes`, 'only for a container that runs once (detach: false) or an exec', true);
     const check = healthcheck(c);
     if (oneshot && check !== undefined) {
       add(`${field}.healthcheck`, 'a container with detach: false runs to completion and has no health check');
@@ -243,7 +246,6 @@ export function paunchContainers(
         requires: [],
         wants: [],
         after: [],
-        ...(oneshot ? { exitCodes: c.exit_codes ?? [0] } : {}),
         hostPaths,
         origin: { ...origin, object: 'paunch', field },
       },

@@ -9,7 +9,7 @@ import { SyscontainerError } from '../../common/errors.js';
 import type { Runc } from '../runc.js';
 import type { SupervisedState, Supervisor } from './supervisor.js';
 import { removeUnitCgroups } from './unit-cgroups.js';
-import { isOneshotBundle } from '../oneshot.js';
+import { isOneshotBundle, oneshotSuccessCodes } from '../oneshot.js';
 import { podNetnsName } from '../container-spec.js';
 import { IpNetns } from '../ip-netns.js';
 
@@ -80,7 +80,7 @@ export class RuncSupervisor implements Supervisor {
       // Runs to completion in the foreground; its output goes where a service's would.
       const result = await this.runc.runForeground(name, bundle);
       await writeFile(logFile, `${result.stdout}${result.stderr}`).catch(() => undefined);
-      if (result.exitCode !== 0) {
+      if (!(await oneshotSuccessCodes(bundle)).includes(result.exitCode)) {
         const output = `${result.stdout}${result.stderr}`.trim();
         throw new SyscontainerError('ERUNTIME', `container ${name} (run once) exited with ${result.exitCode}`, {
           hint: output === '' ? undefined : `last output:\n${output.split('\n').slice(-5).join('\n')}`,

@@ -206,7 +206,7 @@ test('a paunch file: names, command, environment and env_file, volumes, health c
     'env/db.env': '# comment\nDB_HOST=127.0.0.1\nDB_PORT=3306\n',
     'step_1.json': JSON.stringify({
       mysql: { image: 'mysql:1', start_order: 0, net: 'host', environment: ['A=1'], env_file: 'env/db.env', volumes: ['/var/lib/mysql:/var/lib/mysql:rw,z'], healthcheck: { test: '/openstack/healthcheck' } },
-      keystone_db_sync: { image: 'keystone:1', start_order: 1, detach: false, command: "sh -c 'keystone-manage db_sync'", user: 'keystone', privileged: true },
+      keystone_db_sync: { image: 'keystone:1', start_order: 1, detach: false, command: "sh -c 'keystone-manage db_sync'", user: 'keystone', privileged: true, exit_codes: [0, 3] },
       keystone: { image: 'keystone:1', start_order: 2, depends_on: ['mysql'], restart: 'always', cap_add: ['NET_ADMIN'], mem_limit: '512m', cpu_shares: 512, pid: 'host' },
     }),
   });
@@ -217,7 +217,7 @@ test('a paunch file: names, command, environment and env_file, volumes, health c
   t.deepEqual(mysql!.spec, { network: 'host', env: { DB_HOST: '127.0.0.1', DB_PORT: '3306', A: '1' }, mounts: [{ type: 'bind', source: '/var/lib/mysql', destination: '/var/lib/mysql' }] });
   t.deepEqual(mysql!.liveness?.probe, { type: 'shell', script: '/openstack/healthcheck' });
   t.is(mysql!.liveness?.intervalSeconds, 60);
-  t.deepEqual([sync!.role, sync!.spec.args, sync!.spec.user, sync!.spec.privileged, sync!.after, sync!.exitCodes], ['oneshot', ['sh', '-c', 'keystone-manage db_sync'], 'keystone', true, ['mysql'], [0]]);
+  t.deepEqual([sync!.role, sync!.spec.args, sync!.spec.user, sync!.spec.privileged, sync!.after, sync!.spec.successExitCodes], ['oneshot', ['sh', '-c', 'keystone-manage db_sync'], 'keystone', true, ['mysql'], [3]]);
   t.deepEqual([keystone!.after, keystone!.wants, keystone!.restart, keystone!.spec.hostPid], [['keystone_db_sync', 'mysql'], ['mysql'], 'always', true]);
   t.deepEqual(keystone!.spec.resources, { memoryBytes: 512 << 20, cpuWeight: 50 });
   t.deepEqual(keystone!.spec.capabilities, { add: ['NET_ADMIN'] });

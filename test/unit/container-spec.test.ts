@@ -84,4 +84,10 @@ test('a oneshot runs once: Type=oneshot, stays active, never restarted; its conf
   t.regex(r.unit, /Type=oneshot\nRemainAfterExit=yes\nRestart=no\n/);
   t.is(r.spec.annotations?.['io.syscontainer.oneshot'], 'true');
   t.is(r.spec.hostname, 'web');
+  t.false(/SuccessExitStatus/.test(r.unit));
+  // paunch's exit_codes: systemd and runc-direct both count them as success.
+  const codes = apply({ oneshot: true, successExitCodes: [2, 3] });
+  t.regex(codes.unit, /^SuccessExitStatus=2 3$/m);
+  t.is(codes.spec.annotations?.['io.syscontainer.oneshot.success-exit-codes'], '2,3');
+  t.throws(() => parseContainerSpec({ successExitCodes: [2] }, 'container x'), { message: 'container x: successExitCodes: only for a container that runs once (oneshot)' });
 });
