@@ -1,6 +1,6 @@
 // From what a user types to a source and the name the image is stored under:
 // `gscrivano/spc-etcd` (short name, resolved through registries.conf), a full reference,
-// `oci:DIR[:TAG]` or `oci-archive:FILE[:TAG]`.
+// `oci:DIR[:TAG]`, `oci-archive:FILE[:TAG]`, `docker-archive:FILE[:NAME:TAG]` or `dockertar:/FILE`.
 import { basename } from 'node:path';
 import { inContext } from '../../common/errors.js';
 import type { ImageStore } from '../image-store.js';
@@ -12,6 +12,7 @@ import { openFirstAvailable } from '../sources/registry-source.js';
 import { retryOptions, type RetryOptions } from '../registry/retry.js';
 import { pullTrust } from '../trust/pull-trust.js';
 import type { TrustSettings } from '../trust/trust-settings.js';
+import { DockerArchiveSource, isDockerArchiveSpec, parseDockerArchiveSpec, type DockerArchiveSpec } from '../sources/docker-archive-source.js';
 
 export interface SourceSettings {
   /** registries.conf to read (default /etc/containers/registries.conf; missing = defaults). */
@@ -41,6 +42,10 @@ export async function pullImage(
     const spec = parseOciLayoutSpec(input);
     return pullFromLayout(store, spec, { ...options, trust: await trust?.layout(spec.transport, spec.path) });
   }
+  if (isDockerArchiveSpec(input)) {
+    const spec = parseDockerArchiveSpec(input);
+    return pullFromDockerArchive(store, spec, { ...options, trust: await trust?.layout('docker-archive', spec.path) });
+  }
   const conf = await loadRegistriesConf(settings.registriesConf);
   const candidates = qualifyReference(parseReference(input), conf);
   const source = await openFirstAvailable(candidates, {
@@ -59,6 +64,16 @@ async function pullFromLayout(store: ImageStore, spec: OciLayoutSpec, options: P
   const source = await OciLayoutSource.open(spec);
   try {
     return await pullFromSource(store, source, spec.tag ?? '', layoutImageName(spec.path, spec.tag), options);
+  } finally {
+    await source.close();
+  }
+}
+
+/** A `docker save` tar, stored under its RepoTags name (NAME:TAG as in the tar, as Atomic did). */
+async function pullFromDockerArchive(store: ImageStore, spec: DockerArchiveSpec, options: PullOptions): Promise<PullResult> {
+  const source = await DockerArchiveSource.open(spec);
+  try {
+    return await pullFromSource(store, source, '', source.imageName, options);
   } finally {
     await source.close();
   }

@@ -1,5 +1,6 @@
 // `push SOURCE DEST` from what a user types to a finished push:
-//   SOURCE  oci:DIR[:TAG] | oci-archive:FILE[:TAG]  (every platform of an index), or an
+//   SOURCE  oci:DIR[:TAG] | oci-archive:FILE[:TAG]  (every platform of an index),
+//           docker-archive:FILE[:NAME:TAG] | dockertar:/FILE (a `docker save` tar), or an
 //           image of the store (name or id, as ImageStore.getImage finds it)
 //   DEST    REGISTRY/REPO[:TAG] (a short name goes to the first unqualified-search registry
 //           of registries.conf) or oci:DIR[:TAG]
@@ -14,6 +15,7 @@ import { defaultTag, formatReference, parseReference, qualifyReference } from '.
 import { defaultRegistriesConf, loadRegistriesConf, type RegistriesConf } from '../registry/registries-conf.js';
 import { RegistryPush } from '../registry/push.js';
 import { StoreImageSource, type StoreSourceEvent } from '../sources/store-image-source.js';
+import { DockerArchiveSource, isDockerArchiveSpec } from '../sources/docker-archive-source.js';
 import { OciLayoutPush } from './oci-layout-push.js';
 import { type PushEvent, pushFromSource } from './push-from-source.js';
 
@@ -88,6 +90,10 @@ export async function pushImage(sourceInput: string, destInput: string, settings
   let reference = '';
   if (isOciLayoutSpec(sourceInput)) {
     source = await OciLayoutSource.open(sourceInput);
+    sourceName = sourceInput;
+    emit({ type: 'pushing', source: sourceName, destination: destination.display, regenerating: false });
+  } else if (isDockerArchiveSpec(sourceInput)) {
+    source = await DockerArchiveSource.open(sourceInput);
     sourceName = sourceInput;
     emit({ type: 'pushing', source: sourceName, destination: destination.display, regenerating: false });
   } else {

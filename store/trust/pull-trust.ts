@@ -37,7 +37,7 @@ function checkFor(loaded: LoadedPolicy, image: PolicyImage, signatures: (digest:
 /** Builds the check of each kind of source, once the policy in force is read. */
 export interface PullTrust {
   registry(source: ImageSource, reference: ImageReference, options: LookasideOptions): TrustCheck;
-  layout(transport: 'oci' | 'oci-archive', path: string): Promise<TrustCheck>;
+  layout(transport: 'oci' | 'oci-archive' | 'docker-archive', path: string): Promise<TrustCheck>;
 }
 
 /**
