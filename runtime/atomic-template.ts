@@ -48,7 +48,8 @@ export function renderUnitTemplate(template: string, values: TemplateValues, fil
 
 function unsetVariable(template: string, name: string, offset: number, fileName: string): SyscontainerError {
   const line = template.slice(0, offset).split('\n').length;
-  return new SyscontainerError('ETEMPLATE', `${fileName}:${line}: variable ${name} is not set`, {
+  // Atomic's words in parentheses: scripts written for `atomic install` grep them.
+  return new SyscontainerError('ETEMPLATE', `${fileName}:${line}: variable ${name} is not set (unreplaced value for: '${name}')`, {
     hint: `set it with --set ${name}=VALUE`,
   });
 }

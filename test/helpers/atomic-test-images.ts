@@ -104,11 +104,16 @@ const runDirectoryTmpfiles = 'D    ${RUN_DIRECTORY}/${NAME}   0700 - - - -\n';
 
 /**
  * atomic-test-system: `--set RECEIVER=…` (default World), PORT 8081; greets into
- * RUN_DIRECTORY/NAME/greeting. `version` changes the greeting (a different image id).
+ * RUN_DIRECTORY/NAME/greeting. `version` changes the greeting (a different image id);
+ * `exitCode` makes a broken one whose server exits at once.
  */
-export async function atomicTestSystem(version = 1): Promise<BuiltImage> {
+export async function atomicTestSystem(version = 1, options: { exitCode?: number } = {}): Promise<BuiltImage> {
+  const run = options.exitCode === undefined ? runScript : `#!/bin/sh
+/usr/bin/greet.sh > /var/run/greeting
+exit ${options.exitCode}
+`;
   return imageOf({ Cmd: ['/usr/bin/run.sh'], Labels: { Name: 'atomic-test-system' } }, [
-    file('/usr/bin/run.sh', runScript, 0o755),
+    file('/usr/bin/run.sh', run, 0o755),
     file('/usr/bin/greet.sh', `#!/bin/sh\nprintf 'Hi %s from container %s with UUID=%s on port %s (v${version})\\n' "$RECEIVER" "$NAME" "$UUID" "$PORT"\n`, 0o755),
     file('/exports/config.json.template', systemConfig),
     file('/exports/service.template', systemServiceTemplate),

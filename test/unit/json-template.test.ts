@@ -19,5 +19,5 @@ test('a value outside any string is inserted raw (JSON fragments, as Atomic imag
 });
 
 test('an unset variable names the file and line', (t) => {
-  t.throws(() => renderJsonTemplate('{\n"a": "$MISSING"}', {}, 'config.json.template'), { message: 'config.json.template:2: variable MISSING is not set' });
+  t.throws(() => renderJsonTemplate('{\n"a": "$MISSING"}', {}, 'config.json.template'), { message: "config.json.template:2: variable MISSING is not set (unreplaced value for: 'MISSING')" });
 });
