@@ -17,6 +17,8 @@ export interface AppContext {
 export interface OperationEvents {
   /** Lines for the user as the operation goes ("Extracting … to …", "waiting for …"). */
   log?: (line: string) => void;
+  /** Warnings for the user (a unit line systemd ignores, …); without it they go to log as `warning: …`. */
+  warn?: (line: string) => void;
   /** Progress of a pull the operation makes (per layer: bytes, stored). */
   onPull?: (event: PullEvent) => void;
 }
@@ -48,8 +50,8 @@ export function createContext(settings: Settings): AppContext {
  * one's supervisor (chosen once per application context, not once per call).
  */
 export async function runtimeFor(app: AppContext, events: OperationEvents = {}): Promise<RuntimeContext<StoredImage>> {
-  if (events.log === undefined) return app.runtime;
-  return { ...app.runtime, supervisor: await supervisorOf(app.runtime), log: events.log };
+  if (events.log === undefined && events.warn === undefined) return app.runtime;
+  return { ...app.runtime, supervisor: await supervisorOf(app.runtime), log: events.log, warn: events.warn };
 }
 
 /** Registry settings for pull, push and login. */

@@ -65,6 +65,8 @@ export interface RuntimeContext<I extends RuntimeImage = RuntimeImage> {
   lockWaitMs?: number | undefined;
   /** Progress lines for the user (the CLI prints them); default: none. */
   log?: (line: string) => void;
+  /** Warnings for the user (the CLI prints them as `warning: …`); default: none. */
+  warn?: (line: string) => void;
 }
 
 /** The context's runc wrapper (ctx.runc, or one for runtimePath through commandPrefix). */
@@ -75,4 +77,10 @@ export function runcOf(ctx: RuntimeContext): Runc {
 /** A progress line for the user (the front end prints them). */
 export function say(ctx: RuntimeContext, line: string): void {
   ctx.log?.(line);
+}
+
+/** A warning for the user: through ctx.warn, else as a `warning: …` progress line. */
+export function warn(ctx: RuntimeContext, line: string): void {
+  if (ctx.warn !== undefined) ctx.warn(line);
+  else ctx.log?.(`warning: ${line}`);
 }

@@ -1,9 +1,20 @@
-// What a container may do beyond syscontainer's default confinement. An image's own
-// config.json(.template) may ask for more (Atomic images often do); installing such an image
-// needs the user's consent (`--privileged`, option `allowPrivileges`), and the list is shown
-// to them in plain words.
+// What a container may do beyond syscontainer's default confinement, in plain words, one
+// line per privilege, and who decides whether it gets them (PrivilegePolicy). Atomic's model
+// is "controlled interaction with the host": what an image's own /exports templates declare
+// is the reviewable contract, so the CLI grants it and prints it (`declared`); operators who
+// want a hard line refuse everything beyond the default (`confined`, --confined or the
+// config file); and callers that did not say (the REST service, apply files) get `consent`:
+// nothing beyond the default unless granted (`--privileged`) or granted before (an update).
 import path from 'node:path';
 import type { OciRuntimeSpec } from './oci-runtime-spec.js';
+
+/**
+ * - consent: refused unless `allowPrivileges`, or granted to the deployment being replaced;
+ * - declared: what the image's own /exports config declares is granted (and printed); images
+ *   without /exports get nothing beyond the default unless `allowPrivileges`;
+ * - confined: anything beyond the default is refused, naming it, `allowPrivileges` or not.
+ */
+export type PrivilegePolicy = 'consent' | 'declared' | 'confined';
 
 /**
  * Capabilities a container gets by default: podman's default set without CAP_SETFCAP and

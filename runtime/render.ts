@@ -13,7 +13,7 @@ import { renderAtomicTemplate, renderJsonTemplate, renderUnitTemplate } from './
 import { missingBindSourcesTmpfiles } from './bind-mount-tmpfiles.js';
 import { parseExportsManifest, type ExportsManifest } from './exports-manifest.js';
 import { parseRuntimeSpec, type OciMount, type OciRuntimeSpec } from './oci-runtime-spec.js';
-import { defaultCapabilities, describeExtraPrivileges } from './privileges.js';
+import { defaultCapabilities, describeExtraPrivileges, type PrivilegePolicy } from './privileges.js';
 import { readRootfsFile } from './rootfs-files.js';
 import { computeValues } from './values.js';
 import { applyContainerSpec, parseContainerSpec, type ContainerSpec } from './container-spec.js';
@@ -46,6 +46,8 @@ export interface RenderInput {
   previousUuid?: string;
   /** Consent to privileges beyond the default (`--privileged`). */
   allowPrivileges?: boolean;
+  /** Who decides about privileges beyond the default (privileges.ts); default `consent`. */
+  privilegePolicy?: PrivilegePolicy;
   /** Privileges consented to earlier (an update of a privileged container): these need no new consent. */
   consentedPrivileges?: readonly string[];
   /** Overrides for reproducible output (tests): capability list of ALL_PROCESS_CAPABILITIES, uid/gid. */
@@ -74,7 +76,7 @@ export interface RenderedDeployment {
   /** Undefined when there is nothing for systemd-tmpfiles to do. */
   tmpfiles: string | undefined;
   values: Record<string, string>;
-  /** Privileges granted beyond the default (non-empty only with allowPrivileges). */
+  /** Privileges granted beyond the default (empty unless the policy or allowPrivileges granted them). */
   privileges: string[];
   /** Ports the image declares; informational, the container shares the host network. */
   exposedPorts: string[];
@@ -222,6 +224,24 @@ async function readExports(rootfs: string, imageName: string) {
   }
   const manifest = found['manifest.json'] === undefined ? undefined : parseExportsManifest(found['manifest.json'], imageName);
   return { files: found, manifest, any: Object.keys(found).length > 0 };
+}
+
+/** Throws EINVAL naming the privileges beyond the default that `input`'s policy does not grant. */
+function checkPrivileges(input: RenderInput, privileges: readonly string[], declaredByImage: boolean): void {
+  const policy = input.privilegePolicy ?? 'consent';
+  if (policy === 'confined') {
+    if (privileges.length === 0) return;
+    throw new SyscontainerError('EINVAL', `image ${input.image.name} asks for privileges beyond the default: ${privileges.join('; ')}`, {
+      hint: 'refused: confinement is enforced (--confined, or confined = true in the syscontainer config file)',
+    });
+  }
+  if (input.allowPrivileges === true || (policy === 'declared' && declaredByImage)) return;
+  const unconsented = privileges.filter((p) => !(input.consentedPrivileges ?? []).includes(p));
+  if (unconsented.length > 0) {
+    throw new SyscontainerError('EINVAL', `image ${input.image.name} asks for privileges beyond the default: ${unconsented.join('; ')}`, {
+      hint: 'install with --privileged to grant them',
+    });
+  }
 }
 
 /**
@@ -381,12 +401,7 @@ export async function renderDeployment(input: RenderInput): Promise<RenderedDepl
   spec.linux.cgroupsPath = `${unitCgroupPath(`${input.name}.service`, unitSlice(unit))}/container`;
 
   const privileges = describeExtraPrivileges(spec, { ownDirectories, ownNamespaces });
-  const unconsented = privileges.filter((p) => !(input.consentedPrivileges ?? []).includes(p));
-  if (unconsented.length > 0 && input.allowPrivileges !== true) {
-    throw new SyscontainerError('EINVAL', `image ${input.image.name} asks for privileges beyond the default: ${unconsented.join('; ')}`, {
-      hint: 'install with --privileged to grant them',
-    });
-  }
+  checkPrivileges(input, privileges, exportsFound.any);
 
   let tmpfiles: string | undefined;
   if (files['tmpfiles.template'] !== undefined) {

@@ -5,7 +5,7 @@ import { lstat, mkdir, rm, symlink } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { SyscontainerError } from '../common/errors.js';
-import { say, type RuntimeContext, type RuntimeImage } from './context.js';
+import { say, warn, type RuntimeContext, type RuntimeImage } from './context.js';
 import { DeploymentStore, type DeploymentInfo, type Slot } from './deployment.js';
 import { stageDeploymentHostFiles } from './deployment-host-files.js';
 import type { ContainerSpec } from './container-spec.js';
@@ -110,10 +110,11 @@ export async function buildSlot<I extends RuntimeImage>(
       }
       await deployments.writeSlotFile(dir, unitName(name), rendered.unit);
       if (rendered.tmpfiles !== undefined) await deployments.writeSlotFile(dir, slotTmpfilesName(name), rendered.tmpfiles);
-      const problems = await ctx.systemd.verify(path.join(dir, unitName(name)));
-      if (problems.length > 0) {
-        throw new SyscontainerError('ETEMPLATE', `unit ${unitName(name)} rendered for image ${image.name} does not pass systemd-analyze verify: ${problems.join(' / ')}`);
+      const verified = await ctx.systemd.verify(path.join(dir, unitName(name)));
+      if (verified.errors.length > 0) {
+        throw new SyscontainerError('ETEMPLATE', `unit ${unitName(name)} rendered for image ${image.name} does not pass systemd-analyze verify: ${verified.errors.join(' / ')}`);
       }
+      for (const warning of verified.warnings) warn(ctx, `unit ${unitName(name)} of image ${image.name}: ${warning}`);
     } else {
       // Only the host files are installed: nothing runs from the rootfs, so it is not linked.
       await rm(rootfs, { force: true });

@@ -158,24 +158,30 @@ export class Systemd {
 
   /**
    * Checks a unit file with `systemd-analyze verify` (run on the host, not in any namespace).
-   * Returns the problems it reports for this unit; [] when none or when the tool is missing.
+   * What it reports for this unit is split as systemd itself treats it: lines that end in
+   * "ignoring" (an unknown key, a value systemd cannot parse, such as Atomic images'
+   * `Restart=on-crash`) are warnings, systemd loads the unit without them; anything else
+   * reported when verify fails is an error. Both empty when fine or when the tool is missing.
    */
-  async verify(unitFile: string): Promise<string[]> {
+  async verify(unitFile: string): Promise<{ errors: string[]; warnings: string[] }> {
     const result = await execa('systemd-analyze', ['verify', '--man=no', unitFile], { reject: false, stdin: 'ignore' });
-    if ((result as { code?: string }).code === 'ENOENT') return [];
+    if ((result as { code?: string }).code === 'ENOENT') return { errors: [], warnings: [] };
     const base = unitFile.slice(unitFile.lastIndexOf('/') + 1);
-    const problems = String(result.stderr ?? '')
+    const lines = String(result.stderr ?? '')
       .split('\n')
       .map((l) => l.trim())
       // verify also loads and reports on other units (dependencies, the host's units): keep ours.
       .filter((l) => l !== '' && (l.includes(unitFile) || l.startsWith(`${base}:`)))
       // A unit it depends on (a pod's, another container's) is not loaded where verify runs.
       .filter((l) => !/: Failed to create .*\/start: Unit \S+ not found\.?$/.test(l));
-    if (result.exitCode !== 0 && problems.length === 0 && result.exitCode !== undefined) {
+    const isWarning = (line: string) => /,? ignoring[.:]?(?: |$)/i.test(line);
+    const warnings = lines.filter(isWarning);
+    const errors = result.exitCode === 0 ? [] : lines.filter((l) => !isWarning(l));
+    if (result.exitCode !== 0 && errors.length === 0 && result.exitCode !== undefined) {
       const other = firstLines(String(result.stderr ?? '').split('\n').filter((l) => !/Failed to create .*\/start: Unit \S+ not found/.test(l)).join('\n'), 2);
-      if (/Failed to|Invalid|Unknown/i.test(other) && other.includes(base)) problems.push(other);
+      if (/Failed to|Invalid|Unknown/i.test(other) && other.includes(base)) errors.push(other);
     }
-    return problems;
+    return { errors, warnings };
   }
 
   /** `systemd-tmpfiles --create FILE` (creates what the file declares). */

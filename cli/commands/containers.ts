@@ -30,7 +30,7 @@ import { privilegedOption, runtimeOptions, setOption } from './runtime-options.j
 
 /** What the operations say as they go (the runtime's lines, pull progress). */
 function events(out: Output): OperationEvents {
-  return { log: (line) => out.info(line), onPull: pullProgress(out) };
+  return { log: (line) => out.info(line), warn: (line) => out.warn(line), onPull: pullProgress(out) };
 }
 
 /** The runtime already said what it did; the privileges granted are shown too. */
