@@ -6,10 +6,12 @@
 //    that is not ours (EEXIST naming it), replacing or removing only files unmodified since
 //    we wrote them; a modified one is kept and reported;
 //  - remove: on uninstall, unmodified files go, modified ones are kept and reported.
+// An empty directory of hostfs is installed too (recorded as `empty-directory`), and removed
+// again only while it is still empty.
 // Everything lands under `hostRoot` (default /): paths are plain (no `..`), existing parent
 // symlinks must resolve inside hostRoot, and files are created without following links.
 import { createHash } from 'node:crypto';
-import { link, lstat, mkdir, open, readdir, readFile, readlink, realpath, rename, rm, symlink, unlink, writeFile } from 'node:fs/promises';
+import { link, lstat, mkdir, open, readdir, readFile, readlink, realpath, rename, rm, rmdir, symlink, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { SyscontainerError } from '../common/errors.js';
 import { renderAtomicTemplate, type TemplateValues } from './atomic-template.js';
@@ -39,6 +41,9 @@ export function hostPathOf(hostRoot: string, p: string): string {
   return path.join(hostRoot, p);
 }
 
+/** The "digest" of an empty directory of hostfs: made on the host, removed when still empty. */
+export const emptyDirectory = 'empty-directory';
+
 /** The digest of what is at `file` now (not following a final symlink); undefined when absent, 'other' for anything else. */
 export async function currentDigest(file: string): Promise<string | undefined> {
   let stats;
@@ -48,6 +53,7 @@ export async function currentDigest(file: string): Promise<string | undefined> {
     return undefined;
   }
   if (stats.isSymbolicLink()) return `symlink:${await readlink(file)}`;
+  if (stats.isDirectory()) return (await readdir(file)).length === 0 ? emptyDirectory : 'directory';
   if (!stats.isFile()) return 'other';
   return sha256(await readFile(file));
 }
@@ -96,6 +102,13 @@ export async function stageHostFiles(input: StageInput): Promise<HostFileRecord[
       const source = path.join(hostfs, original);
       const stats = await lstat(source);
       if (stats.isDirectory()) {
+        // An empty directory is installed as such (Atomic's images ship placeholder directories).
+        if ((await readdir(source)).length === 0) {
+          const target = renamePath(original, input.renames);
+          checkHostfsPath(target, input.imageName, `hostfs directory ${original} renamed to`);
+          await mkdir(path.join(input.stageDir, target), { recursive: true, mode: 0o755 });
+          records.set(target, { path: target, digest: emptyDirectory, mode: stats.mode & 0o777 });
+        }
         await walk(original);
         continue;
       }
@@ -162,6 +175,12 @@ async function putFile(hostRoot: string, stageDir: string, record: HostFileRecor
   const dest = hostPathOf(hostRoot, record.path);
   const staged = path.join(stageDir, record.path);
   await ensureParents(hostRoot, record.path);
+  if (record.digest === emptyDirectory) {
+    await mkdir(dest, { mode: record.mode }).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EEXIST') throw error;
+    });
+    return;
+  }
   if (record.digest.startsWith('symlink:')) {
     if (replace) await rm(dest, { force: true });
     await symlink(record.digest.slice('symlink:'.length), dest);
@@ -223,6 +242,8 @@ export async function applyHostFiles(
     const now = await currentDigest(dest);
     const mine = previous.get(record.path);
     if (now === undefined) plan.push({ record, replace: false });
+    // A directory the host has already: nothing to write (and nothing to refuse).
+    else if (record.digest === emptyDirectory && (now === emptyDirectory || now === 'directory')) continue;
     // Exactly the content we would write (left by an interrupted command): taken over, not written.
     else if (mine === undefined && now === record.digest) continue;
     else if (mine === undefined) throw existsError(dest);
@@ -251,8 +272,14 @@ export async function applyHostFiles(
     }
     throw error;
   }
-  for (const file of removals) await rm(file, { force: true });
+  for (const file of removals) await removeOne(file);
   return { kept: kept.sort() };
+}
+
+/** Removes a file, symlink or empty directory. */
+async function removeOne(file: string): Promise<void> {
+  if ((await currentDigest(file)) === emptyDirectory) await rmdir(file).catch(() => undefined);
+  else await rm(file, { force: true });
 }
 
 /** Removes the host files of `records` that are unmodified; returns the modified ones it kept. Idempotent. */
@@ -261,7 +288,7 @@ export async function removeHostFiles(hostRoot: string, records: readonly HostFi
   for (const record of records) {
     const dest = hostPathOf(hostRoot, record.path);
     const now = await currentDigest(dest);
-    if (now === record.digest) await rm(dest, { force: true });
+    if (now === record.digest) await removeOne(dest);
     else if (now !== undefined) kept.push(dest);
   }
   return { kept: kept.sort() };
