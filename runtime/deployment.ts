@@ -1,7 +1,8 @@
 // Deployments on disk, as Atomic laid them out: ROOT/NAME.0 and ROOT/NAME.1, and the symlink
 // ROOT/NAME pointing at the active one. A slot holds rootfs/, config.json, NAME.service,
-// NAME.conf (tmpfiles, when any) and `info`, which is written last (temp + rename): a slot
-// without a readable info is debris from an interrupted command and is cleared before reuse.
+// tmpfiles-NAME.conf (tmpfiles, when any; NAME.conf in slots written before) and `info`, which
+// is written last (temp + rename): a slot without a readable info is debris from an
+// interrupted command and is cleared before reuse. Slots atomic wrote are read too (atomic-info.ts).
 import { lstat, mkdir, readFile, readlink, readdir, rename, rm, symlink, chmod } from 'node:fs/promises';
 import path from 'node:path';
 import * as z from 'zod';
@@ -9,6 +10,7 @@ import { SyscontainerError } from '../common/errors.js';
 import { writeFileAtomic } from '../common/atomic-file.js';
 import { pathExists } from '../common/path-exists.js';
 import { containerSpecSchema } from './container-spec.js';
+import { readAtomicInfo } from './atomic-info.js';
 import { validateContainerName } from './container-name.js';
 
 export type Slot = 0 | 1;
@@ -56,6 +58,8 @@ export const deploymentInfoSchema = z.object({
   labels: z.record(z.string(), z.string()).optional(),
   /** Restart= of the unit when its creator chose one (the REST service's RestartPolicy). */
   restart: z.enum(['no', 'on-failure', 'always']).optional(),
+  /** Written by atomic (its own `info` keys, read by atomic-info.ts); absent for ours. */
+  origin: z.literal('atomic').optional(),
 });
 export type DeploymentInfo = z.infer<typeof deploymentInfoSchema>;
 
@@ -92,8 +96,11 @@ export class DeploymentStore {
       return undefined;
     }
     try {
-      const parsed = deploymentInfoSchema.safeParse(JSON.parse(text));
-      return parsed.success ? parsed.data : undefined;
+      const raw: unknown = JSON.parse(text);
+      const parsed = deploymentInfoSchema.safeParse(raw);
+      if (parsed.success) return parsed.data;
+      // A deployment atomic wrote: its own keys, converted.
+      return await readAtomicInfo(dir, raw);
     } catch {
       return undefined;
     }
@@ -200,7 +207,9 @@ export class DeploymentStore {
     }
     const names: string[] = [];
     for (const entry of entries.sort()) {
-      if (entry.startsWith('.') || /\.[01]$/.test(entry)) continue;
+      if (entry.startsWith('.')) continue;
+      // NAME.0 and NAME.1 are slots; a container may itself be named `x.0` (its link is a symlink).
+      if (/\.[01]$/.test(entry) && !(await lstat(path.join(this.root, entry)).then((s) => s.isSymbolicLink(), () => false))) continue;
       try {
         validateContainerName(entry);
       } catch {

@@ -1,5 +1,6 @@
 // Publishing a deployment's unit and tmpfiles file: each slot holds its own copies
-// (DIR/NAME.service, DIR/NAME.conf); the host's copies, where systemd reads them
+// (DIR/NAME.service, DIR/tmpfiles-NAME.conf as Atomic named it; DIR/NAME.conf in slots
+// syscontainer wrote before, still read); the host's copies, where systemd reads them
 // (UNITDIR/NAME.service, TMPFILESDIR/NAME.conf), are those of the active deployment.
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
@@ -11,8 +12,15 @@ import type { DeploymentInfo } from './deployment.js';
 export const unitName = (name: string): string => `${name}.service`;
 export const unitFile = (ctx: RuntimeContext, name: string): string => path.join(ctx.unitDir, unitName(name));
 export const tmpfilesFile = (ctx: RuntimeContext, name: string): string => path.join(ctx.tmpfilesDir, `${name}.conf`);
-/** The slot's own tmpfiles file. */
-export const slotTmpfilesName = (name: string): string => `${name}.conf`;
+/** The slot's own tmpfiles file, named as Atomic named it. */
+export const slotTmpfilesName = (name: string): string => `tmpfiles-${name}.conf`;
+
+/** The slot's tmpfiles file as it is on disk: Atomic's name, else NAME.conf of slots written before. */
+export async function slotTmpfilesPath(dir: string, name: string): Promise<string> {
+  const atomic = path.join(dir, slotTmpfilesName(name));
+  if (!(await pathExists(atomic)) && (await pathExists(path.join(dir, `${name}.conf`)))) return path.join(dir, `${name}.conf`);
+  return atomic;
+}
 
 async function writeAtomically(file: string, content: string): Promise<void> {
   await mkdir(path.dirname(file), { recursive: true });
@@ -23,7 +31,7 @@ async function writeAtomically(file: string, content: string): Promise<void> {
 export async function publishUnitFiles(ctx: RuntimeContext, name: string, dir: string, info: DeploymentInfo): Promise<void> {
   if (info.noContainerService) await rm(unitFile(ctx, name), { force: true });
   else await writeAtomically(unitFile(ctx, name), await readFile(path.join(dir, unitName(name)), 'utf8'));
-  if (info.hasTmpfiles) await writeAtomically(tmpfilesFile(ctx, name), await readFile(path.join(dir, slotTmpfilesName(name)), 'utf8'));
+  if (info.hasTmpfiles) await writeAtomically(tmpfilesFile(ctx, name), await readFile(await slotTmpfilesPath(dir, name), 'utf8'));
   else await rm(tmpfilesFile(ctx, name), { force: true });
 }
 
@@ -32,7 +40,7 @@ export async function unitFilesMatch(ctx: RuntimeContext, name: string, dir: str
   const read = (file: string) => readFile(file, 'utf8').catch(() => undefined);
   const unitOk = (await read(path.join(dir, unitName(name)))) === (await read(unitFile(ctx, name)));
   const tmpfilesOk = info.hasTmpfiles
-    ? (await read(path.join(dir, slotTmpfilesName(name)))) === (await read(tmpfilesFile(ctx, name)))
+    ? (await read(await slotTmpfilesPath(dir, name))) === (await read(tmpfilesFile(ctx, name)))
     : !(await pathExists(tmpfilesFile(ctx, name)));
   return unitOk && tmpfilesOk;
 }
