@@ -1,6 +1,7 @@
 // Host files of Atomic images: renameFiles by prefix, manifest.json validation, staging,
 // switching between deployments' files, and the tmpfiles fallback for bind-mount sources.
-import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import test, { type ExecutionContext } from 'ava';
@@ -145,4 +146,28 @@ test('a host file identical to what would be written (left by an interrupted com
   t.deepEqual(await applyHostFiles(hostRoot, staged), { kept: [] });
   await writeFile(path.join(hostRoot, 'etc/app.conf'), 'different\n');
   await t.throwsAsync(applyHostFiles(hostRoot, staged), { code: 'EEXIST' });
+});
+
+test('an empty directory of hostfs is made on the host, and removed at uninstall only while still empty', async (t) => {
+  const dir = await temp(t);
+  const rootfs = await rootfsWith(dir, { '/exports/hostfs/usr/local/lib/file': 'x\n' });
+  await mkdir(path.join(rootfs, 'exports/hostfs/usr/local/placeholder'), { recursive: true });
+  await mkdir(path.join(rootfs, 'exports/hostfs/usr/local/kept'), { recursive: true });
+  const hostRoot = path.join(dir, 'host');
+  const stageDir = path.join(dir, 'stage');
+  const records = await stageHostFiles({ rootfs, stageDir, renames: new Map(), templates: [], values: {}, imageName: 'img', hostRoot });
+  t.deepEqual(records.map((r) => [r.path, r.digest === 'empty-directory']), [
+    ['/usr/local/kept', true],
+    ['/usr/local/lib/file', false],
+    ['/usr/local/placeholder', true],
+  ]);
+  t.deepEqual(await applyHostFiles(hostRoot, { records, stageDir }), { kept: [] });
+  t.deepEqual(await readdir(path.join(hostRoot, 'usr/local/placeholder')), []);
+  // Something put into one of them since: the directory stays, and is reported.
+  await writeFile(path.join(hostRoot, 'usr/local/kept/admin-file'), 'mine');
+  const removed = await removeHostFiles(hostRoot, records);
+  t.deepEqual(removed.kept, [path.join(hostRoot, 'usr/local/kept')]);
+  t.false(existsSync(path.join(hostRoot, 'usr/local/placeholder')));
+  t.false(existsSync(path.join(hostRoot, 'usr/local/lib/file')));
+  t.is(await readFile(path.join(hostRoot, 'usr/local/kept/admin-file'), 'utf8'), 'mine');
 });
