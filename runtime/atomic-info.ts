@@ -6,7 +6,7 @@
 // writes our record, with the values (UUID included) and host file checksums kept.
 import { lstat, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { emptyDirectory } from './host-files.js';
 import { installerVariables } from './values.js';
 

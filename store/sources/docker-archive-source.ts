@@ -17,7 +17,7 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
-import { z } from 'zod';
+import * as z from 'zod';
 import { SyscontainerError } from '../../common/errors.js';
 import type { FetchedManifest, ImageSource } from './image-source.js';
 import { type Descriptor, type ImageManifest, MediaType, imageConfigSchema, limits, parseJson } from '../oci/oci-types.js';
