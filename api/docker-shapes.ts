@@ -1,5 +1,5 @@
 // Containers as the Docker Engine API shows them: list entries and inspect documents.
-import type { ContainerView, OneOffRun } from '../app/index.js';
+import type { ContainerSpec, ContainerView, OneOffRun } from '../app/index.js';
 import type { ContainerTarget } from './container-target.js';
 
 const zeroTime = '0001-01-01T00:00:00Z';
@@ -37,6 +37,8 @@ interface Facts {
   restart: string;
   autoRemove: boolean;
   error: string;
+  /** What its creator set over the image's config. */
+  spec: ContainerSpec | undefined;
 }
 
 export function factsOf(target: ContainerTarget, config: { Env?: string[] | null; WorkingDir?: string; User?: string; Entrypoint?: string[] | null; Cmd?: string[] | null } = {}): Facts {
@@ -65,6 +67,7 @@ export function factsOf(target: ContainerTarget, config: { Env?: string[] | null
       restart,
       autoRemove: false,
       error: '',
+      spec: v.containerSpec,
     };
   }
   const r: OneOffRun = target.run;
@@ -91,6 +94,7 @@ export function factsOf(target: ContainerTarget, config: { Env?: string[] | null
     restart: 'no',
     autoRemove: true,
     error: r.error ?? '',
+    spec: r.containerSpec,
   };
 }
 
@@ -120,7 +124,20 @@ export function listEntry(f: Facts): Record<string, unknown> {
 
 const restartName = (restart: string) => (restart === 'always' ? 'always' : restart === 'on-failure' ? 'on-failure' : 'no');
 
+/** The mounts of the container spec, as inspect's Mounts lists them. */
+function mountsOf(spec: ContainerSpec | undefined): Record<string, unknown>[] {
+  return (spec?.mounts ?? []).flatMap((m) =>
+    m.type === 'bind'
+      ? [{ Type: 'bind', Source: m.source, Destination: m.destination, Mode: m.readOnly === true ? 'ro' : '', RW: m.readOnly !== true, Propagation: 'rprivate' }]
+      : m.type === 'tmpfs'
+        ? [{ Type: 'tmpfs', Source: '', Destination: m.destination, Mode: '', RW: true, Propagation: '' }]
+        : [],
+  );
+}
+
 export function inspectDocument(f: Facts, execIds: string[]): Record<string, unknown> {
+  const binds = (f.spec?.mounts ?? []).flatMap((m) => (m.type === 'bind' ? [`${m.source}:${m.destination}${m.readOnly === true ? ':ro' : ''}`] : []));
+  const caps = (list: string[] | undefined) => (list === undefined || list.length === 0 ? null : list);
   return {
     Id: f.id,
     Created: f.created.toISOString(),
@@ -158,14 +175,20 @@ export function inspectDocument(f: Facts, execIds: string[]): Record<string, unk
       AutoRemove: f.autoRemove,
       // docker-py returns a run's output only for these log drivers; the journal is ours.
       LogConfig: { Type: 'journald', Config: {} },
-      Privileged: false,
-      Binds: null,
-      CapAdd: null,
-      CapDrop: null,
+      Privileged: f.spec?.privileged === true,
+      Binds: binds.length > 0 ? binds : null,
+      CapAdd: caps(f.spec?.capabilities?.add),
+      CapDrop: caps(f.spec?.capabilities?.drop),
+      PidMode: f.spec?.hostPid === true ? 'host' : '',
+      IpcMode: f.spec?.hostIpc === true ? 'host' : 'private',
+      UTSMode: f.spec?.hostUts === true ? 'host' : '',
+      Memory: f.spec?.resources?.memoryBytes ?? 0,
+      NanoCpus: (f.spec?.resources?.cpuMillis ?? 0) * 1e6,
+      CpuShares: 0,
       ReadonlyRootfs: true,
     },
     GraphDriver: { Name: 'ostree', Data: {} },
-    Mounts: [],
+    Mounts: mountsOf(f.spec),
     Config: {
       Hostname: f.name,
       Domainname: '',

@@ -2,6 +2,7 @@
 // (runtime/exit-status.ts): an exit recorded before the wait is seen at once, one after it as
 // it lands, and nothing is lost when the service restarts in between. Reading changes nothing.
 import { readRunRecord, waitForExit, type RunRecord } from '../runtime/index.js';
+import { isSyscontainerError } from '../common/errors.js';
 import type { AppContext } from './context.js';
 import { listContainerViews, type ContainerView } from './container-views.js';
 
@@ -22,7 +23,11 @@ export async function waitForContainer(app: AppContext, view: ContainerView, con
     condition === 'not-running'
       ? (r: RunRecord) => r.exit !== undefined && (startedMs === undefined || r.exit.finishedAt.getTime() >= startedMs)
       : (r: RunRecord) => r.exit !== undefined && r.exit.finishedAt.getTime() !== before;
-  const record = await waitForExit(view.dir, accept, signal);
+  const record = await waitForExit(view.dir, accept, signal).catch((error: unknown) => {
+    // Removed before its exit was read: for `removed` that is the answer, with the last code known.
+    if (condition === 'removed' && isSyscontainerError(error) && error.code === 'ENOTFOUND') return { startedAt: undefined, exit: view.exit };
+    throw error;
+  });
   if (condition === 'removed') {
     while (!signal.aborted && (await listContainerViews(app)).some((v) => v.name === view.name)) await new Promise((resolve) => setTimeout(resolve, 500));
   }

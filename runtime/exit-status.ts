@@ -6,6 +6,8 @@
 import { watch } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { SyscontainerError } from '../common/errors.js';
+import { pathExists } from '../common/path-exists.js';
 
 export interface ContainerExit {
   /** systemd's SERVICE_RESULT: success, exit-code, signal, timeout, … */
@@ -45,7 +47,8 @@ export async function readRunRecord(dir: string): Promise<RunRecord> {
 
 /**
  * Resolves with the first exit recorded in `dir` that `accept` takes, watching the directory
- * (and polling every `pollMs` besides, in case a watch misses a rename). Rejects when `signal` aborts.
+ * (and polling every `pollMs` besides, in case a watch misses a rename). Rejects when `signal`
+ * aborts, and with ENOTFOUND when `dir` goes (the container was uninstalled).
  */
 export async function waitForExit(dir: string, accept: (record: RunRecord) => boolean, signal: AbortSignal, pollMs = 1000): Promise<RunRecord> {
   return new Promise<RunRecord>((resolve, reject) => {
@@ -82,6 +85,8 @@ export async function waitForExit(dir: string, accept: (record: RunRecord) => bo
           again = false;
           const record = await readRunRecord(dir);
           if (accept(record)) return finish(undefined, record);
+          // Uninstalled while waited on: nothing will be recorded there any more.
+          if (!(await pathExists(dir))) return finish(new SyscontainerError('ENOTFOUND', `deployment ${dir} is gone`));
         } while (again && !done);
       } catch (error) {
         finish(error);

@@ -92,6 +92,12 @@ function containerSpecOf(body: ContainerCreateBody, name: string): ContainerSpec
     else mounts.push({ type: 'tmpfs', destination: m.Target });
   }
   if (mounts.length > 0) spec.mounts = mounts;
+  const resources: Record<string, number> = {};
+  if ((hc.Memory ?? 0) > 0) resources.memoryBytes = hc.Memory as number;
+  if ((hc.NanoCpus ?? 0) > 0) resources.cpuMillis = Math.max(1, Math.round((hc.NanoCpus as number) / 1e6));
+  // docker's shares (2-262144, default 1024) onto systemd's weight (1-10000, default 100), as runc maps them for cgroup v2.
+  if ((hc.CpuShares ?? 0) > 0) resources.cpuWeight = Math.min(10000, Math.max(1, Math.round(1 + (((hc.CpuShares as number) - 2) * 9999) / 262142)));
+  if (Object.keys(resources).length > 0) spec.resources = resources;
   if (hc.PidMode === 'host') spec.hostPid = true;
   if (hc.IpcMode === 'host') spec.hostIpc = true;
   if (hc.UTSMode === 'host') spec.hostUts = true;

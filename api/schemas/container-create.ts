@@ -2,7 +2,8 @@
 // it: Image, Cmd, Entrypoint, Env, WorkingDir, User, Labels; HostConfig.RestartPolicy,
 // AutoRemove, NetworkMode (the host's network: "host" or the default), LogConfig journald
 // or json-file; Privileged, CapAdd/CapDrop, Binds/Mounts, host namespaces only for admins
-// (and refused while the spec model lacks them). Every other field only at its zero value.
+// (and refused while the spec model lacks them); Memory, NanoCpus and CpuShares as the unit's
+// limits. Every other field only at its zero value.
 import * as z from 'zod';
 import { zeroValue } from './zero-value.js';
 
@@ -29,6 +30,10 @@ const hostConfig = z
     UsernsMode: z.string().max(64).optional(),
     CgroupnsMode: z.string().max(64).optional(),
     MemorySwappiness: z.number().int().min(-1).max(100).nullish(),
+    // Limits: the unit's MemoryMax=, CPUQuota= and CPUWeight= (0: none, as docker has it).
+    Memory: z.number().int().min(0).max(2 ** 50).optional(),
+    NanoCpus: z.number().int().min(0).max(2 ** 40).optional(),
+    CpuShares: z.number().int().min(0).max(262144).optional(),
     ConsoleSize: z.array(z.number().int().min(0)).max(2).nullish(),
     // docker CLI sends these empty for every create.
     Dns: z.array(z.never()).nullish(),

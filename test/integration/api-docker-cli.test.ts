@@ -41,9 +41,12 @@ test.serial('docker pull from the registry, then images lists it', async (t) => 
 test.serial('run -d, ps, logs, exec, inspect, stop, rm: a system container the CLI lists too', async (t) => {
   const image = `${s.registry.host}/test/server:1`;
   const web = name('web');
-  const run = await s.docker(['run', '-d', '--name', web, '-e', 'GREETING=hi there', image]);
+  const since = Math.floor(Date.now() / 1000) - 1;
+  const run = await s.docker(['run', '-d', '--name', web, '-e', 'GREETING=hi there', '--memory', '64m', '--cpus', '0.5', image]);
   t.is(run.exitCode, 0, run.stderr);
   t.regex(run.stdout.trim(), /^[0-9a-f]{64}$/);
+  const limits = await s.harness.exec(['systemctl', 'show', '-p', 'MemoryMax', '-p', 'CPUQuotaPerSecUSec', `${web}.service`]);
+  t.deepEqual(limits.stdout.trim().split('\n').sort(), ['CPUQuotaPerSecUSec=500ms', 'MemoryMax=67108864'], 'the limits are the unit\'s');
   const ps = await s.docker(['ps', '--format', '{{.Names}} {{.State}}']);
   t.true(ps.stdout.split('\n').includes(`${web} running`), ps.stdout);
   const listed = await s.cli(['containers', 'list', '--json']);
@@ -60,6 +63,8 @@ test.serial('run -d, ps, logs, exec, inspect, stop, rm: a system container the C
   t.is(exec.stderr.trim(), 'to-err');
   const inspect = await s.docker(['inspect', '--format', '{{.State.Status}} {{.State.Running}} {{.Config.Image}}', web]);
   t.is(inspect.stdout.trim(), `running true ${image}`);
+  const hostConfig = await s.docker(['inspect', '--format', '{{.HostConfig.Memory}} {{.HostConfig.NanoCpus}}', web]);
+  t.is(hostConfig.stdout.trim(), '67108864 500000000');
   const stop = await s.docker(['stop', web]);
   t.is(stop.exitCode, 0, stop.stderr);
   const stopped = await s.docker(['inspect', '--format', '{{.State.Status}} {{.State.ExitCode}}', web]);
@@ -70,6 +75,20 @@ test.serial('run -d, ps, logs, exec, inspect, stop, rm: a system container the C
   t.is(gone.exitCode, 1);
   t.regex(gone.stderr, /No such (container|object)/);
   t.false((await s.cli(['containers', 'list'])).stdout.includes(web));
+  // The notifications of all that, as docker events shows them (order aside: die comes from the unit's record).
+  const events = await s.docker(['events', '--since', String(since), '--until', String(Math.ceil(Date.now() / 1000)), '--filter', `container=${web}`, '--format', '{{.Action}}']);
+  t.is(events.exitCode, 0, events.stderr);
+  t.deepEqual(new Set(events.stdout.trim().split('\n')), new Set(['create', 'start', 'die', 'stop', 'destroy']), events.stdout);
+});
+
+test.serial('a container installed by the CLI shows in docker ps -a, and docker rm removes it', async (t) => {
+  const byCli = name('bycli');
+  const installed = await s.cli(['install', '--system', '--no-start', '--name', byCli, `${s.registry.host}/test/server:1`]);
+  t.is(installed.exitCode, 0, installed.stderr);
+  const ps = await s.docker(['ps', '-a', '--format', '{{.Names}} {{.State}}']);
+  t.true(ps.stdout.split('\n').includes(`${byCli} created`), ps.stdout);
+  t.is((await s.docker(['rm', byCli])).exitCode, 0);
+  t.false((await s.cli(['containers', 'list'])).stdout.includes(byCli));
 });
 
 test.serial('docker stop -t 1 kills a container that ignores its stop signal a second later', async (t) => {

@@ -70,6 +70,12 @@ test.serial('a project sees and acts on its own containers only: others are 404,
     t.is(answer.status, 404, `${method} ${url}`);
     t.is(answer.json.message, `No such container: ${url.split('/')[2]!.split('?')[0]}`);
   }
+  // Events too: each project's stream has its own containers' only.
+  const until = (Date.now() / 1000 + 0.5).toFixed(3);
+  const eventsA = (await call('a', 'GET', `/events?since=0&until=${until}`, undefined, 'alpha')).body.toString();
+  t.regex(eventsA, new RegExp(`"Action":"create".*"name":"${mine}"`));
+  const eventsB = (await call('b', 'GET', `/events?since=0&until=${until}`, undefined, 'beta')).body.toString();
+  t.false(eventsB.includes(mine), eventsB);
   const admin = await call('admin', 'GET', '/containers/json?all=1', undefined, 'ops');
   t.true(admin.json.some((c: { Id: string }) => c.Id === id));
   // The other project's name is not free either, but its 409 says only that the name is taken.
@@ -121,6 +127,9 @@ test.serial('a quota refuses the create over it with 403 naming it; privileged c
   await symlink('/etc', path.join(s.shared, 'escape'));
   const allowed = await call('a', 'POST', `/containers/create?name=${name('shared')}`, createBody({ HostConfig: { Binds: [`${s.shared}/data:/data:ro`] } }), 'alpha');
   t.is(allowed.status, 201, allowed.body.toString());
+  const shown = await call('a', 'GET', `/containers/${name('shared')}/json`, undefined, 'alpha');
+  t.deepEqual(shown.json.HostConfig.Binds, [`${s.shared}/data:/data:ro`]);
+  t.like(shown.json.Mounts[0], { Type: 'bind', Source: `${s.shared}/data`, Destination: '/data', RW: false });
   t.is((await call('a', 'DELETE', `/containers/${name('shared')}`, undefined, 'alpha')).status, 204);
   const escape = await call('a', 'POST', `/containers/create?name=${name('p')}`, createBody({ HostConfig: { Binds: [`${s.shared}/escape:/data`] } }), 'alpha');
   t.is(escape.status, 403);
@@ -194,9 +203,12 @@ test.serial('hostile input gets 4xx and nothing else', async (t) => {
   const badJson = await call('a', 'POST', `/containers/create?name=${name('bad')}`, '{"Image": ', 'alpha');
   t.is(badJson.status, 400);
   t.regex(badJson.json.message, /not valid JSON/);
-  const unsupported = await call('a', 'POST', `/containers/create?name=${name('bad')}`, createBody({ HostConfig: { Memory: 1024 } }), 'alpha');
+  const unsupported = await call('a', 'POST', `/containers/create?name=${name('bad')}`, createBody({ HostConfig: { Runtime: 'kata' } }), 'alpha');
   t.is(unsupported.status, 400);
-  t.regex(unsupported.json.message, /^HostConfig\.Memory: not supported/);
+  t.regex(unsupported.json.message, /^HostConfig\.Runtime: not supported/);
+  const tiny = await call('a', 'POST', `/containers/create?name=${name('bad')}`, createBody({ HostConfig: { Memory: 1024 } }), 'alpha');
+  t.is(tiny.status, 400);
+  t.regex(tiny.json.message, /resources\.memoryBytes/);
   const dots = await call('a', 'POST', '/containers/create?name=..%2F..%2Fetc', createBody(), 'alpha');
   t.is(dots.status, 400);
   const imageDots = await call('a', 'GET', '/images/..%2F..%2Fetc/json', undefined, 'alpha');
