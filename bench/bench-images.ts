@@ -22,7 +22,7 @@ import { Meter } from '../common/metering.js';
 import { layerTar, type TarEntry } from './layer-tar.js';
 
 /** Bumped whenever the generator changes, so a cached layout is not reused by mistake. */
-const generatorVersion = 5;
+const generatorVersion = 6;
 
 const MiB = 1024 * 1024;
 const ociManifest = 'application/vnd.oci.image.manifest.v1+json';
@@ -37,7 +37,7 @@ export const readyLine = 'bench ready';
 /** The images' command: print a line at once, then sleep; exit 0 on SIGTERM (sh as PID 1 would ignore it). */
 const imageCommand = ['/bin/busybox', 'sh', '-c', `trap 'exit 0' TERM; echo ${readyLine}; /bin/busybox sleep 86400 & wait`];
 
-export type Variant = 'large' | 'sibling';
+export type Variant = 'large' | 'sibling' | 'small';
 
 export interface WrittenLayer {
   digest: string;
@@ -68,6 +68,8 @@ export interface BenchImages {
   busyboxDigest: string;
   large: WrittenImage;
   sibling: WrittenImage;
+  /** One layer: busybox and a few directories, for the many-containers and start-up sections. */
+  small: WrittenImage;
 }
 
 interface Counts {
@@ -232,6 +234,41 @@ async function writeImage(blobsDir: string, variant: Variant, n: Counts, busybox
   return { image, descriptor: { mediaType: ociManifest, digest: manifestDigest, size: manifestBytes.length, annotations: { [refNameKey]: variant } } };
 }
 
+/** The small image: busybox in one layer, the large image's command. */
+async function writeSmallImage(blobsDir: string, busybox: Buffer): Promise<{ image: WrittenImage; descriptor: object }> {
+  const layer = await writeLayer(blobsDir, (function* (): Generator<TarEntry> {
+    for (const dir of ['bin', 'etc', 'tmp', 'var']) yield { type: 'dir', path: dir };
+    yield { type: 'file', path: 'bin/busybox', content: busybox, mode: 0o755 };
+    yield marker('small', 1);
+  })());
+  const config = {
+    created: '1970-01-01T00:00:00Z',
+    architecture: 'amd64',
+    os: 'linux',
+    config: { Cmd: imageCommand },
+    rootfs: { type: 'layers', diff_ids: [layer.diffId] },
+  };
+  const configBytes = Buffer.from(JSON.stringify(config));
+  const configDigest = await writeBlob(blobsDir, configBytes);
+  const manifestBytes = Buffer.from(JSON.stringify({
+    schemaVersion: 2,
+    mediaType: ociManifest,
+    config: { mediaType: ociConfig, digest: configDigest, size: configBytes.length },
+    layers: [{ mediaType: ociLayerGzip, digest: layer.digest, size: layer.size }],
+  }));
+  const manifestDigest = await writeBlob(blobsDir, manifestBytes);
+  const image: WrittenImage = {
+    tag: 'small',
+    manifestDigest,
+    configDigest,
+    layers: [layer],
+    compressedBytes: layer.size,
+    uncompressedBytes: layer.uncompressedSize,
+    fileEntries: layer.fileEntries,
+  };
+  return { image, descriptor: { mediaType: ociManifest, digest: manifestDigest, size: manifestBytes.length, annotations: { [refNameKey]: 'small' } } };
+}
+
 /** Whether an ELF file asks for a program interpreter (PT_INTERP): a dynamic binary. */
 function isDynamicElf(bytes: Buffer): boolean {
   if (bytes.length < 64 || bytes.readUInt32BE(0) !== 0x7f454c46 || bytes[4] !== 2) return true; // not ELF64: unusable
@@ -275,12 +312,13 @@ export async function writeBenchImages(layoutDir: string, scale: number): Promis
   const n = countsFor(scale);
   const large = await writeImage(blobsDir, 'large', n, busybox);
   const sibling = await writeImage(blobsDir, 'sibling', n, busybox);
+  const small = await writeSmallImage(blobsDir, busybox);
   await writeFile(join(layoutDir, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
   await writeFile(
     join(layoutDir, 'index.json'),
-    JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: [large.descriptor, sibling.descriptor] }),
+    JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: [large.descriptor, sibling.descriptor, small.descriptor] }),
   );
-  const result: BenchImages = { layoutDir, scale, busyboxDigest, large: large.image, sibling: sibling.image };
+  const result: BenchImages = { layoutDir, scale, busyboxDigest, large: large.image, sibling: sibling.image, small: small.image };
   await writeFile(summaryFile, JSON.stringify({ ...result, generatorVersion }, null, 2));
   return result;
 }

@@ -10,8 +10,10 @@ export interface BenchContext {
   workDir: string;
   registryHost: string;
   images: BenchImages;
-  /** Pullable references of the two images: HOST/bench/large:v1 and HOST/bench/sibling:v1. */
-  refs: { large: string; sibling: string };
+  /** Pullable references of the images: HOST/bench/large:v1, HOST/bench/sibling:v1, HOST/bench/small:v1. */
+  refs: { large: string; sibling: string; small: string };
+  /** Container counts of the many-containers section (--many; default 1,10,100). */
+  manyCounts: number[];
   /** Runs per contender (at least 3). */
   runs: number;
   quick: boolean;

@@ -1,36 +1,46 @@
 // Cold pull of the large image into empty storage: syscontainer vs podman, skopeo copy as
-// the transfer floor. Each run gets a fresh storage dir (made and removed untimed, with a
-// sync so the previous run's dirty pages are not written back on the next one's clock).
+// the transfer floor and `tar -x` of the layers' tars as the file-writing floor. Every run of
+// every tool gets a freshly made filesystem of the same size in the same place
+// (fresh-filesystem.ts), made untimed; the tools alternate run by run, and the ratio is
+// given pair by pair (run i of syscontainer over run i of podman) as well as of the medians.
 // Also reports CPU and peak RSS from the same runs.
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { BenchContext, Measurement } from './context.js';
-import { alternate, type Contender, type Sample } from './runner.js';
+import { freshFilesystem, type FreshFilesystem } from './fresh-filesystem.js';
+import { layerTars } from './layer-tars.js';
+import { alternate, type CommandSpec, type Contender, type Sample } from './runner.js';
 import { figure, MiB, type Row } from './table.js';
-import { freshDir, podmanPull, removeTree, skopeoCopy, syscontainerPull } from './tools.js';
+import { podmanPull, skopeoCopy, syscontainerPull } from './tools.js';
 
-const run = promisify(execFile);
+/** The size of the filesystem each cold run gets: room for the image three times over. */
+export function freshFilesystemBytes(ctx: BenchContext): number {
+  return Math.max(1024 * MiB, Math.ceil((3 * ctx.images.large.uncompressedBytes) / MiB) * MiB);
+}
 
-/** A contender that pulls into a new directory each run and removes it afterwards. */
-export function freshStorageContender(
-  ctx: BenchContext,
+/** A contender that runs in DIR on a filesystem made anew (untimed) before each of its runs. */
+export function freshFilesystemContender(
+  fs: FreshFilesystem,
   name: string,
-  command: (dir: string) => ReturnType<Contender['command']>,
-  check: (sample: Sample) => void,
+  command: (dir: string) => CommandSpec,
+  check: (sample: Sample) => void = () => undefined,
 ): Contender {
-  let dir = '';
+  const dir = join(fs.mountPoint, name);
   return {
     name,
     async prepare() {
-      dir = await freshDir(ctx.workDir, name);
-      await run('sync');
+      await fs.make();
+      await mkdir(dir);
     },
     command: () => command(dir),
     inspect: (_run, sample) => check(sample),
-    async cleanup() {
-      await removeTree(dir);
-    },
+    cleanup: () => fs.unmount(),
   };
+}
+
+/** Per pair of runs, a / b. */
+export function pairRatios(a: readonly Sample[], b: readonly Sample[], value: (s: Sample) => number): number[] {
+  return a.slice(0, b.length).map((sample, i) => value(sample) / value(b[i] as Sample));
 }
 
 /** Checks that a tool printed the digest or id the bench expects (so it pulled the right thing). */
@@ -45,30 +55,48 @@ export const coldPull: Measurement = {
   name: 'cold-pull',
   async run(ctx) {
     const { large } = ctx.images;
-    ctx.log(`cold pull of ${ctx.refs.large}, ${ctx.runs} runs each`);
-    const samples = await alternate(
-      [
-        freshStorageContender(ctx, 'syscontainer', (dir) => syscontainerPull(ctx.cli, dir, ctx.refs.large), expectOutput('syscontainer pull', large.manifestDigest)),
-        freshStorageContender(ctx, 'podman', (dir) => podmanPull(ctx.podmanDriver, dir, ctx.refs.large), expectOutput('podman pull', large.configDigest.slice('sha256:'.length))),
-        freshStorageContender(ctx, 'skopeo', (dir) => skopeoCopy(dir, ctx.refs.large), () => undefined),
-      ],
-      ctx.runs,
-      ctx.workDir,
-      ctx.log,
-    );
+    const tars = await layerTars(ctx);
+    const fs = freshFilesystem(ctx.workDir, freshFilesystemBytes(ctx));
+    ctx.log(`cold pull of ${ctx.refs.large}, ${ctx.runs} runs each, each on a fresh ${(freshFilesystemBytes(ctx) / MiB).toFixed(0)} MiB ext4`);
+    let samples: Record<string, Sample[]>;
+    try {
+      samples = await alternate(
+        [
+          freshFilesystemContender(fs, 'syscontainer', (dir) => syscontainerPull(ctx.cli, dir, ctx.refs.large), expectOutput('syscontainer pull', large.manifestDigest)),
+          freshFilesystemContender(fs, 'podman', (dir) => podmanPull(ctx.podmanDriver, dir, ctx.refs.large), expectOutput('podman pull', large.configDigest.slice('sha256:'.length))),
+          freshFilesystemContender(fs, 'skopeo', (dir) => skopeoCopy(dir, ctx.refs.large)),
+          freshFilesystemContender(fs, 'tar-x', (dir) => ({
+            argv: ['bash', '-c', `printf '%s\\n' ${tars.join(' ')} | xargs -P3 -I{} sh -c 'mkdir -p ${dir}/$(basename {}) && tar -xf {} -C ${dir}/$(basename {})'`],
+          })),
+        ],
+        ctx.runs,
+        ctx.workDir,
+        ctx.log,
+      );
+    } finally {
+      await fs.remove();
+    }
     ctx.shared.set('cold-pull', samples);
-    const pick = (name: string, value: (s: Sample) => number) => figure((samples[name] ?? []).map(value));
-    const rows = (measurement: string, unit: Row['unit'], value: (s: Sample) => number, note?: string): Row => ({
-      section: 'pull',
-      measurement,
-      unit,
-      syscontainer: pick('syscontainer', value),
-      podman: pick('podman', value),
-      floor: pick('skopeo', value),
-      ...(note ? { note } : {}),
-    });
+    const of = (name: string): Sample[] => samples[name] ?? [];
+    const pick = (name: string, value: (s: Sample) => number) => figure(of(name).map(value));
+    const rows = (measurement: string, unit: Row['unit'], value: (s: Sample) => number, note?: string, floor = 'skopeo'): Row => {
+      const pairs = pairRatios(of('syscontainer'), of('podman'), value);
+      const pairNote = `pairs: ${pairs.map((r) => r.toFixed(2)).join(' ')}`;
+      return {
+        section: 'pull',
+        measurement,
+        unit,
+        syscontainer: pick('syscontainer', value),
+        podman: pick('podman', value),
+        floor: pick(floor, value),
+        pairRatios: pairs,
+        note: note ? `${note}; ${pairNote}` : pairNote,
+      };
+    };
+    const wall = (s: Sample) => s.wall;
     return [
-      rows('cold pull, large image', 's', (s) => s.wall),
+      rows('cold pull, large image', 's', wall),
+      rows('cold pull, floor: tar -x of the tars', 's', wall, 'floor column here: tar -x of the uncompressed layers, 3 at once', 'tar-x'),
       rows('cold pull CPU user+sys', 's', (s) => s.user + s.sys, 'all processes of the tree'),
       rows('cold pull peak RSS, largest process', 'MiB', (s) => s.maxRssBytes / MiB, 'GNU time %M'),
       rows('cold pull peak RSS, whole tree', 'MiB', (s) => s.peakTreeRssBytes / MiB, 'sum over processes, sampled every 50 ms'),

@@ -13,10 +13,11 @@ import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
 import { createGunzip } from 'node:zlib';
 import type { BenchContext, Measurement } from './context.js';
-import { coldPull } from './measure-cold-pull.js';
+import { coldPull, freshFilesystemBytes } from './measure-cold-pull.js';
 import { alternate, median, timeIt, type Contender, type Sample } from './runner.js';
 import { figure, MiB, type Row } from './table.js';
-import { freshDir, removeTree } from './tools.js';
+import { freshFilesystem, type FreshFilesystem } from './fresh-filesystem.js';
+import { layerTars } from './layer-tars.js';
 
 const run = promisify(execFile);
 const section = 'syscontainer pull: where the time goes (large image)';
@@ -35,20 +36,19 @@ async function gunzipAndHash(blob: string, tarOut?: string): Promise<void> {
   }, sink);
 }
 
-/** A contender running a shell line in a fresh dir made by `prepare`. */
-function shellContender(ctx: BenchContext, name: string, setup: (dir: string) => Promise<void>, line: (dir: string) => string): Contender {
-  let dir = '';
+/** A contender running a shell line in DIR on a freshly made filesystem, after `setup(DIR)`. */
+function shellContender(fs: FreshFilesystem, name: string, setup: (dir: string) => Promise<void>, line: (dir: string) => string): Contender {
+  const dir = join(fs.mountPoint, name);
   return {
     name,
     async prepare() {
-      dir = await freshDir(ctx.workDir, name);
+      await fs.make();
+      await mkdir(dir);
       await setup(dir);
       await run('sync');
     },
     command: () => ({ argv: ['bash', '-c', line(dir)] }),
-    async cleanup() {
-      await removeTree(dir);
-    },
+    cleanup: () => fs.unmount(),
   };
 }
 
@@ -88,37 +88,34 @@ export const pullBreakdown: Measurement = {
 
     // Stage floors on the same layers.
     ctx.log('breakdown: stage floors');
-    const tarDir = await freshDir(ctx.workDir, 'tars');
+    const gunzipTimes: number[] = [];
+    for (let i = 0; i < ctx.runs; i++) {
+      gunzipTimes.push(await timeIt(async () => {
+        for (const layer of large.layers) await gunzipAndHash(blob(layer.digest));
+      }));
+    }
+    one('gunzip + sha256 in Node, layers one by one', 's', gunzipTimes, 'in the bench process', true);
+    const tars = (await layerTars(ctx)).join(' ');
+    const commit = (fsync: boolean) => (dir: string) =>
+      `printf '%s\\n' ${tars} | xargs -P3 -I{} ostree commit --repo=${dir}/repo --orphan --no-bindings --tree=tar={} --tar-autocreate-parents${fsync ? '' : ' --fsync=false'} >/dev/null`;
+    const initRepo = async (dir: string) => void (await run('ostree', ['init', '--mode=bare', `--repo=${dir}/repo`]));
+    const fs = freshFilesystem(ctx.workDir, freshFilesystemBytes(ctx));
     try {
-      const gunzipTimes: number[] = [];
-      for (let i = 0; i < ctx.runs; i++) {
-        gunzipTimes.push(await timeIt(async () => {
-          for (const layer of large.layers) await gunzipAndHash(blob(layer.digest));
-        }));
-      }
-      one('gunzip + sha256 in Node, layers one by one', 's', gunzipTimes, 'in the bench process', true);
-      await Promise.all(large.layers.map((layer, i) => gunzipAndHash(blob(layer.digest), join(tarDir, `layer-${i + 1}.tar`))));
-      const tars = large.layers.map((_, i) => join(tarDir, `layer-${i + 1}.tar`)).join(' ');
-      const commit = (fsync: boolean) => (dir: string) =>
-        `printf '%s\\n' ${tars} | xargs -P3 -I{} ostree commit --repo=${dir}/repo --orphan --no-bindings --tree=tar={} --tar-autocreate-parents${fsync ? '' : ' --fsync=false'} >/dev/null`;
-      const initRepo = async (dir: string) => void (await run('ostree', ['init', '--mode=bare', `--repo=${dir}/repo`]));
       const samples = await alternate(
         [
-          shellContender(ctx, 'ostree-commit', initRepo, commit(true)),
-          shellContender(ctx, 'ostree-commit-nofsync', initRepo, commit(false)),
-          shellContender(ctx, 'tar-x', async (dir) => void (await mkdir(join(dir, 'out'))), (dir) =>
-            `printf '%s\\n' ${tars} | xargs -P3 -I{} sh -c 'mkdir -p ${dir}/out/$(basename {}) && tar -xf {} -C ${dir}/out/$(basename {})'`),
+          shellContender(fs, 'ostree-commit', initRepo, commit(true)),
+          shellContender(fs, 'ostree-commit-nofsync', initRepo, commit(false)),
         ],
         ctx.runs,
         ctx.workDir,
         ctx.log,
       );
       const wall = (name: string) => (samples[name] ?? []).map((s) => s.wall);
-      one('ostree commit of the tars, 3 at once', 's', wall('ostree-commit'), 'bare repo, tars from page cache', true);
+      one('ostree commit of the tars, 3 at once', 's', wall('ostree-commit'), 'bare repo, tars from page cache, fresh ext4', true);
       one('same, ostree commit --fsync=false', 's', wall('ostree-commit-nofsync'), undefined, true);
-      one('tar -x of the tars, 3 at once', 's', wall('tar-x'), 'plain filesystem write', true);
+      one('tar -x of the tars, 3 at once', 's', (ctx.shared.get('cold-pull')!['tar-x'] ?? []).map((s) => s.wall), 'from the cold-pull runs, fresh ext4', true);
     } finally {
-      await removeTree(tarDir);
+      await fs.remove();
     }
     return rows;
   },

@@ -2,7 +2,7 @@
 // skopeo as the transfer floor), side by side in one run on this machine, on deterministic
 // test images served by a loopback docker-registry. Prints one table per section and writes
 // the figures as JSON under bench/results/ (gitignored).
-//   node dist/bench/run.js [--quick] [--runs N] [--only NAME,...] [--image-cache DIR] [--keep]
+//   node dist/bench/run.js [--quick] [--runs N] [--only NAME,...] [--many 1,10,100] [--image-cache DIR] [--keep]
 // Measurements are files of their own (measure-*.ts), listed below; each returns rows.
 import { execFile } from 'node:child_process';
 import { access, mkdir, mkdtemp, writeFile } from 'node:fs/promises';
@@ -13,9 +13,11 @@ import { parseArgs, promisify } from 'node:util';
 import { startRegistry, type RegistryServer } from '../test/helpers/registry-server.js';
 import { writeBenchImages } from './bench-images.js';
 import type { BenchContext, Measurement } from './context.js';
+import { cliStart } from './measure-cli-start.js';
 import { coldPull } from './measure-cold-pull.js';
 import { disk } from './measure-disk.js';
 import { install } from './measure-install.js';
+import { manyContainers } from './measure-many.js';
 import { pullBreakdown } from './measure-pull-breakdown.js';
 import { start } from './measure-start.js';
 import { warmPull } from './measure-warm-pull.js';
@@ -27,7 +29,7 @@ import { podmanSupports, removeTree, type PodmanDriver } from './tools.js';
 const run = promisify(execFile);
 
 /** In table order. Add a measurement: write bench/measure-NAME.ts, list it here. */
-const measurements: Measurement[] = [coldPull, warmPull, disk, pullBreakdown, install, start, api];
+const measurements: Measurement[] = [cliStart, coldPull, warmPull, disk, pullBreakdown, install, start, manyContainers, api];
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const quickScale = 0.2;
@@ -57,11 +59,16 @@ async function main(): Promise<void> {
       only: { type: 'string' },
       'image-cache': { type: 'string' },
       keep: { type: 'boolean' },
+      many: { type: 'string' },
     },
   });
   const quick = values.quick === true;
-  const runs = Number(values.runs ?? 3);
+  const runs = Number(values.runs ?? 5);
   if (!Number.isInteger(runs) || runs < 3) throw new Error(`bench: --runs needs an integer of at least 3, not ${values.runs}`);
+  const manyCounts = (values.many ?? (quick ? '1,10' : '1,10,100')).split(',').map(Number);
+  if (manyCounts.some((n) => !Number.isInteger(n) || n < 1) || manyCounts.some((n, i) => i > 0 && n <= (manyCounts[i - 1] as number))) {
+    throw new Error(`bench: --many needs rising counts like 1,10,100, not ${values.many}`);
+  }
   const only = values.only?.split(',');
   const selected = only ? measurements.filter((m) => only.includes(m.name)) : measurements;
   if (selected.length === 0) throw new Error(`bench: --only names none of ${measurements.map((m) => m.name).join(', ')}`);
@@ -100,8 +107,8 @@ async function main(): Promise<void> {
     }
 
     registry = await startRegistry();
-    const refs = { large: `${registry.host}/bench/large:v1`, sibling: `${registry.host}/bench/sibling:v1` };
-    for (const [tag, ref] of [['large', refs.large], ['sibling', refs.sibling]] as const) {
+    const refs = { large: `${registry.host}/bench/large:v1`, sibling: `${registry.host}/bench/sibling:v1`, small: `${registry.host}/bench/small:v1` };
+    for (const [tag, ref] of [['large', refs.large], ['sibling', refs.sibling], ['small', refs.small]] as const) {
       await run('skopeo', ['copy', '-q', '--dest-tls-verify=false', `oci:${layoutDir}:${tag}`, `docker://${ref}`]);
     }
     log(`registry ${registry.host}: pushed ${refs.large}, ${refs.sibling}`);
@@ -112,7 +119,7 @@ async function main(): Promise<void> {
       log('podman: the overlay driver does not work here; using vfs (podman figures are pessimistic)');
     }
 
-    const ctx: BenchContext = { workDir, registryHost: registry.host, images, refs, runs, quick, cli, podmanDriver, log, shared: new Map() };
+    const ctx: BenchContext = { workDir, registryHost: registry.host, images, refs, runs, manyCounts, quick, cli, podmanDriver, log, shared: new Map() };
     const rows: Row[] = [];
     // The machine is shared: the load around the run says how far to trust absolute figures.
     const loadBefore = loadavg()[0] as number;

@@ -16,6 +16,8 @@ export interface Row {
   podman?: Figure;
   /** The floor (skopeo, or the named reference in `note`). */
   floor?: Figure;
+  /** syscontainer / podman run by run (the runs alternate, so run i of each saw the same moment). */
+  pairRatios?: number[];
   note?: string;
 }
 
