@@ -32,8 +32,7 @@ export {
 export { run, type RunInput } from './run.js';
 
 // Declared containers: apply, delete -f, generate kube
-export { applyFiles, deleteConfig, type ApplyInput, type ApplyEvents, type ApplyResult } from './apply/apply-files.js';
-export { generateKubeYaml, type GenerateKubeInput } from './apply/generate-operation.js';
+export { applyFiles, deleteConfig, generateKubeYaml, type ApplyInput, type ApplyEvents, type ApplyResult, type GenerateKubeInput } from './apply-operations.js';
 export type { DeclarationProblem } from './apply/declared-container.js';
 
 // Images

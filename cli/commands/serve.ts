@@ -2,7 +2,6 @@
 // SIGTERM or SIGINT. The default listener is the unix socket /run/syscontainer/syscontainer.sock
 // (0660); TCP listeners require tokens, and a non-loopback one TLS.
 import { fileURLToPath } from 'node:url';
-import { defaultSocketPath, parseListenAddress, startService } from '../../api/index.js';
 import { installServiceUnits, parseAllowedBindSource, SyscontainerError } from '../../app/index.js';
 import type { Command } from '../command.js';
 import { version } from '../version.js';
@@ -27,6 +26,8 @@ export const serve: Command = {
   },
   async run({ app, out, args, options }) {
     if (args.length > 0) throw new SyscontainerError('EUSAGE', `serve takes no arguments (got ${args[0]})`);
+    // The REST service is loaded by `serve` only, not at every other command's start.
+    const { defaultSocketPath, parseListenAddress, startService } = await import('../../api/index.js');
     const cert = typeof options['tls-cert'] === 'string' ? options['tls-cert'] : undefined;
     const key = typeof options['tls-key'] === 'string' ? options['tls-key'] : undefined;
     if ((cert === undefined) !== (key === undefined)) throw new SyscontainerError('EUSAGE', '--tls-cert and --tls-key go together');

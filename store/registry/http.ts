@@ -8,7 +8,7 @@ import https from 'node:https';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { rootCertificates } from 'node:tls';
-import fetch, { type RequestInit } from 'node-fetch';
+import type { RequestInit } from 'node-fetch';
 import { RegistryError } from '../../common/errors.js';
 
 export interface HttpRequest {
@@ -132,6 +132,8 @@ export async function sendHttp(request: HttpRequest): Promise<HttpResponse> {
   };
   if (body !== undefined) init.body = body;
   try {
+    // node-fetch is loaded by the first request, not at every command's start.
+    const { default: fetch } = await import('node-fetch');
     const response = await fetch(request.url.href, init);
     settled = true;
     clearTimeout(timer);
