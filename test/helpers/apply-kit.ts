@@ -13,12 +13,12 @@ import type { SystemdHarness } from './systemd-harness.js';
 
 const applets = ['sh', 'sleep', 'cat', 'echo', 'ls', 'httpd', 'wget', 'nc', 'test', 'mkdir', 'true', 'false', 'touch', 'hostname'];
 
-/** Pushes a busybox image (no command of its own: pods give it) as REPOSITORY:TAG. */
-export async function pushPodImage(registryHost: string, repository: string, tag: string): Promise<string> {
+/** Pushes a busybox image (no command of its own: pods give it) as REPOSITORY:TAG; /etc/image-tag holds `marker` (default the tag). */
+export async function pushPodImage(registryHost: string, repository: string, tag: string, marker = tag): Promise<string> {
   const files = await readHostBinary('/bin/busybox', 'install the Debian package busybox-static (scripts/setup-host.sh does)');
   const busybox = fromHostFile(files[0]!, 0o755);
   const built = await buildImage({
-    config: { Env: ['PATH=/bin'], Cmd: ['/bin/sh', '-c', `echo ${tag}; trap 'exit 0' TERM; while true; do sleep 1; done`] },
+    config: { Env: ['PATH=/bin'], Cmd: ['/bin/sh', '-c', `echo ${marker}; trap 'exit 0' TERM; while true; do sleep 1; done`] },
     layers: [
       {
         entries: rootfsEntries([
@@ -26,7 +26,7 @@ export async function pushPodImage(registryHost: string, repository: string, tag
           ...applets.map((applet) => ({ type: 'symlink' as const, path: `/bin/${applet}`, target: 'busybox' })),
           { type: 'file', path: '/etc/passwd', content: 'root:x:0:0:root:/root:/bin/sh\nwww:x:33:33::/:/bin/sh\n', mode: 0o644 },
           { type: 'file', path: '/etc/group', content: 'root:x:0:\nwww:x:33:\n', mode: 0o644 },
-          { type: 'file', path: '/etc/image-tag', content: `${tag}\n`, mode: 0o644 },
+          { type: 'file', path: '/etc/image-tag', content: `${marker}\n`, mode: 0o644 },
           { type: 'dir', path: '/tmp', mode: 0o1777 },
         ]),
       },
