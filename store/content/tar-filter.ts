@@ -1,8 +1,13 @@
 // Sanitises a layer tar on its way into `ostree commit --tree=tar=-`.
 //
-// The tar is parsed (tar-stream) and written again from the parsed headers, so what ostree's
-// libarchive reads is exactly what was checked here: no second opinion on long names, pax
-// records or prefixes. File contents pass through as they are.
+// A pass-through: the tar's headers are read here (store/content/tar-codec.ts, the fields
+// tar-stream would read) and checked; an entry that needs no change and whose header is plain
+// (ustar without prefix or GNU, octal numbers, no pax or GNU long-name records) goes out as
+// its own bytes, header and body, so what ostree's libarchive reads from it is what was
+// checked. Every other kept entry gets a header written anew from the checked fields (the
+// body still passes as it is); pax and GNU long-name records, global pax headers and end
+// blocks are never passed on. File contents are never copied out of the input's chunks, and
+// small pieces are written out in batches, not one write each.
 //
 // Per entry:
 // - absolute paths and `..` components: rejected (ELAYER naming the entry); `./` prefixes and
@@ -14,13 +19,14 @@
 // - whiteouts (`.wh.NAME`, `.wh..wh..opq`) are ordinary files here and kept, as Atomic did;
 //   checkout applies them.
 // - setuid/setgid/sticky and unusual permission bits are kept as they are.
-// - pax records: bounded by tar-stream (4 MiB per header); only ownership, times and
-//   xattrs whose value survives UTF-8 decoding are carried over.
+// - pax records: bounded (4 MiB per record set); only ownership, times and xattrs whose value
+//   survives UTF-8 decoding are carried over (a global pax header only adds to a later entry's
+//   own pax records, as in tar-stream).
 // - unknown entry types (GNU sparse, volume labels, ...): rejected.
 import { PassThrough, type Readable } from 'node:stream';
 import { debuglog } from 'node:util';
-import tar from 'tar-stream';
 import { SyscontainerError } from '../../common/errors.js';
+import { blockSize, decodeHeader, decodeLongName, decodePax, encodeHeader, maxLongHeaderBytes, padding, type HeaderFields, type RawHeader } from './tar-codec.js';
 
 const debug = debuglog('syscontainer');
 
@@ -93,11 +99,6 @@ function keptPax(pax: Record<string, string> | null | undefined): Record<string,
   return any ? out : undefined;
 }
 
-/** Reads an entry's body to its end without using it. */
-function skip(entry: { resume(): unknown }): void {
-  entry.resume();
-}
-
 function waitWritable(stream: { once(event: string, fn: (...args: unknown[]) => void): unknown; off(event: string, fn: (...args: unknown[]) => void): unknown }): Promise<void> {
   return new Promise((resolve, reject) => {
     const onDrain = (): void => {
@@ -127,6 +128,9 @@ function asLayerError(error: unknown, what: string): Error {
   return new SyscontainerError('ELAYER', `${what}: malformed tar: ${message}`, { cause: error });
 }
 
+/** Small writes are gathered up to this many bytes, then written at once. */
+const batchBytes = 256 * 1024;
+
 /**
  * Reads `input` (an uncompressed tar) and yields a sanitised tar. The filter consumes `input`
  * to its end (so a digest computed upstream covers every byte) and destroys it on error.
@@ -134,24 +138,9 @@ function asLayerError(error: unknown, what: string): Error {
 export function filterLayerTar(input: Readable, options: TarFilterOptions): TarFilter {
   const { what } = options;
   const maxEntries = options.maxEntries ?? defaultMaxEntries;
-  const extract = tar.extract({ allowUnknownFormat: true } as Parameters<typeof tar.extract>[0]);
-  const pack = tar.pack();
-  // Errors reach callers through `done` and `output`; these listeners only keep an error
-  // emitted after iteration stopped from becoming an uncaught exception.
-  extract.on('error', () => undefined);
-  pack.on('error', () => undefined);
+  const output = new PassThrough({ highWaterMark: 256 * 1024 });
   const report: TarFilterReport = { entries: 0, dropped: [], droppedCount: 0 };
   const nonDirectories = new Set<string>();
-  let failed: Error | undefined;
-
-  const fail = (error: unknown): Error => {
-    if (failed) return failed;
-    failed = asLayerError(error, what);
-    input.destroy();
-    extract.destroy(failed);
-    pack.destroy(failed);
-    return failed;
-  };
 
   const drop = (path: string, reason: string): void => {
     report.droppedCount++;
@@ -159,111 +148,226 @@ export function filterLayerTar(input: Readable, options: TarFilterOptions): TarF
     debug('%s: dropped %s (%s)', what, path, reason);
   };
 
-  const feed = async (): Promise<void> => {
-    for await (const chunk of input) {
-      if (failed) return;
-      if (!extract.write(chunk as Buffer)) await waitWritable(extract as never);
-    }
-    (extract as unknown as { end(): void }).end();
+  // Output, batched.
+  let queue: Buffer[] = [];
+  let queued = 0;
+  const flush = async (): Promise<void> => {
+    if (queue.length === 0) return;
+    const bytes = queue.length === 1 ? (queue[0] as Buffer) : Buffer.concat(queue, queued);
+    queue = [];
+    queued = 0;
+    if (!output.write(bytes)) await waitWritable(output);
+  };
+  const emit = async (bytes: Buffer): Promise<void> => {
+    queue.push(bytes);
+    queued += bytes.length;
+    if (queued >= batchBytes) await flush();
   };
 
-  const rewrite = async (): Promise<void> => {
-    for await (const entry of extract) {
-      const header = entry.header;
-      if (report.entries + report.droppedCount >= maxEntries) {
-        throw new SyscontainerError('ELIMIT', `${what}: more than ${maxEntries} entries`);
+  // Parser state: the body (with its padding) still to pass or skip; a pax or GNU record
+  // being collected; the records that apply to the next entry.
+  let bodyLeft = 0;
+  let passBody = false;
+  let longType: RawHeader['type'];
+  let longLeft = 0;
+  let longChunks: Buffer[] = [];
+  let longPadding = 0;
+  let pax: Record<string, string> | undefined;
+  let paxGlobal: Record<string, string> | undefined;
+  let gnuLongPath: string | undefined;
+  let gnuLongLinkPath: string | undefined;
+  let partial: Buffer[] = [];
+  let partialBytes = 0;
+
+  const endLongRecord = (): void => {
+    const bytes = Buffer.concat(longChunks);
+    longChunks = [];
+    switch (longType) {
+      case 'gnu-long-path':
+        gnuLongPath = decodeLongName(bytes);
+        break;
+      case 'gnu-long-link-path':
+        gnuLongLinkPath = decodeLongName(bytes);
+        break;
+      case 'pax-global-header':
+        paxGlobal = decodePax(bytes);
+        break;
+      default:
+        pax = paxGlobal === undefined ? decodePax(bytes) : { ...paxGlobal, ...decodePax(bytes) };
+    }
+    bodyLeft = longPadding;
+    passBody = false;
+  };
+
+  const onHeader = async (block: Buffer): Promise<void> => {
+    const raw = decodeHeader(block);
+    if (raw === null) return; // an end block: skipped, as tar-stream does; ours are written at the end
+    switch (raw.type) {
+      case 'pax-header':
+      case 'pax-global-header':
+      case 'gnu-long-path':
+      case 'gnu-long-link-path':
+        if (raw.size > maxLongHeaderBytes) throw new Error('Header exceeds max size');
+        longType = raw.type;
+        longLeft = raw.size;
+        longPadding = padding(raw.size);
+        if (longLeft === 0) endLongRecord();
+        return;
+    }
+    if (report.entries + report.droppedCount >= maxEntries) {
+      throw new SyscontainerError('ELIMIT', `${what}: more than ${maxEntries} entries`);
+    }
+    // Long names and pax records of this entry.
+    let name = raw.name;
+    let linkname = raw.linkname;
+    let size = raw.size;
+    const extended = gnuLongPath !== undefined || gnuLongLinkPath !== undefined || pax !== undefined;
+    if (gnuLongPath !== undefined) name = gnuLongPath;
+    if (gnuLongLinkPath !== undefined) linkname = gnuLongLinkPath;
+    const ownPax = pax;
+    if (ownPax !== undefined) {
+      if (ownPax.path) name = ownPax.path;
+      if (ownPax.linkpath) linkname = ownPax.linkpath;
+      if (ownPax.size) size = parseInt(ownPax.size, 10);
+    }
+    gnuLongPath = undefined;
+    gnuLongLinkPath = undefined;
+    pax = undefined;
+    if (!(size >= 0) || !Number.isSafeInteger(size)) throw new Error('Invalid header');
+    const skipBody = (): void => {
+      bodyLeft = size + padding(size);
+      passBody = false;
+    };
+
+    const path = normaliseEntryPath(name, what);
+    let type = raw.type;
+    if (type === 'contiguous-file') type = 'file';
+    switch (type) {
+      case 'file':
+      case 'directory':
+      case 'symlink':
+      case 'link':
+        break;
+      case 'character-device':
+      case 'block-device':
+      case 'fifo':
+        drop(path || '.', `${type} (a bare ostree repo cannot hold it)`);
+        skipBody();
+        return;
+      default:
+        throw new SyscontainerError('ELAYER', `${what}: entry ${JSON.stringify(name)} has an unsupported type`);
+    }
+    if (path === '') {
+      // The root entry ("./"): the checkout's root is made by us, not by a layer.
+      if (type !== 'directory') throw new SyscontainerError('ELAYER', `${what}: root entry is not a directory`);
+      skipBody();
+      return;
+    }
+    let target: string | undefined;
+    if (type === 'link') {
+      target = normaliseEntryPath(linkname ?? '', what, `hardlink target of ${JSON.stringify(name)}:`);
+      if (!nonDirectories.has(target) || target === path) {
+        throw new SyscontainerError('ELAYER', `${what}: hardlink ${JSON.stringify(name)} points to ${JSON.stringify(linkname ?? null)}, which is not an earlier file of this layer`);
       }
-      const path = normaliseEntryPath(header.name, what);
-      let type = header.type;
-      if (type === 'contiguous-file') type = 'file';
-      switch (type) {
-        case 'file':
-        case 'directory':
-        case 'symlink':
-        case 'link':
-          break;
-        case 'character-device':
-        case 'block-device':
-        case 'fifo':
-          drop(path || '.', `${type} (a bare ostree repo cannot hold it)`);
-          skip(entry);
-          continue;
-        default:
-          throw new SyscontainerError('ELAYER', `${what}: entry ${JSON.stringify(header.name)} has an unsupported type`);
-      }
-      if (path === '') {
-        // The root entry ("./"): the checkout's root is made by us, not by a layer.
-        if (type !== 'directory') throw new SyscontainerError('ELAYER', `${what}: root entry is not a directory`);
-        skip(entry);
-        continue;
-      }
-      let linkname: string | undefined;
-      if (type === 'link') {
-        linkname = normaliseEntryPath(header.linkname ?? '', what, `hardlink target of ${JSON.stringify(header.name)}:`);
-        if (!nonDirectories.has(linkname) || linkname === path) {
-          throw new SyscontainerError('ELAYER', `${what}: hardlink ${JSON.stringify(header.name)} points to ${JSON.stringify(header.linkname)}, which is not an earlier file of this layer`);
-        }
-      } else if (type === 'symlink') {
-        // Symlink targets are resolved inside the container at run time; checkout guards
-        // against later layers writing through them.
-        linkname = header.linkname ?? '';
-        if (linkname.includes('\0')) throw new SyscontainerError('ELAYER', `${what}: symlink ${JSON.stringify(header.name)} target contains a NUL byte`);
-      }
-      if (type !== 'directory') nonDirectories.add(path);
-      const out: Partial<tar.Header> & { name: string } = {
+    } else if (type === 'symlink') {
+      // Symlink targets are resolved inside the container at run time; checkout guards
+      // against later layers writing through them.
+      target = linkname ?? '';
+      if (target.includes('\0')) throw new SyscontainerError('ELAYER', `${what}: symlink ${JSON.stringify(name)} target contains a NUL byte`);
+    }
+    if (type !== 'directory') nonDirectories.add(path);
+    report.entries++;
+
+    const keptSize = type === 'file' ? size : 0;
+    const asItIs =
+      raw.plain &&
+      !extended &&
+      raw.type === type &&
+      (path === raw.name || (type === 'directory' && `${path}/` === raw.name)) &&
+      Buffer.byteLength(raw.name) === raw.nameBytes &&
+      !raw.name.includes('\uFFFD') &&
+      (type === 'file' || raw.size === 0) &&
+      (target === undefined || (target === raw.linkname && Buffer.byteLength(target) === raw.linknameBytes && !target.includes('\uFFFD')));
+    if (asItIs) {
+      await emit(block);
+    } else {
+      const fields: HeaderFields = {
         name: path,
         type,
-        // OR in S_IFREG: tar-stream treats mode 0 as "unset" and would write 0644; the type
-        // bits are masked off when the header is encoded.
-        mode: ((header.mode ?? 0) & 0o7777) | 0o100000,
-        uid: header.uid ?? 0,
-        gid: header.gid ?? 0,
-        uname: header.uname ?? '',
-        gname: header.gname ?? '',
-        mtime: header.mtime ?? new Date(0),
-        size: type === 'file' ? header.size ?? 0 : 0,
+        mode: raw.mode & 0o7777,
+        uid: raw.uid,
+        gid: raw.gid,
+        size: keptSize,
+        mtime: raw.mtime,
+        uname: raw.uname,
+        gname: raw.gname,
       };
-      if (linkname !== undefined) out.linkname = linkname;
-      const pax = keptPax(header.pax as Record<string, string> | null | undefined);
-      if (pax) out.pax = pax;
-      report.entries++;
-      await new Promise<void>((resolve, reject) => {
-        const callback = (error?: Error | null): void => (error ? reject(error) : resolve());
-        // An empty file gets an empty body, or its sink would wait for an end that never comes.
-        const sink = type === 'file' && out.size === 0 ? pack.entry(out, Buffer.alloc(0), callback) : pack.entry(out, callback);
-        sink.on('error', reject);
-        if (type === 'file' && (out.size ?? 0) > 0) {
-          entry.on('error', reject);
-          entry.pipe(sink);
-        } else {
-          skip(entry);
-        }
-      });
+      if (target !== undefined) fields.linkname = target;
+      const kept = keptPax(ownPax);
+      if (kept) fields.pax = kept;
+      await emit(encodeHeader(fields));
     }
-    pack.finalize();
+    if (keptSize > 0) {
+      bodyLeft = size + padding(size);
+      passBody = true;
+    } else {
+      skipBody();
+    }
   };
 
-  const done = Promise.all([feed(), rewrite()]).then(
-    () => {
-      if (failed) throw failed;
-      return report;
-    },
+  const run = async (): Promise<void> => {
+    for await (const data of input) {
+      const chunk = data as Buffer;
+      let offset = 0;
+      while (offset < chunk.length) {
+        if (bodyLeft > 0) {
+          const n = Math.min(bodyLeft, chunk.length - offset);
+          if (passBody) await emit(chunk.subarray(offset, offset + n));
+          offset += n;
+          bodyLeft -= n;
+          continue;
+        }
+        if (longLeft > 0) {
+          const n = Math.min(longLeft, chunk.length - offset);
+          longChunks.push(chunk.subarray(offset, offset + n));
+          offset += n;
+          longLeft -= n;
+          if (longLeft === 0) endLongRecord();
+          continue;
+        }
+        let block: Buffer;
+        if (partialBytes === 0 && chunk.length - offset >= blockSize) {
+          block = chunk.subarray(offset, offset + blockSize);
+          offset += blockSize;
+        } else {
+          const n = Math.min(blockSize - partialBytes, chunk.length - offset);
+          partial.push(chunk.subarray(offset, offset + n));
+          partialBytes += n;
+          offset += n;
+          if (partialBytes < blockSize) continue;
+          block = Buffer.concat(partial, blockSize);
+          partial = [];
+          partialBytes = 0;
+        }
+        await onHeader(block);
+      }
+      await flush();
+    }
+    if (bodyLeft > 0 || longLeft > 0 || partialBytes > 0) throw new Error('Unexpected end of data');
+    await emit(Buffer.alloc(2 * blockSize));
+    await flush();
+    output.end();
+  };
+
+  const done = run().then(
+    () => report,
     (error: unknown) => {
-      throw fail(error);
+      const failed = asLayerError(error, what);
+      input.destroy();
+      output.destroy(failed);
+      throw failed;
     },
   );
   done.catch(() => undefined); // observed through `output` as well; never unhandled
-  const output = new PassThrough({ highWaterMark: 256 * 1024 });
-  void (async () => {
-    try {
-      for await (const chunk of pack) {
-        if (!output.write(chunk as Buffer)) await waitWritable(output);
-      }
-      if (failed) throw failed;
-      output.end();
-    } catch (error) {
-      output.destroy(fail(error));
-    }
-  })();
   return { output, done };
 }
