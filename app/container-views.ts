@@ -49,12 +49,14 @@ export function effectiveConfig(config: ImageConfig, spec: ContainerSpec | undef
 
 export async function listContainerViews(app: AppContext): Promise<ContainerView[]> {
   const deployments = new DeploymentStore(app.settings.root);
-  const runc = new Map((await runcOf(app.runtime).list().catch(() => [])).map((s) => [s.id, s]));
+  // runc's states and the deployments' records read at once: one `runc list`, each file once.
+  const [states, all] = await Promise.all([runcOf(app.runtime).list().catch(() => []), deployments.activeDeployments()]);
+  const runc = new Map(states.map((s) => [s.id, s]));
+  const deployed = all.filter(({ active }) => !active.info.noContainerService);
+  const records = await Promise.all(deployed.map(({ active }) => readRunRecord(active.dir)));
   const views: ContainerView[] = [];
-  for (const name of await deployments.names()) {
-    const active = await deployments.active(name);
-    if (active === undefined || active.info.noContainerService) continue;
-    const record = await readRunRecord(active.dir);
+  for (const [i, { name, active }] of deployed.entries()) {
+    const record = records[i]!;
     const live = runc.get(name);
     const running = live?.status === 'running';
     views.push({

@@ -199,25 +199,32 @@ export class DeploymentStore {
 
   /** Names that have an active, complete deployment. */
   async names(): Promise<string[]> {
+    return (await this.activeDeployments()).map((d) => d.name);
+  }
+
+  /** Every container with a complete, active deployment, by name, with that deployment: each read once, all at once. */
+  async activeDeployments(): Promise<{ name: string; active: ActiveDeployment }[]> {
     let entries: string[];
     try {
       entries = await readdir(this.root);
     } catch {
       return [];
     }
-    const names: string[] = [];
-    for (const entry of entries.sort()) {
-      if (entry.startsWith('.')) continue;
-      // NAME.0 and NAME.1 are slots; a container may itself be named `x.0` (its link is a symlink).
-      if (/\.[01]$/.test(entry) && !(await lstat(path.join(this.root, entry)).then((s) => s.isSymbolicLink(), () => false))) continue;
-      try {
-        validateContainerName(entry);
-      } catch {
-        continue;
-      }
-      if ((await this.active(entry)) !== undefined) names.push(entry);
-    }
-    return names;
+    const found = await Promise.all(
+      entries.sort().map(async (entry) => {
+        if (entry.startsWith('.')) return undefined;
+        // NAME.0 and NAME.1 are slots; a container may itself be named `x.0` (its link is a symlink).
+        if (/\.[01]$/.test(entry) && !(await lstat(path.join(this.root, entry)).then((s) => s.isSymbolicLink(), () => false))) return undefined;
+        try {
+          validateContainerName(entry);
+        } catch {
+          return undefined;
+        }
+        const active = await this.active(entry);
+        return active === undefined ? undefined : { name: entry, active };
+      }),
+    );
+    return found.filter((d) => d !== undefined);
   }
 }
 
