@@ -24,9 +24,17 @@ export interface ContainerInput {
   name: string;
 }
 
-/** Back to the previous deployment, unit and all; restarted when it was running. */
-export async function rollbackContainer(app: AppContext, input: ContainerInput, events: OperationEvents = {}): Promise<DeploymentResult> {
-  return rollback(await runtimeFor(app, events), { name: input.name });
+export interface RollbackInput extends ContainerInput {
+  /** How long the deployment rolled back to has to report healthy, when it has a check. */
+  healthDeadlineMs?: number;
+}
+
+/**
+ * Back to the previous deployment, unit and all; restarted when it was running, and gated on
+ * its health check as an update is (when it does not come up healthy, the one before returns).
+ */
+export async function rollbackContainer(app: AppContext, input: RollbackInput, events: OperationEvents = {}): Promise<DeploymentResult> {
+  return rollback(await runtimeFor(app, events), { name: input.name, ...(input.healthDeadlineMs !== undefined ? { healthDeadlineMs: input.healthDeadlineMs } : {}) });
 }
 
 /** Stops and removes the container: unit, tmpfiles, deployments; with `purge` its state directory too. */

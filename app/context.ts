@@ -4,6 +4,7 @@
 // callbacks; operations never print.
 import { nsenterPrefix, runtimeStoreOf, supervisorOf, Systemd, type RuntimeContext } from '../runtime/index.js';
 import { ImageStore, type PullEvent, type SourceSettings, type StoredImage } from '../store/index.js';
+import { selfCommands } from './self-command.js';
 import type { Settings } from './settings.js';
 
 export interface AppContext {
@@ -40,6 +41,8 @@ export function createContext(settings: Settings): AppContext {
       systemd: new Systemd({ prefix: commandPrefix }),
       commandPrefix,
       lockWaitMs: settings.lockWaitMs,
+      // Units that call syscontainer back (the health check) run this same CLI, by absolute path.
+      ...selfCommands(),
       ...(settings.settleMs !== undefined ? { settleMs: settings.settleMs } : {}),
     },
   };

@@ -4,12 +4,12 @@
 // print; errors are SyscontainerErrors with a code, a one-line message and a hint.
 
 // Context and settings
-export { readSettings, defaultRoot, settingVariables, type Settings, type SettingFlags } from './settings.js';
+export { readSettings, readContainerSettings, defaultRoot, settingVariables, type Settings, type SettingFlags, type ContainerSettings } from './settings.js';
 export { createContext, type AppContext, type OperationEvents } from './context.js';
 
 // Containers
 export { installImage, type InstallImageInput, type InstallImageResult } from './install-image.js';
-export { updateContainer, updateAll, type UpdateInput, type UpdateAllInput, type UpdateAllEntry, type UpdateAllResult, type UpdateAllEvents } from './update.js';
+export { updateContainer, updateAll, failedOutcome, type UpdateInput, type UpdateAllInput, type UpdateAllEntry, type UpdateAllResult, type UpdateAllEvents, type UpdateOutcome } from './update.js';
 export {
   rollbackContainer,
   uninstallContainer,
@@ -24,6 +24,7 @@ export {
   execInContainer,
   listContainers,
   type ContainerInput,
+  type RollbackInput,
   type LogsInput,
   type ExecInput,
   type ExecResult,
@@ -34,6 +35,11 @@ export { run, type RunInput } from './run.js';
 // Declared containers: apply, delete -f, generate kube
 export { applyFiles, deleteConfig, generateKubeYaml, type ApplyInput, type ApplyEvents, type ApplyResult, type GenerateKubeInput } from './apply-operations.js';
 export type { DeclarationProblem } from './apply/declared-container.js';
+
+// Health checks, restart policies, ordering, auto-update (what a service does beyond its image)
+export { parseServiceOptions, parseHealthDeadline, type ServiceText } from './service-options.js';
+export { runContainerHealthCheck, type HealthRunOutcome } from './health.js';
+export { autoUpdate, installAutoUpdateTimer, type AutoUpdateEntry, type AutoUpdateInput, type AutoUpdateOutcome, type AutoUpdateResult } from './auto-update.js';
 
 // Images
 export { pull, push, type PullInput, type PushInput, type PushResult } from './transfer.js';
@@ -76,3 +82,19 @@ export {
   type JournalEntry,
 } from '../runtime/index.js';
 export type { StoredImage } from '../store/index.js';
+// The service model front ends build from structured input (apply's probes, the REST API's
+// docker HealthConfig in nanoseconds and RestartPolicy): validated again by the runtime.
+export {
+  healthOptionsFromImage as healthOptionsFromDocker,
+  validateServiceOptions,
+  RolledBackError,
+  type ServiceOptions,
+  type HealthOptions,
+  type HealthCheck,
+  type HealthOnFailure,
+  type HealthState,
+  type HealthStatus,
+  type HealthResult,
+  type RestartPolicy,
+  type Dependencies,
+} from '../runtime/index.js';

@@ -13,6 +13,9 @@ import {
   type ContainerSpec,
   type DeploymentResult,
   type RunResult,
+  requireDependencies,
+  validateServiceOptions,
+  type ServiceOptions,
 } from '../runtime/index.js';
 import { SyscontainerError } from '../common/errors.js';
 import { pullImage } from '../store/index.js';
@@ -41,6 +44,8 @@ export interface InstallImageInput {
   containerSpec?: ContainerSpec;
   /** Who declared it (apply's owner record), kept in the deployment. */
   owner?: Record<string, unknown>;
+  /** Health check, restart policy, ordering, notify, auto-update; kept and reused by update. */
+  service?: ServiceOptions;
 }
 
 export type InstallImageResult =
@@ -53,6 +58,8 @@ export async function installImage(app: AppContext, input: InstallImageInput, ev
   validateContainerName(input.name);
   const set = { ...(input.set ?? {}) };
   validateSetValues(set);
+  // Checked again by the runtime; here so that a refused option costs no pull.
+  await requireDependencies(app.settings.root, input.name, validateServiceOptions(input.service, input.name));
   // With a rootfs the image may be known only by name: nothing to pull.
   let stored = await app.store.getImage(input.image);
   if (stored === undefined && input.rootfs === undefined && input.pull !== false) {
@@ -76,6 +83,7 @@ export async function installImage(app: AppContext, input: InstallImageInput, ev
     force: input.force === true,
     allowPrivileges: input.privileged === true,
     start: input.start !== false,
+    ...(input.service !== undefined ? { service: input.service } : {}),
     ...(input.rootfs !== undefined ? { rootfs: input.rootfs } : {}),
     ...(input.containerSpec !== undefined ? { containerSpec: input.containerSpec } : {}),
     ...(input.owner !== undefined ? { owner: input.owner } : {}),

@@ -33,6 +33,11 @@ export interface Settings {
   retry: Partial<RetryOptions>;
   /** Largest uncompressed layer a pull accepts (default 64 GiB). */
   maxUncompressedBytes: number | undefined;
+  /**
+   * The environment these settings were read from: what a syscontainer command started on
+   * the user's behalf (a health check's on-failure action) runs with, so it sees the same ones.
+   */
+  environment: Readonly<NodeJS.ProcessEnv>;
 }
 
 /** What a front end's options may set; each wins over its environment variable. */
@@ -108,27 +113,46 @@ function defaultRuntimePath(pathVariable: string | undefined): string {
   return '/usr/bin/runc';
 }
 
-/** Settings from `flags`, else `env`, else the defaults. Reads nothing but `env` (and PATH's directories for runc). */
-export function readSettings(env: NodeJS.ProcessEnv, flags: SettingFlags = {}): Settings {
-  const variable = (key: keyof typeof settingVariables): string | undefined => {
+function variables(env: NodeJS.ProcessEnv): (key: keyof typeof settingVariables) => string | undefined {
+  return (key) => {
     const value = env[settingVariables[key]];
     return value === '' ? undefined : value;
   };
+}
+
+/**
+ * The settings that find a container and its systemd (root, the harness's nsenter pid, debug,
+ * the environment), without the registry and signature ones: all a health check needs, read
+ * by the light entry each health timer starts (nothing of the store is loaded for them).
+ */
+export type ContainerSettings = Pick<Settings, 'root' | 'debug' | 'systemdNsenterPid' | 'environment'>;
+
+export function readContainerSettings(env: NodeJS.ProcessEnv, flags: Pick<SettingFlags, 'root' | 'debug'> = {}): ContainerSettings {
+  const variable = variables(env);
+  return {
+    root: flags.root ?? variable('root') ?? defaultRoot,
+    debug: flags.debug === true || variable('debug') === '1',
+    systemdNsenterPid: variable('systemdNsenterPid'),
+    environment: env,
+  };
+}
+
+/** Settings from `flags`, else `env`, else the defaults. Reads nothing but `env` (and PATH's directories for runc). */
+export function readSettings(env: NodeJS.ProcessEnv, flags: SettingFlags = {}): Settings {
+  const variable = variables(env);
   const settle = variable('settleMs');
   const lockWait = variable('lockWaitMs');
   return {
-    root: flags.root ?? variable('root') ?? defaultRoot,
+    ...readContainerSettings(env, flags),
     // CONTAINERS_REGISTRIES_CONF is the containers tools' own name for it.
     registriesConf: flags.registriesConf ?? variable('registriesConf') ?? (env.CONTAINERS_REGISTRIES_CONF || undefined),
     // Without --auth-file, store/registry/auth-file.ts searches as containers-auth.json(5) says (REGISTRY_AUTH_FILE first).
     authFile: flags.authFile,
-    debug: flags.debug === true || variable('debug') === '1',
     unitDir: flags.unitDir ?? variable('unitDir') ?? '/etc/systemd/system',
     tmpfilesDir: variable('tmpfilesDir') ?? '/etc/tmpfiles.d',
     hostRoot: variable('hostRoot') ?? '/',
     runtimePath: flags.runtimePath ?? variable('runtimePath') ?? defaultRuntimePath(env.PATH),
     settleMs: settle !== undefined && /^\d+$/.test(settle) ? Number(settle) : undefined,
-    systemdNsenterPid: variable('systemdNsenterPid'),
     trust: trustSettings({
       signaturePolicy: flags.signaturePolicy ?? variable('signaturePolicy'),
       registriesD: flags.registriesD ?? variable('registriesD'),

@@ -1,6 +1,6 @@
 // update and update-all: pull the image a container runs (or the one it is rebased onto),
 // then let the runtime redeploy it into the other slot, rolling back when it does not start.
-import { DeploymentStore, update, validateContainerName, validateSetValues, type ContainerSpec, type DeploymentResult } from '../runtime/index.js';
+import { DeploymentStore, RolledBackError, update, validateContainerName, validateServiceOptions, validateSetValues, type ContainerSpec, type DeploymentResult, type ServiceOptions } from '../runtime/index.js';
 import { pullImage } from '../store/index.js';
 import { runtimeFor, sourceSettings, type AppContext, type OperationEvents } from './context.js';
 import { installedContainers } from './installed.js';
@@ -21,18 +21,32 @@ export interface UpdateInput {
   containerSpec?: ContainerSpec;
   /** Replaces the owner record (apply's). */
   owner?: Record<string, unknown>;
+  /** Health check, restart policy, ordering, notify, auto-update given again: each field over the kept one. */
+  service?: ServiceOptions;
+  /** How long a new deployment with a health check has to report healthy (default from its check, at most 5 min). */
+  healthDeadlineMs?: number;
 }
 
 export type UpdateAllInput = Omit<UpdateInput, 'name' | 'rebase'>;
 
+/**
+ * What became of one container: updated (a new revision runs), unchanged (already up to
+ * date), rolled back (the new deployment did not start or did not turn healthy, and the old
+ * one runs again), failed (nothing changed: the pull or the deployment failed before the switch).
+ */
+export type UpdateOutcome = 'updated' | 'unchanged' | 'rolled back' | 'failed';
+
 export type UpdateAllEntry =
-  | { name: string; ok: true; result: DeploymentResult }
-  | { name: string; ok: false; error: unknown };
+  | { name: string; ok: true; outcome: 'updated' | 'unchanged'; result: DeploymentResult }
+  | { name: string; ok: false; outcome: 'rolled back' | 'failed'; error: unknown };
 
 export interface UpdateAllResult {
   entries: UpdateAllEntry[];
   succeeded: number;
+  /** Rolled back or failed: a front end exits non-zero. */
   failed: number;
+  /** How many of each outcome. */
+  counts: Record<UpdateOutcome, number>;
 }
 
 export interface UpdateAllEvents extends OperationEvents {
@@ -42,6 +56,11 @@ export interface UpdateAllEvents extends OperationEvents {
 
 function validate(input: UpdateAllInput): void {
   validateSetValues(input.set ?? {});
+}
+
+/** An update's error as an outcome: rolled back when the old deployment was put back. */
+export function failedOutcome(error: unknown): 'rolled back' | 'failed' {
+  return error instanceof RolledBackError ? 'rolled back' : 'failed';
 }
 
 async function pullAndUpdate(app: AppContext, input: UpdateInput, image: string | undefined, events: OperationEvents): Promise<DeploymentResult> {
@@ -57,6 +76,8 @@ async function pullAndUpdate(app: AppContext, input: UpdateInput, image: string 
     ...(input.privileged === true ? { allowPrivileges: true } : {}),
     ...(input.containerSpec !== undefined ? { containerSpec: input.containerSpec } : {}),
     ...(input.owner !== undefined ? { owner: input.owner } : {}),
+    ...(input.service !== undefined ? { service: input.service } : {}),
+    ...(input.healthDeadlineMs !== undefined ? { healthDeadlineMs: input.healthDeadlineMs } : {}),
   });
 }
 
@@ -64,6 +85,7 @@ async function pullAndUpdate(app: AppContext, input: UpdateInput, image: string 
 export async function updateContainer(app: AppContext, input: UpdateInput, events: OperationEvents = {}): Promise<DeploymentResult> {
   validateContainerName(input.name);
   validate(input);
+  validateServiceOptions(input.service, input.name);
   // Not installed: nothing to pull, and the runtime says so.
   const active = await new DeploymentStore(app.settings.root).active(input.name);
   return pullAndUpdate(app, input, active === undefined ? undefined : (input.rebase ?? active.info.image), events);
@@ -83,13 +105,15 @@ export async function updateAll(app: AppContext, input: UpdateAllInput, events: 
       const image = pulled.has(info.image) ? undefined : info.image;
       const result = await pullAndUpdate(app, { ...input, name }, image, events);
       if (input.pull !== false) pulled.add(info.image);
-      entry = { name, ok: true, result };
+      entry = { name, ok: true, outcome: result.changed ? 'updated' : 'unchanged', result };
     } catch (error) {
-      entry = { name, ok: false, error };
+      entry = { name, ok: false, outcome: failedOutcome(error), error };
     }
     entries.push(entry);
     events.onResult?.(entry);
   }
   const failed = entries.filter((entry) => !entry.ok).length;
-  return { entries, succeeded: entries.length - failed, failed };
+  const counts: Record<UpdateOutcome, number> = { updated: 0, unchanged: 0, 'rolled back': 0, failed: 0 };
+  for (const entry of entries) counts[entry.outcome]++;
+  return { entries, succeeded: entries.length - failed, failed, counts };
 }

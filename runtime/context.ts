@@ -63,6 +63,13 @@ export interface RuntimeContext<I extends RuntimeImage = RuntimeImage> {
   settleMs?: number;
   /** How long a container's lock waits for another command before ELOCKED (ms); default 5 min. */
   lockWaitMs?: number | undefined;
+  /**
+   * The command line that runs this CLI (`node /path/syscontainer.mjs`), written into units
+   * that call it back (the health check); default the running process's.
+   */
+  cli?: readonly string[];
+  /** The light entry the health-check unit runs (`node /path/syscontainer-healthcheck.mjs`); default `cli`. */
+  healthCli?: readonly string[];
   /** Progress lines for the user (the CLI prints them); default: none. */
   log?: (line: string) => void;
   /** Warnings for the user (the CLI prints them as `warning: …`); default: none. */

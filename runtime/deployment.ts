@@ -12,6 +12,8 @@ import { pathExists } from '../common/path-exists.js';
 import { containerSpecSchema } from './container-spec.js';
 import { readAtomicInfo } from './atomic-info.js';
 import { validateContainerName } from './container-name.js';
+import { healthCheckSchema } from './health/health-check.js';
+import { serviceOptionsSchema } from './service/service-options.js';
 
 export type Slot = 0 | 1;
 
@@ -60,6 +62,12 @@ export const deploymentInfoSchema = z.object({
   restart: z.enum(['no', 'on-failure', 'always']).optional(),
   /** Written by atomic (its own `info` keys, read by atomic-info.ts); absent for ours. */
   origin: z.literal('atomic').optional(),
+  /** What the user asked of the service (health, restart, ordering, notify, auto-update); kept and reused by update. */
+  service: serviceOptionsSchema.optional(),
+  /** The health check in effect (the image's Healthcheck under the user's options); absent: none. */
+  healthcheck: healthCheckSchema.optional(),
+  /** The unit is Type=notify: started means the service said READY=1. */
+  notify: z.boolean().optional(),
 });
 export type DeploymentInfo = z.infer<typeof deploymentInfoSchema>;
 

@@ -18,6 +18,7 @@ export type { Supervisor, SupervisedState } from './supervisor/supervisor.js';
 export { chooseSupervisor, supervisorOf } from './supervisor/choose.js';
 export { SystemdSupervisor } from './supervisor/systemd-supervisor.js';
 export { RuncSupervisor } from './supervisor/runc-supervisor.js';
+export { RolledBackError } from './transactions/rolled-back-error.js';
 export { Runc, type RuncOptions, type RuncState } from './runc.js';
 export { Systemd, type SystemdOptions, type UnitState } from './systemd.js';
 export { nsenterPrefix, nsenterPidVariable } from './command-prefix.js';
@@ -40,3 +41,25 @@ export { kill, normalizeSignal } from './kill.js';
 export type { JournalEntry } from './systemd.js';
 export { launch } from './launch.js';
 export { containerLockDir } from './container-lock.js';
+export { parseDuration, formatDuration } from './health/duration.js';
+export {
+  healthOptionsFromFlags,
+  healthOptionsFromImage,
+  validateHealthOptions,
+  resolveHealthCheck,
+  describeHealthCheck,
+  defaultHealthDeadlineMs,
+  type HealthCheck,
+  type HealthOptions,
+  type HealthTest,
+  type HealthOnFailure,
+  type HealthFlags,
+} from './health/health-check.js';
+export { readHealthState, type HealthState, type HealthStatus, type HealthResult } from './health/health-state.js';
+export { healthServiceName, healthTimerName } from './health/health-units.js';
+export { parseRestartPolicy, type RestartPolicy } from './service/restart-policy.js';
+export { validateServiceOptions, mergeServiceOptions, type ServiceOptions, type Dependencies } from './service/service-options.js';
+export { requireDependencies } from './service/dependencies-installed.js';
+export { runHealthCheck, type HealthRunContext, type HealthRunOutcome } from './health/run-health-check.js';
+export { installAutoUpdateTimer } from './auto-update/install-auto-update-timer.js';
+export { autoUpdateTimerName, autoUpdateServiceName } from './auto-update/auto-update-units.js';

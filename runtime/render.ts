@@ -17,6 +17,11 @@ import { defaultCapabilities, describeExtraPrivileges, type PrivilegePolicy } fr
 import { readRootfsFile } from './rootfs-files.js';
 import { computeValues } from './values.js';
 import { applyContainerSpec, parseContainerSpec, type ContainerSpec } from './container-spec.js';
+import { healthOptionsFromImage, resolveHealthCheck, type HealthCheck } from './health/health-check.js';
+import { healthTimerName, renderHealthUnits, type HealthUnits } from './health/health-units.js';
+import { amendUnit } from './service/amend-unit.js';
+import { unitRestarts } from './service/restart-policy.js';
+import { dependenciesOf, type ServiceOptions } from './service/service-options.js';
 
 export interface RenderImage {
   /** REGISTRY/REPO:TAG */
@@ -65,6 +70,10 @@ export interface RenderInput {
   root?: string;
   /** Restart= of our unit template: on-failure by default (the CLI's), no for the REST service's containers. */
   restart?: 'no' | 'on-failure' | 'always';
+  /** What the user asked of the service: health check, restart policy, ordering, notify (validated). */
+  service?: ServiceOptions;
+  /** The command the health-check unit runs (`CLI --root ROOT healthcheck run NAME`); needed when there is a check. */
+  healthRunCommand?: readonly string[];
 }
 
 export interface RenderedDeployment {
@@ -86,7 +95,15 @@ export interface RenderedDeployment {
   manifest?: ExportsManifest;
   /** Files the deployment must hold (inline files of the container spec), relative to DESTDIR. */
   files: { path: string; content: string; mode: number }[];
+  /** The health check in effect, and the timer/service pair that runs it; absent when none. */
+  healthcheck?: HealthCheck;
+  healthUnits?: HealthUnits;
+  /** Whether the unit waits for the service's READY=1 (Type=notify). */
+  notify: boolean;
 }
+
+/** The label by which an image says its service sends READY=1 itself (sd_notify). */
+export const notifyLabel = 'io.syscontainer.notify';
 
 const exportFiles = ['config.json.template', 'config.json', 'service.template', 'tmpfiles.template', 'manifest.json'];
 const maxVolumes = 64;
@@ -315,6 +332,21 @@ export async function renderDeployment(input: RenderInput): Promise<RenderedDepl
     });
   }
 
+  // What the user asked of the service, over the unit: our template restarts on failure by
+  // default; an image's own template keeps its Restart= unless a policy was given.
+  const service = input.service ?? {};
+  const notify = service.notify ?? /^(true|1|yes)$/i.test(imageConfig.Labels?.[notifyLabel] ?? '');
+  // The REST service's restart (input.restart, docker's RestartPolicy) is our template's too.
+  const restart = service.restart ?? (files['service.template'] === undefined ? (input.restart ?? 'on-failure') : undefined);
+  unit = amendUnit(unit, { ...(restart !== undefined ? { restart } : {}), dependencies: dependenciesOf(service), notify });
+  const healthcheck = resolveHealthCheck(healthOptionsFromImage(imageConfig.Healthcheck, input.image.name), service.health, unitRestarts(unit));
+  let healthUnits: HealthUnits | undefined;
+  if (healthcheck !== undefined) {
+    if (input.healthRunCommand === undefined) throw new SyscontainerError('ETEMPLATE', `container ${input.name}: no command to run its health check with`);
+    healthUnits = await renderHealthUnits({ name: input.name, check: healthcheck, command: input.healthRunCommand, templatesDir });
+    unit = amendUnit(unit, { healthTimer: healthTimerName(input.name) });
+  }
+
   const volumes = Object.keys(imageConfig.Volumes ?? {});
   if (volumes.length > maxVolumes) {
     throw new SyscontainerError('ELIMIT', `image ${input.image.name}: ${volumes.length} volumes, more than ${maxVolumes}`);
@@ -431,5 +463,7 @@ export async function renderDeployment(input: RenderInput): Promise<RenderedDepl
     stateDirectory,
     ...(exportsFound.manifest !== undefined ? { manifest: exportsFound.manifest } : {}),
     files: inlineFiles,
+    ...(healthcheck !== undefined ? { healthcheck, healthUnits } : {}),
+    notify,
   };
 }

@@ -11,6 +11,8 @@ import { stageDeploymentHostFiles } from './deployment-host-files.js';
 import type { ContainerSpec } from './container-spec.js';
 import { renderDeployment, renderHostFilesOnly, type RenderedDeployment } from './render.js';
 import { slotTmpfilesName, unitName } from './unit-files.js';
+import { healthRunCommand, healthServiceName, healthTimerName } from './health/health-units.js';
+import type { ServiceOptions } from './service/service-options.js';
 
 /**
  * The image an `install --rootfs` deployment records: the stored one when the store has
@@ -63,6 +65,8 @@ export async function buildSlot<I extends RuntimeImage>(
     restart?: 'no' | 'on-failure' | 'always';
     /** The creator's labels (the REST service's project among them); kept in info. */
     labels?: Readonly<Record<string, string>>;
+    /** Health check, restart policy, ordering, notify, auto-update (validated). */
+    service: ServiceOptions;
   },
 ): Promise<{ dir: string; info: DeploymentInfo }> {
   const deployments = new DeploymentStore(ctx.root);
@@ -96,6 +100,9 @@ export async function buildSlot<I extends RuntimeImage>(
       root: ctx.root,
       ...(options.containerSpec !== undefined ? { containerSpec: options.containerSpec } : {}),
       ...(options.restart !== undefined ? { restart: options.restart } : {}),
+      service: options.service,
+      // The health unit runs the light entry of the CLI that installs, with the same root.
+      healthRunCommand: healthRunCommand(ctx.healthCli ?? ctx.cli ?? [process.execPath, process.argv[1] ?? 'syscontainer'], ctx.root, name),
     };
     const hostOnly = await renderHostFilesOnly(renderInput);
     const rendered = hostOnly === undefined ? await renderDeployment(renderInput) : undefined;
@@ -110,11 +117,20 @@ export async function buildSlot<I extends RuntimeImage>(
       }
       await deployments.writeSlotFile(dir, unitName(name), rendered.unit);
       if (rendered.tmpfiles !== undefined) await deployments.writeSlotFile(dir, slotTmpfilesName(name), rendered.tmpfiles);
-      const verified = await ctx.systemd.verify(path.join(dir, unitName(name)));
-      if (verified.errors.length > 0) {
-        throw new SyscontainerError('ETEMPLATE', `unit ${unitName(name)} rendered for image ${image.name} does not pass systemd-analyze verify: ${verified.errors.join(' / ')}`);
+      const units = [unitName(name)];
+      if (rendered.healthUnits !== undefined) {
+        await deployments.writeSlotFile(dir, healthServiceName(name), rendered.healthUnits.service);
+        await deployments.writeSlotFile(dir, healthTimerName(name), rendered.healthUnits.timer);
+        units.push(healthServiceName(name), healthTimerName(name));
       }
-      for (const warning of verified.warnings) warn(ctx, `unit ${unitName(name)} of image ${image.name}: ${warning}`);
+      // The slot first (the health units beside the unit), then the unit directory (containers it Requires=).
+      for (const unit of units) {
+        const verified = await ctx.systemd.verify(path.join(dir, unit), { unitPath: [dir, ctx.unitDir] });
+        if (verified.errors.length > 0) {
+          throw new SyscontainerError('ETEMPLATE', `unit ${unit} rendered for image ${image.name} does not pass systemd-analyze verify: ${verified.errors.join(' / ')}`);
+        }
+        for (const warning of verified.warnings) warn(ctx, `unit ${unit} of image ${image.name}: ${warning}`);
+      }
     } else {
       // Only the host files are installed: nothing runs from the rootfs, so it is not linked.
       await rm(rootfs, { force: true });
@@ -145,6 +161,9 @@ export async function buildSlot<I extends RuntimeImage>(
       ...(options.owner !== undefined ? { owner: options.owner } : {}),
       ...(options.labels !== undefined ? { labels: { ...options.labels } } : {}),
       ...(options.restart !== undefined ? { restart: options.restart } : {}),
+      ...(Object.keys(options.service).length > 0 ? { service: options.service } : {}),
+      ...(rendered?.healthcheck !== undefined ? { healthcheck: rendered.healthcheck } : {}),
+      ...(rendered?.notify ? { notify: true } : {}),
     };
     await deployments.writeInfo(dir, info);
     return { dir, info };

@@ -162,9 +162,13 @@ export class Systemd {
    * "ignoring" (an unknown key, a value systemd cannot parse, such as Atomic images'
    * `Restart=on-crash`) are warnings, systemd loads the unit without them; anything else
    * reported when verify fails is an error. Both empty when fine or when the tool is missing.
+   * `unitPath`: directories searched before the default ones for the units this one names
+   * (its health timer beside it, the containers it Requires= in the unit directory).
    */
-  async verify(unitFile: string): Promise<{ errors: string[]; warnings: string[] }> {
-    const result = await execa('systemd-analyze', ['verify', '--man=no', unitFile], { reject: false, stdin: 'ignore' });
+  async verify(unitFile: string, options: { unitPath?: readonly string[] } = {}): Promise<{ errors: string[]; warnings: string[] }> {
+    // A trailing ':' keeps the default search path after ours.
+    const env = options.unitPath === undefined ? undefined : { SYSTEMD_UNIT_PATH: `${options.unitPath.join(':')}:` };
+    const result = await execa('systemd-analyze', ['verify', '--man=no', unitFile], { reject: false, stdin: 'ignore', ...(env ? { env } : {}) });
     if ((result as { code?: string }).code === 'ENOENT') return { errors: [], warnings: [] };
     const base = unitFile.slice(unitFile.lastIndexOf('/') + 1);
     const lines = String(result.stderr ?? '')

@@ -8,6 +8,7 @@ import { writeFileAtomic } from '../common/atomic-file.js';
 import { pathExists } from '../common/path-exists.js';
 import type { RuntimeContext } from './context.js';
 import type { DeploymentInfo } from './deployment.js';
+import { healthServiceName, healthTimerName } from './health/health-units.js';
 
 export const unitName = (name: string): string => `${name}.service`;
 export const unitFile = (ctx: RuntimeContext, name: string): string => path.join(ctx.unitDir, unitName(name));
@@ -33,7 +34,16 @@ export async function publishUnitFiles(ctx: RuntimeContext, name: string, dir: s
   else await writeAtomically(unitFile(ctx, name), await readFile(path.join(dir, unitName(name)), 'utf8'));
   if (info.hasTmpfiles) await writeAtomically(tmpfilesFile(ctx, name), await readFile(await slotTmpfilesPath(dir, name), 'utf8'));
   else await rm(tmpfilesFile(ctx, name), { force: true });
+  // The health check's timer and service come and go with the unit that Wants= the timer.
+  for (const unit of healthUnitNames(name)) {
+    if (hasHealthUnits(info)) await writeAtomically(path.join(ctx.unitDir, unit), await readFile(path.join(dir, unit), 'utf8'));
+    else await rm(path.join(ctx.unitDir, unit), { force: true });
+  }
 }
+
+/** NAME-healthcheck.timer and NAME-healthcheck.service. */
+export const healthUnitNames = (name: string): string[] => [healthTimerName(name), healthServiceName(name)];
+const hasHealthUnits = (info: DeploymentInfo) => info.healthcheck !== undefined && !info.noContainerService;
 
 /** Whether the host's unit and tmpfiles file are those of the deployment in `dir`. */
 export async function unitFilesMatch(ctx: RuntimeContext, name: string, dir: string, info: DeploymentInfo): Promise<boolean> {
@@ -42,11 +52,17 @@ export async function unitFilesMatch(ctx: RuntimeContext, name: string, dir: str
   const tmpfilesOk = info.hasTmpfiles
     ? (await read(await slotTmpfilesPath(dir, name))) === (await read(tmpfilesFile(ctx, name)))
     : !(await pathExists(tmpfilesFile(ctx, name)));
-  return unitOk && tmpfilesOk;
+  let healthOk = true;
+  for (const unit of healthUnitNames(name)) {
+    const published = await read(path.join(ctx.unitDir, unit));
+    if (hasHealthUnits(info) ? published !== (await read(path.join(dir, unit))) : published !== undefined) healthOk = false;
+  }
+  return unitOk && tmpfilesOk && healthOk;
 }
 
 /** Removes the host's unit and tmpfiles file. Idempotent. */
 export async function removeUnitFiles(ctx: RuntimeContext, name: string): Promise<void> {
   await rm(unitFile(ctx, name), { force: true });
   await rm(tmpfilesFile(ctx, name), { force: true });
+  for (const unit of healthUnitNames(name)) await rm(path.join(ctx.unitDir, unit), { force: true });
 }

@@ -16,6 +16,7 @@ import {
   updateAll,
   updateContainer,
   type AppContext,
+  type ContainerStatus,
   type DeploymentResult,
   type OperationEvents,
   type UpdateAllEntry,
@@ -27,6 +28,7 @@ import { formatAge, shortId } from '../format.js';
 import type { Output } from '../output.js';
 import { pullProgress } from './pull-progress.js';
 import { privilegedOption, runtimeOptions, setOption } from './runtime-options.js';
+import { healthDeadlineOf, healthDeadlineOption, serviceOptions, serviceOptionsOf, serviceOptionsUsage } from './service-options.js';
 
 /** What the operations say as they go (the runtime's lines, pull progress). */
 function events(out: Output): OperationEvents {
@@ -41,7 +43,7 @@ function reportDeployment(out: Output, result: DeploymentResult): void {
 const install: Command = {
   name: ['install'],
   summary: 'install an image as a system container: checkout, config.json, systemd unit, host files; enable and start',
-  usage: '[--system] --name NAME [--set KEY=VALUE]... [--rootfs PATH] [--runtime PATH] [--unit-dir DIR] [--no-start] [--force] [--privileged] [--no-pull] IMAGE',
+  usage: `[--system] --name NAME [--set KEY=VALUE]... [--rootfs PATH] [--runtime PATH] [--unit-dir DIR] [--no-start] [--force] [--privileged] [--no-pull] ${serviceOptionsUsage} IMAGE`,
   progress: true,
   options: {
     system: { type: 'boolean', description: 'install as a system container (not needed for images labelled atomic.type=system)' },
@@ -52,6 +54,7 @@ const install: Command = {
     ...privilegedOption,
     'no-pull': { type: 'boolean', description: 'use only what the store has; do not pull a missing image' },
     rootfs: { type: 'string', placeholder: 'PATH', description: 'run this exploded rootfs, read-only and in place, instead of the image\'s' },
+    ...serviceOptions,
     ...runtimeOptions,
   },
   async run({ app, out, args, options }) {
@@ -59,6 +62,7 @@ const install: Command = {
     const name = stringOption(options, 'name');
     if (!name) throw new SyscontainerError('EUSAGE', 'install needs --name NAME');
     const rootfs = stringOption(options, 'rootfs');
+    const service = serviceOptionsOf(options);
     const result = await installImage(
       app,
       {
@@ -70,6 +74,7 @@ const install: Command = {
         privileged: options.privileged === true,
         start: options['no-start'] !== true,
         pull: options['no-pull'] !== true,
+        service,
         ...(rootfs !== undefined ? { rootfs } : {}),
       },
       events(out),
@@ -82,9 +87,11 @@ const install: Command = {
   },
 };
 
-function summaryLine(entry: UpdateAllEntry): string {
-  if (!entry.ok) return `${entry.name}: failed (${entry.error instanceof Error ? entry.error.message : String(entry.error)})`;
-  return `${entry.name}: ${entry.result.changed ? `updated to revision ${entry.result.info.revision}` : 'up to date'}`;
+/** One row of update --all's table: NAME, RESULT, DETAIL. */
+function summaryRow(entry: UpdateAllEntry): string[] {
+  if (!entry.ok) return [entry.name, entry.outcome, entry.error instanceof Error ? entry.error.message : String(entry.error)];
+  const { info } = entry.result;
+  return [entry.name, entry.outcome, entry.outcome === 'updated' ? `revision ${info.revision} (${info.image})` : info.image];
 }
 
 async function updateEvery(app: AppContext, out: Output, input: UpdateAllInput): Promise<number> {
@@ -96,15 +103,18 @@ async function updateEvery(app: AppContext, out: Output, input: UpdateAllInput):
       out.error(entry.error, app.settings.debug);
     },
   });
-  out.result(`update --all: ${result.succeeded} of ${result.entries.length} succeeded`);
-  for (const entry of result.entries) out.result(`  ${summaryLine(entry)}`);
+  // One row per container, and a non-zero exit when any was rolled back or failed.
+  out.result('');
+  out.table(['NAME', 'RESULT', 'DETAIL'], result.entries.map(summaryRow));
+  const { counts } = result;
+  out.result(`update --all: ${counts.updated} updated, ${counts.unchanged} unchanged, ${counts['rolled back']} rolled back, ${counts.failed} failed`);
   return result.failed > 0 ? 1 : 0;
 }
 
 const update: Command = {
   name: ['update'],
-  summary: 'pull the newer image and redeploy into the other slot; rolls back if it fails to start',
-  usage: '(NAME | --all) [--set KEY=VALUE]... [--rebase IMAGE] [--no-pull] [--force] [--privileged]',
+  summary: 'pull the newer image and redeploy into the other slot; rolls back if it fails to start or does not turn healthy',
+  usage: `(NAME | --all) [--set KEY=VALUE]... [--rebase IMAGE] [--no-pull] [--force] [--privileged] [--health-deadline D] ${serviceOptionsUsage}`,
   progress: true,
   options: {
     all: { type: 'boolean', description: 'update every installed container, going on past failures; prints a summary' },
@@ -113,6 +123,8 @@ const update: Command = {
     'no-pull': { type: 'boolean', description: 'use what the store has; do not pull first' },
     force: { type: 'boolean', description: 'redeploy even when image and values are unchanged' },
     ...privilegedOption,
+    ...healthDeadlineOption,
+    ...serviceOptions,
     ...runtimeOptions,
   },
   async run({ app, out, args, options }) {
@@ -121,6 +133,8 @@ const update: Command = {
       pull: options['no-pull'] !== true,
       force: options.force === true,
       privileged: options.privileged === true,
+      service: serviceOptionsOf(options),
+      ...healthDeadlineOf(options),
     };
     if (options.all) {
       if (args.length > 0) throw new SyscontainerError('EUSAGE', 'update --all takes no NAME');
@@ -136,10 +150,10 @@ const update: Command = {
 const rollback: Command = {
   name: ['rollback'],
   summary: 'switch back to the previous deployment, unit and all',
-  usage: 'NAME',
-  options: runtimeOptions,
-  async run({ app, out, args }) {
-    reportDeployment(out, await rollbackContainer(app, { name: onlyArgument(args, 'rollback') }, events(out)));
+  usage: '[--health-deadline D] NAME',
+  options: { ...healthDeadlineOption, ...runtimeOptions },
+  async run({ app, out, args, options }) {
+    reportDeployment(out, await rollbackContainer(app, { name: onlyArgument(args, 'rollback'), ...healthDeadlineOf(options) }, events(out)));
   },
 };
 
@@ -169,6 +183,26 @@ function simple(verb: 'start' | 'stop' | 'restart', summary: string, operation: 
 
 const jsonOption = { json: { type: 'boolean', description: 'print JSON' } } as const;
 
+/** What status says of the restart policy, ordering, notify, auto-update and health. */
+function serviceLines(result: ContainerStatus): string[] {
+  const lines: string[] = [];
+  if (result.restart) lines.push(`Restart:    ${result.restart}`);
+  const deps = result.dependencies;
+  const ordering = [...deps.requires.map((d) => `requires ${d}`), ...deps.wants.map((d) => `wants ${d}`), ...deps.after.map((d) => `after ${d}`)];
+  if (ordering.length > 0) lines.push(`Ordering:   ${ordering.join(', ')}`);
+  if (result.notify) lines.push('Notify:     the service says READY (Type=notify)');
+  if (result.autoUpdate) lines.push('Auto-update: yes');
+  const health = result.health;
+  if (health) {
+    lines.push(`Health:     ${health.status}${health.failingStreak > 0 ? ` (failing streak ${health.failingStreak})` : ''}`);
+    lines.push(`Check:      ${health.check}${health.timer ? '' : ' (no timer runs it: systemd is not running; use syscontainer healthcheck run)'}`);
+    const last = health.log.at(-1);
+    if (last) lines.push(`Last check: exit ${last.exitCode} at ${last.end}${last.exitCode !== 0 && last.output.trim() !== '' ? `: ${last.output.trim().split('\n').at(-1)}` : ''}`);
+    if (health.lastAction) lines.push(`Last action: ${health.lastAction.action} at ${health.lastAction.at}`);
+  }
+  return lines;
+}
+
 const status: Command = {
   name: ['status'],
   summary: 'show the state of a container (and systemd status when systemd runs it)',
@@ -183,6 +217,7 @@ const status: Command = {
     out.result(`Managed by: ${result.managedBy}${result.enabled === undefined ? '' : result.enabled ? ', enabled' : ', disabled'}`);
     out.result(`Runtime:    ${result.runtime}`);
     out.result(`Deployment: ${result.deployment} (revision ${result.revision})`);
+    for (const line of serviceLines(result)) out.result(line);
     if (result.details) out.result(`\n${result.details}`);
   },
 };
@@ -203,8 +238,8 @@ const containers: Command = {
     const entries = (await listContainers(app)).filter((e) => config === undefined || e.config === config);
     if (options.json) return out.json(entries);
     out.table(
-      ['NAME', 'IMAGE', 'IMAGE ID', 'COMMAND', 'CREATED', 'STATE', 'CONFIG', 'RUNTIME'],
-      entries.map((e) => [e.name, e.image, shortId(e.imageId), e.command.length > 30 ? `${e.command.slice(0, 29)}…` : e.command, formatAge(e.created), e.state, e.config ?? '-', e.runtime]),
+      ['NAME', 'IMAGE', 'IMAGE ID', 'COMMAND', 'CREATED', 'STATE', 'HEALTH', 'CONFIG', 'RUNTIME'],
+      entries.map((e) => [e.name, e.image, shortId(e.imageId), e.command.length > 30 ? `${e.command.slice(0, 29)}…` : e.command, formatAge(e.created), e.state, e.health ?? '-', e.config ?? '-', e.runtime]),
     );
   },
 };

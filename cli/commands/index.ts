@@ -1,7 +1,9 @@
 // Every command the CLI knows, in the order `--help` lists them.
 import type { Command } from '../command.js';
 import { applyCommands } from './apply.js';
+import { autoUpdate } from './auto-update.js';
 import { containerCommands } from './containers.js';
+import { healthcheck } from './healthcheck.js';
 import { images } from './images.js';
 import { login, logout } from './login.js';
 import { pull } from './pull.js';
@@ -11,4 +13,4 @@ import { trustCommands } from './trust.js';
 import { serve } from './serve.js';
 import { tokenCommands } from './tokens.js';
 
-export const commands: Command[] = [pull, push, ...images, ...containerCommands, ...applyCommands, run, login, logout, serve, ...tokenCommands, ...trustCommands];
+export const commands: Command[] = [pull, push, ...images, ...containerCommands, healthcheck, autoUpdate, ...applyCommands, run, login, logout, serve, ...tokenCommands, ...trustCommands];

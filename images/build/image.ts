@@ -37,6 +37,8 @@ export type ContainerConfig = {
   WorkingDir?: string;
   Labels?: Record<string, string>;
   StopSignal?: string;
+  /** Docker's health check: Test (CMD, CMD-SHELL or NONE) and durations in nanoseconds. */
+  Healthcheck?: { Test: string[]; Interval?: number; Timeout?: number; StartPeriod?: number; Retries?: number };
 };
 
 export interface ImageDefinition {
@@ -122,6 +124,7 @@ function containerConfig(config: ContainerConfig | undefined): ContainerConfig |
   if (config.Env !== undefined) out.Env = [...config.Env];
   if (config.Entrypoint !== undefined) out.Entrypoint = [...config.Entrypoint];
   if (config.Cmd !== undefined) out.Cmd = [...config.Cmd];
+  if (config.Healthcheck !== undefined) out.Healthcheck = { ...config.Healthcheck, Test: [...config.Healthcheck.Test] };
   if (config.Volumes !== undefined) out.Volumes = sorted(config.Volumes)!;
   if (config.WorkingDir !== undefined) out.WorkingDir = config.WorkingDir;
   if (config.Labels !== undefined) out.Labels = sorted(config.Labels)!;

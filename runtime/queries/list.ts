@@ -1,6 +1,8 @@
 import type { RuntimeContext } from '../context.js';
 import { DeploymentStore, type ActiveDeployment } from '../deployment.js';
 import { supervisorOf } from '../supervisor/choose.js';
+import { containerHealth } from '../health/container-health.js';
+import { dependenciesOf, type Dependencies } from '../service/service-options.js';
 
 export interface ContainerListEntry {
   name: string;
@@ -10,6 +12,10 @@ export interface ContainerListEntry {
   created: string;
   state: string;
   runtime: string;
+  /** starting, healthy, unhealthy; absent without a health check. */
+  health?: string;
+  dependencies?: Dependencies;
+  autoUpdate?: boolean;
 }
 
 /** Every installed container (complete deployments only), for `syscontainer ps`. */
@@ -22,6 +28,10 @@ export async function list(ctx: RuntimeContext): Promise<ContainerListEntry[]> {
     if (active !== undefined) installed.push([name, active]);
   }
   const states = await supervisor.states(installed.map(([name]) => name));
+  const health = new Map<string, string>();
+  for (const [name, active] of installed) {
+    if (active.info.healthcheck !== undefined) health.set(name, (await containerHealth(active.dir, active.info.healthcheck, supervisor.schedulesHealthChecks)).status);
+  }
   return installed.map(([name, active]) => ({
     name,
     image: active.info.image,
@@ -30,5 +40,8 @@ export async function list(ctx: RuntimeContext): Promise<ContainerListEntry[]> {
     created: active.info.created,
     state: states.get(name) ?? 'stopped',
     runtime: active.info.runtime,
+    ...(health.has(name) ? { health: health.get(name) as string } : {}),
+    ...(active.info.service?.requires || active.info.service?.wants || active.info.service?.after ? { dependencies: dependenciesOf(active.info.service) } : {}),
+    ...(active.info.service?.autoUpdate ? { autoUpdate: true } : {}),
   }));
 }

@@ -1,6 +1,21 @@
 import type { RuntimeContext } from '../context.js';
 import { DeploymentStore } from '../deployment.js';
 import { supervisorOf } from '../supervisor/choose.js';
+import type { ActiveDeployment } from '../deployment.js';
+import { containerHealth, type ContainerHealth } from '../health/container-health.js';
+import { dependenciesOf, type Dependencies } from '../service/service-options.js';
+
+/** What status shows of the service options and the health check. */
+async function serviceFields(active: ActiveDeployment, timer: boolean): Promise<Pick<ContainerStatus, 'health' | 'dependencies' | 'restart' | 'notify' | 'autoUpdate'>> {
+  const service = active.info.service;
+  return {
+    ...(active.info.healthcheck !== undefined ? { health: await containerHealth(active.dir, active.info.healthcheck, timer) } : {}),
+    dependencies: dependenciesOf(service),
+    ...(service?.restart !== undefined ? { restart: service.restart } : {}),
+    ...(active.info.notify ? { notify: true } : {}),
+    ...(service?.autoUpdate ? { autoUpdate: true } : {}),
+  };
+}
 
 export interface ContainerStatus {
   name: string;
@@ -16,6 +31,13 @@ export interface ContainerStatus {
   details: string | undefined;
   deployment: string;
   revision: number;
+  /** The health check and its last results; absent when the container has no check. */
+  health?: ContainerHealth;
+  /** Containers this one is ordered after (Requires=/Wants=/After=). */
+  dependencies: Dependencies;
+  restart?: string;
+  notify?: boolean;
+  autoUpdate?: boolean;
 }
 
 /** The installed container's deployment and its supervisor's view of it; ENOTFOUND when not installed. */
@@ -35,5 +57,6 @@ export async function status(ctx: RuntimeContext, options: { name: string }): Pr
     managedBy: supervisor.kind,
     enabled: supervised.enabled,
     details: supervised.details,
+    ...(await serviceFields(active, supervisor.schedulesHealthChecks)),
   };
 }

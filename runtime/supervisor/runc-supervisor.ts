@@ -42,6 +42,7 @@ export async function runcStates(runc: Runc, names: readonly string[]): Promise<
 
 export class RuncSupervisor implements Supervisor {
   readonly kind = 'runc';
+  readonly schedulesHealthChecks = false;
 
   constructor(
     private readonly runc: Runc,
@@ -114,6 +115,10 @@ export class RuncSupervisor implements Supervisor {
 
   async reload(): Promise<void> {
     // runc reads no unit files.
+  }
+
+  async startHostUnit(): Promise<boolean> {
+    return false;
   }
 
   async enable(): Promise<boolean> {

@@ -25,6 +25,13 @@ export interface Supervisor {
   /** Which one this is, as data for the user (`status` says "managed by"). Never branch on it. */
   readonly kind: 'systemd' | 'runc';
 
+  /**
+   * Whether something runs a container's health checks on their interval by itself (systemd:
+   * the NAME-healthcheck.timer started with the unit). Where not, `healthcheck run` is by hand
+   * and the health gate of an update runs the checks it waits for.
+   */
+  readonly schedulesHealthChecks: boolean;
+
   /** Whether the container runs now (or is starting or reloading). False for an unknown one; read-only. */
   isRunning(name: string): Promise<boolean>;
 
@@ -74,6 +81,13 @@ export interface Supervisor {
    * boot (runc-direct): the unit is written but not enabled. Throws ERUNTIME.
    */
   enable(name: string): Promise<boolean>;
+
+  /**
+   * Loads, enables and starts a unit of ours that is not a container's (the daily
+   * syscontainer-auto-update.timer), already written to the unit directory. Resolves false
+   * where nothing runs units (runc-direct).
+   */
+  startHostUnit(unit: string): Promise<boolean>;
 
   /** Undoes enable. Idempotent: a unit not enabled, or gone, is fine. */
   disable(name: string): Promise<void>;

@@ -15,9 +15,11 @@ import { isOneshotBundle } from '../oneshot.js';
 import { podUnitName } from '../container-spec.js';
 import { writeFileAtomic } from '../../common/atomic-file.js';
 import { mkdir, readFile, rm } from 'node:fs/promises';
+import { healthServiceName, healthTimerName } from '../health/health-units.js';
 
 export class SystemdSupervisor implements Supervisor {
   readonly kind = 'systemd';
+  readonly schedulesHealthChecks = true;
 
   constructor(
     private readonly systemd: Systemd,
@@ -86,6 +88,13 @@ export class SystemdSupervisor implements Supervisor {
     return this.systemd.daemonReload();
   }
 
+  async startHostUnit(unit: string): Promise<boolean> {
+    await this.systemd.daemonReload();
+    await this.systemd.enable(unit);
+    await this.systemd.start(unit);
+    return true;
+  }
+
   async enable(name: string): Promise<boolean> {
     await this.systemd.enable(unitName(name));
     return true;
@@ -98,6 +107,8 @@ export class SystemdSupervisor implements Supervisor {
   async forget(name: string): Promise<void> {
     await this.systemd.daemonReload();
     await this.systemd.resetFailed(unitName(name));
+    // A failed check leaves its oneshot loaded as failed until reset: nothing of it may stay.
+    for (const unit of [healthTimerName(name), healthServiceName(name)]) await this.systemd.resetFailed(unit);
   }
 
   async ensurePodNetwork(pod: string, unit: { file: string; text: string }): Promise<void> {

@@ -11,6 +11,8 @@ import { supervisorOf } from '../supervisor/choose.js';
 import { unitFile } from '../unit-files.js';
 import { validateSetValues } from '../values.js';
 import type { DeploymentResult } from './deployment-result.js';
+import { checkDependencies } from '../service/dependencies-installed.js';
+import { validateServiceOptions, type ServiceOptions } from '../service/service-options.js';
 import { removeContainer } from './remove-container.js';
 import { uninstallHoldingLock } from './uninstall.js';
 
@@ -40,6 +42,8 @@ export interface InstallOptions {
   labels?: Readonly<Record<string, string>>;
   /** Make it start at boot; default true. */
   enable?: boolean;
+  /** Health check, restart policy, ordering, notify, auto-update; kept and reused by update. */
+  service?: ServiceOptions;
 }
 
 /**
@@ -58,6 +62,8 @@ export async function installHoldingLock<I extends RuntimeImage>(ctx: RuntimeCon
   const set = { ...(options.set ?? {}) };
   validateSetValues(set);
   const name = options.name;
+  const service = validateServiceOptions(options.service, name);
+  await checkDependencies(ctx, name, service);
   const deployments = new DeploymentStore(ctx.root);
   const installed = (await deployments.active(name)) !== undefined || (await pathExists(unitFile(ctx, name)));
   if (!installed && (await deployments.anyExists(name))) {
@@ -80,6 +86,7 @@ export async function installHoldingLock<I extends RuntimeImage>(ctx: RuntimeCon
     set,
     allowPrivileges: options.allowPrivileges,
     revision: 1,
+    service,
     ...(options.rootfs !== undefined ? { externalRootfs: path.resolve(options.rootfs) } : {}),
     ...(options.containerSpec !== undefined ? { containerSpec: options.containerSpec } : {}),
     ...(options.owner !== undefined ? { owner: options.owner } : {}),

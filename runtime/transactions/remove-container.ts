@@ -7,7 +7,8 @@ import { DeploymentStore } from '../deployment.js';
 import { removeDeploymentHostFiles } from '../deployment-host-files.js';
 import { releaseRootfsOf } from '../rootfs-release.js';
 import type { Supervisor } from '../supervisor/supervisor.js';
-import { removeUnitFiles, tmpfilesFile, unitFile } from '../unit-files.js';
+import { healthUnitNames, removeUnitFiles, tmpfilesFile, unitFile } from '../unit-files.js';
+import path from 'node:path';
 
 /**
  * Stops the container, removes its unit, tmpfiles file, the image's host files (unmodified ones),
@@ -23,6 +24,7 @@ export async function removeContainer(ctx: RuntimeContext, supervisor: Superviso
   await supervisor.disable(name);
   // The unit goes first: never a unit pointing at a removed rootfs.
   await rm(unitFile(ctx, name), { force: true });
+  for (const unit of healthUnitNames(name)) await rm(path.join(ctx.unitDir, unit), { force: true });
   await supervisor.forget(name);
   if (await pathExists(tmpfilesFile(ctx, name))) {
     await ctx.systemd.tmpfilesRemove(tmpfilesFile(ctx, name)).catch(() => undefined);

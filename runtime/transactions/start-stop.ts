@@ -12,6 +12,8 @@ export async function start(ctx: RuntimeContext, options: { name: string }): Pro
 export async function startHoldingLock(ctx: RuntimeContext, options: { name: string }): Promise<void> {
   const active = await new DeploymentStore(ctx.root).requireActive(options.name);
   const supervisor = await supervisorOf(ctx);
+  // unless-stopped: `stop` disabled the unit so that it stays down at boot; `start` undoes that.
+  if (active.info.service?.restart === 'unless-stopped') await supervisor.enable(options.name);
   if (await supervisor.isRunning(options.name)) return;
   await supervisor.start(options.name, active.dir);
 }
@@ -22,8 +24,11 @@ export async function stop(ctx: RuntimeContext, options: { name: string }): Prom
 }
 
 export async function stopHoldingLock(ctx: RuntimeContext, options: { name: string }): Promise<void> {
-  await new DeploymentStore(ctx.root).requireActive(options.name);
-  await (await supervisorOf(ctx)).stop(options.name);
+  const active = await new DeploymentStore(ctx.root).requireActive(options.name);
+  const supervisor = await supervisorOf(ctx);
+  await supervisor.stop(options.name);
+  // unless-stopped (docker's): an explicit stop keeps it stopped across a reboot too.
+  if (active.info.service?.restart === 'unless-stopped') await supervisor.disable(options.name);
 }
 
 /** Restarts the container (starts it when stopped); ERUNTIME when it does not stay up. */

@@ -1,4 +1,4 @@
-import { SyscontainerError, isSyscontainerError } from '../../common/errors.js';
+import { isSyscontainerError } from '../../common/errors.js';
 import { say, type RuntimeContext, type RuntimeImage } from '../context.js';
 import { withContainerLock } from '../container-lock.js';
 import { DeploymentStore, otherSlot, type ActiveDeployment } from '../deployment.js';
@@ -9,6 +9,18 @@ import { supervisorOf } from '../supervisor/choose.js';
 import { validateSetValues } from '../values.js';
 import type { ContainerSpec } from '../container-spec.js';
 import type { DeploymentResult } from './deployment-result.js';
+import { gateDeployment } from '../health/gate-deployment.js';
+import { UnhealthyError } from '../health/health-gate.js';
+import { checkDependencies } from '../service/dependencies-installed.js';
+import { mergeServiceOptions, validateServiceOptions, type ServiceOptions } from '../service/service-options.js';
+import { RolledBackError } from './rolled-back-error.js';
+
+/** JSON with object keys sorted, to compare option records. Pure. */
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v !== null && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b))) : v,
+  );
+}
 
 export interface UpdateOptions {
   name: string;
@@ -23,6 +35,10 @@ export interface UpdateOptions {
   containerSpec?: ContainerSpec;
   /** Replaces the owner record kept from the active deployment. */
   owner?: Record<string, unknown>;
+  /** Given again over the kept ones, field by field (health options one by one). */
+  service?: ServiceOptions;
+  /** How long the new deployment has to report healthy (default from its check); only with a check. */
+  healthDeadlineMs?: number;
 }
 
 /**
@@ -41,6 +57,8 @@ export async function updateHoldingLock<I extends RuntimeImage>(ctx: RuntimeCont
   const name = options.name;
   const deployments = new DeploymentStore(ctx.root);
   const current = await deployments.requireActive(name);
+  const service = validateServiceOptions(mergeServiceOptions(current.info.service, validateServiceOptions(options.service, name)), name);
+  await checkDependencies(ctx, name, service);
   // An `install --rootfs` container keeps its rootfs until rebased onto a stored image.
   const externalRootfs = options.rebase === undefined ? current.info.externalRootfs : undefined;
   const image = externalRootfs !== undefined ? await externalRootfsImage(ctx, current.info.image, externalRootfs) : await resolveImage(ctx, options.rebase ?? current.info.image);
@@ -49,7 +67,8 @@ export async function updateHoldingLock<I extends RuntimeImage>(ctx: RuntimeCont
   const containerSpec = options.containerSpec ?? current.info.containerSpec;
   const owner = options.owner ?? current.info.owner;
   const sameSpec = JSON.stringify(containerSpec) === JSON.stringify(current.info.containerSpec);
-  if (!options.force && image.configDigest === current.info.imageId && image.manifestDigest === current.info.manifestDigest && sameSet && sameSpec) {
+  const sameService = canonicalJson(service) === canonicalJson(current.info.service ?? {});
+  if (!options.force && image.configDigest === current.info.imageId && image.manifestDigest === current.info.manifestDigest && sameSet && sameSpec && sameService) {
     say(ctx, `${name} is already up to date (${image.name})`);
     return { name, info: current.info, changed: false, started: false, privileges: current.info.privileges };
   }
@@ -64,6 +83,7 @@ export async function updateHoldingLock<I extends RuntimeImage>(ctx: RuntimeCont
     allowPrivileges: options.allowPrivileges,
     consentedPrivileges: current.info.privileges,
     revision: current.info.revision + 1,
+    service,
     ...(externalRootfs !== undefined ? { externalRootfs } : {}),
     ...(containerSpec !== undefined ? { containerSpec } : {}),
     ...(owner !== undefined ? { owner } : {}),
@@ -75,7 +95,10 @@ export async function updateHoldingLock<I extends RuntimeImage>(ctx: RuntimeCont
   try {
     if (wasRunning) await supervisor.beforeSwitch(name);
     await switchDeployment(ctx, supervisor, name, next);
-    if (wasRunning) await supervisor.restart(name, built.dir);
+    if (wasRunning) {
+      await supervisor.restart(name, built.dir);
+      await gateDeployment(ctx, supervisor, name, next, options.healthDeadlineMs);
+    }
   } catch (error) {
     // Put the previous deployment back, as it was.
     await supervisor.stop(name).catch(() => undefined);
@@ -84,8 +107,11 @@ export async function updateHoldingLock<I extends RuntimeImage>(ctx: RuntimeCont
     // The failed deployment is not kept as a rollback target.
     await deployments.removeTree(built.dir);
     await releaseRootfsOf(ctx, [replaced, built.info]);
+    if (error instanceof UnhealthyError) {
+      throw new RolledBackError(`${error.message}; rolled back to revision ${current.info.revision}`, current.info.revision, { cause: error });
+    }
     const why = isSyscontainerError(error) ? error.message : String(error);
-    throw new SyscontainerError('ERUNTIME', `container ${name}: update to ${image.name} failed (${why}); rolled back to ${current.info.image} (revision ${current.info.revision})`, {
+    throw new RolledBackError(`container ${name}: update to ${image.name} failed (${why}); rolled back to ${current.info.image} (revision ${current.info.revision})`, current.info.revision, {
       hint: isSyscontainerError(error) ? error.hint : undefined,
       cause: error,
     });

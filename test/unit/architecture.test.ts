@@ -142,7 +142,8 @@ test('settings come from the environment where the context is built: cli/main.ts
   // store/ still reads its tuning knobs itself (being moved into the context's settings).
   const readers = [...(await sources(['app', 'cli', 'runtime']))].filter(([, text]) => /(?<![\w.])process\.env\b/.test(text)).map(([file]) => file);
   // serve reads LISTEN_PID, systemd's socket activation: a fact about this process, not a setting.
-  t.deepEqual(readers.sort(), ['cli/commands/serve.ts', 'cli/main.ts']);
+  // healthcheck-main is the second entry (the light one each health timer starts).
+  t.deepEqual(readers.sort(), ['cli/commands/serve.ts', 'cli/healthcheck-main.ts', 'cli/main.ts']);
 });
 
 test('only the supervisors drive systemd units and runc containers; the choice between them is made in one place', async (t) => {

@@ -1,0 +1,139 @@
+// `healthcheck run` by hand where systemd does not run (runc runs the container directly):
+// the check inside the container, its timeout, the state file, the on-failure action, and
+// the validation of every new option before anything is written. Real registry, ostree, runc.
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, readdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import test from 'ava';
+import { execa } from 'execa';
+import { cleanupRunc, cli, isolatedEnv, pushImage, runtimePath } from '../helpers/fault-kit.js';
+import { healthImage } from '../helpers/health-image.js';
+import { startRegistry, type RegistryServer } from '../helpers/registry-server.js';
+import { testBaseDir } from '../helpers/systemd-harness.js';
+
+const prefix = `hcr${process.pid}`;
+const s = 1_000_000_000;
+let registry: RegistryServer | undefined;
+let image = '';
+let base = '';
+let env: Record<string, string> = {};
+
+test.before(async () => {
+  if (process.getuid?.() !== 0) throw new Error('these tests need root (runc)');
+  base = await testBaseDir(`health-runc-${process.pid}`);
+  registry = await startRegistry();
+  image = await pushImage(
+    registry.host,
+    'health/svc',
+    'v1',
+    await healthImage('hc-v1', { Healthcheck: { Test: ['CMD-SHELL', 'test -f /data/ready && echo ready'], Interval: s, Retries: 2 } }),
+  );
+  env = isolatedEnv(base, { SYSCONTAINER_SETTLE_MS: '300' });
+  await mkdir(path.join(base, 'state'), { recursive: true });
+});
+
+test.after.always(async () => {
+  await cleanupRunc(prefix);
+  await registry?.stop();
+  if (base !== '') await rm(base, { recursive: true, force: true });
+});
+
+const stateDir = () => path.join(base, 'state');
+const run = (args: string[]) => cli(args, env);
+const runcState = async (name: string) => JSON.parse((await execa(runtimePath, ['state', name])).stdout) as { pid: number; status: string };
+
+test.serial("the image's check passes: healthy, recorded in the active deployment; the light entry gives the same", async (t) => {
+  const name = `${prefix}a`;
+  const installed = await run(['install', '--system', '--name', name, '--set', `STATE_DIRECTORY=${stateDir()}`, image]);
+  t.is(installed.exitCode, 0, installed.stderr);
+  t.regex(installed.stderr, /systemd is not running here/);
+  const result = await run(['healthcheck', 'run', name]);
+  t.is(result.exitCode, 0, result.stderr);
+  t.is(result.stdout.trim(), `${name}: healthy`);
+  const state = JSON.parse(await readFile(path.join(env.SYSCONTAINER_ROOT!, name, 'health.json'), 'utf8'));
+  t.is(state.status, 'healthy');
+  t.is(state.log.length, 1);
+  t.is(state.log[0].exitCode, 0);
+  t.is(state.log[0].output, 'ready\n');
+  // What the timer runs: the light entry beside the bundle, written into the health service.
+  const unit = await readFile(path.join(env.SYSCONTAINER_ROOT!, name, `${name}-healthcheck.service`), 'utf8');
+  const execStart = /^ExecStart=(.*)$/m.exec(unit)?.[1] ?? '';
+  t.regex(execStart, /syscontainer-healthcheck\.mjs --root \S+ healthcheck run \S+$/);
+  const light = await execa(execStart.split(' ')[0]!, execStart.split(' ').slice(1), { reject: false, env });
+  t.is(light.exitCode, 0, light.stderr);
+  t.is(light.stdout.trim(), `${name}: healthy`);
+});
+
+test.serial('failing checks count to retries, then the container is restarted and the streak resets', async (t) => {
+  const name = `${prefix}a`;
+  const before = await runcState(name);
+  await rm(path.join(stateDir(), name, 'data', 'ready'));
+  const first = await run(['healthcheck', 'run', name]);
+  t.is(first.exitCode, 1);
+  t.regex(first.stdout, new RegExp(`${name}: healthy \\(failing streak 1\\)`));
+  const second = await run(['healthcheck', 'run', name]);
+  t.is(second.exitCode, 1);
+  t.regex(second.stdout, /unhealthy after 2 failed checks \(last exit 1: no output\); restart/);
+  t.regex(second.stdout, /: unhealthy; restarted/);
+  const after = await runcState(name);
+  t.is(after.status, 'running');
+  t.not(after.pid, before.pid, 'a new container process');
+  const state = JSON.parse(await readFile(path.join(env.SYSCONTAINER_ROOT!, name, 'health.json'), 'utf8'));
+  t.is(state.failingStreak, 0, 'the streak resets');
+  t.is(state.lastAction.action, 'restart');
+  // The restarted service wrote /data/ready again: a new start, starting afresh, then healthy.
+  const third = await run(['healthcheck', 'run', name]);
+  t.is(third.exitCode, 0, third.stdout);
+  const status = await run(['status', '--json', name]);
+  t.is(JSON.parse(status.stdout).health?.status, 'healthy');
+});
+
+test.serial('a check that outlives its timeout is killed and counts as a failure; a stopped container cannot be checked (125)', async (t) => {
+  const name = `${prefix}b`;
+  const installed = await run([
+    'install', '--system', '--name', name, '--set', `STATE_DIRECTORY=${stateDir()}`,
+    '--health-cmd', 'echo started; sleep 37', '--health-timeout', '1s', '--health-retries', '5', image,
+  ]);
+  t.is(installed.exitCode, 0, installed.stderr);
+  const began = Date.now();
+  const result = await run(['healthcheck', 'run', name]);
+  t.is(result.exitCode, 1);
+  t.true(Date.now() - began < 8000, `took ${Date.now() - began} ms`);
+  t.regex(result.stdout, /started\nhealth check timed out after 1s/);
+  const ps = await execa(runtimePath, ['exec', name, 'ps'], { reject: false });
+  t.false(ps.stdout.includes('sleep 37'), `the check is gone:\n${ps.stdout}`);
+  await run(['stop', name]);
+  const stopped = await run(['healthcheck', 'run', name]);
+  t.is(stopped.exitCode, 125);
+  t.regex(stopped.stderr, new RegExp(`error: container ${name} is not running`));
+  const unknown = await run(['healthcheck', 'run', `${prefix}nothere`]);
+  t.is(unknown.exitCode, 125);
+  t.regex(unknown.stderr, /is not installed/);
+});
+
+const refused = test.macro({
+  async exec(t, args: string[], message: RegExp) {
+    const name = `${prefix}bad`;
+    const result = await run(['install', '--system', '--name', name, ...args, image]);
+    t.not(result.exitCode, 0);
+    const [first, ...rest] = result.stderr.trim().split('\n');
+    t.regex(first ?? '', /^error: /);
+    t.regex(first ?? '', message);
+    t.true(rest.every((line) => !line.startsWith('error')), 'one error line (and at most a hint)');
+    t.false(existsSync(path.join(env.SYSCONTAINER_ROOT!, name)), 'nothing installed');
+    t.false(existsSync(path.join(env.SYSCONTAINER_UNIT_DIR!, `${name}.service`)), 'no unit');
+  },
+  title: (provided = '') => `install refuses ${provided} before writing anything`,
+});
+test.serial('an interval without a unit', refused, ['--health-interval', '30'], /--health-interval "30" is not a duration/);
+test.serial('a timeout of words', refused, ['--health-timeout', 'long'], /--health-timeout "long" is not a duration/);
+test.serial('zero retries', refused, ['--health-retries', '0'], /--health-retries "0" is not a count/);
+test.serial('an unknown action', refused, ['--health-on-failure', 'reboot'], /--health-on-failure "reboot"/);
+test.serial('an unknown restart policy', refused, ['--restart', 'sometimes'], /--restart "sometimes" is not one of/);
+test.serial('a bad dependency name', refused, ['--after', 'a/b'], /--after: container name "a\/b"/);
+test.serial('a required container that is not installed', refused, ['--requires', `${prefix}missing`], /requires \S+missing, which is not installed/);
+
+test.serial('nothing of the refused installs is left in the root', async (t) => {
+  const entries = await readdir(env.SYSCONTAINER_ROOT!);
+  t.false(entries.some((e) => e.startsWith(`${prefix}bad`)), entries.join(' '));
+});
