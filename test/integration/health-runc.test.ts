@@ -4,13 +4,14 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import test from 'ava';
 import { execa } from 'execa';
 import { cleanupRunc, cli, isolatedEnv, pushImage, runtimePath } from '../helpers/fault-kit.js';
 import { healthImage } from '../helpers/health-image.js';
+import { needs, testNeeding } from '../helpers/host-requirements.js';
 import { startRegistry, type RegistryServer } from '../helpers/registry-server.js';
 import { testBaseDir } from '../helpers/systemd-harness.js';
 
+const test = testNeeding(needs.runc, needs.registry, needs.busybox);
 const prefix = `hcr${process.pid}`;
 const s = 1_000_000_000;
 let registry: RegistryServer | undefined;
@@ -19,7 +20,6 @@ let base = '';
 let env: Record<string, string> = {};
 
 test.before(async () => {
-  if (process.getuid?.() !== 0) throw new Error('these tests need root (runc)');
   base = await testBaseDir(`health-runc-${process.pid}`);
   registry = await startRegistry();
   image = await pushImage(

@@ -6,12 +6,13 @@ import { existsSync } from 'node:fs';
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import test from 'ava';
 import { cleanupRunc, cli, isolatedEnv, pushImage } from '../helpers/fault-kit.js';
 import { healthImage, systemdNotifyFiles } from '../helpers/health-image.js';
+import { needs, testNeeding } from '../helpers/host-requirements.js';
 import { startRegistry, type RegistryServer } from '../helpers/registry-server.js';
 import { SystemdHarness, testBaseDir } from '../helpers/systemd-harness.js';
 
+const test = testNeeding(needs.systemd, needs.registry, needs.busybox);
 const s = 1_000_000_000;
 const prefix = `hs${process.pid}`;
 const n = (name: string) => `${prefix}${name}`;
@@ -25,7 +26,6 @@ const goodCheck = { Test: ['CMD-SHELL', 'test -f /data/ready && echo ready'], In
 const neverCheck = { Test: ['CMD-SHELL', 'echo "no /data/never here"; test -f /data/never'], Interval: s, Timeout: 2 * s, Retries: 2 };
 
 test.before(async () => {
-  if (process.getuid?.() !== 0) throw new Error('these tests need root (runc, systemd)');
   base = await testBaseDir(`health-systemd-${process.pid}`);
   for (const dir of ['units', 'state']) await mkdir(path.join(base, dir), { recursive: true });
   registry = await startRegistry();
@@ -41,6 +41,7 @@ test.before(async () => {
   // Says READY=1 three seconds after it starts (runc passes the notify socket in).
   await push('notify', 'hs/notify', 'v1', await healthImage('notify', { Cmd: ['/bin/sh', '-c', "sleep 3; /usr/bin/systemd-notify --ready; echo ready-sent; trap 'exit 0' TERM; while true; do sleep 1; done"] }, notify));
   for (const key of ['a', 'b', 'c']) await push(`all-${key}`, `hs/all-${key}`, 'latest', await healthImage(`all-${key}-v1`, { Healthcheck: goodCheck }));
+  for (const key of ['ok', 'bad']) await push(`au-${key}`, `hs/au-${key}`, 'latest', await healthImage(`au-${key}-v1`, { Healthcheck: goodCheck }));
   harness = await SystemdHarness.boot({ unitDir: path.join(base, 'units'), workDir: path.join(base, 'harness') });
   env = isolatedEnv(base, { SYSCONTAINER_SYSTEMD_NSENTER_PID: String(harness.pid), SYSCONTAINER_SETTLE_MS: '1000' });
 });
@@ -154,6 +155,47 @@ test.serial('update --all: two updated, one rolled back, the summary printed, ex
   const c = await run(['exec', n('allc'), 'cat', '/etc/marker']);
   t.is(c.stdout.trim(), 'all-c-v1', `${c.stderr}\n${(await run(['status', n('allc')])).stdout}`);
   t.is((await run(['exec', n('alla'), 'cat', '/etc/marker'])).stdout.trim(), 'all-a-v2');
+});
+
+test.serial('auto-update: only opted-in containers; --dry-run changes nothing; a changed image is updated, an unhealthy one rolled back; --install-timer', async (t) => {
+  const [ok, bad, off] = [n('auok'), n('aubad'), n('auoff')];
+  t.teardown(async () => {
+    await harness.exec(['systemctl', 'disable', '--now', 'syscontainer-auto-update.timer']);
+    for (const unit of ['syscontainer-auto-update.timer', 'syscontainer-auto-update.service']) await rm(path.join(base, 'units', unit), { force: true });
+    for (const name of [ok, bad, off]) await run(['uninstall', name]);
+  });
+  await install(ok, images['au-ok']!, ['--auto-update']);
+  await install(bad, images['au-bad']!, ['--auto-update']);
+  await install(off, images['au-ok']!);
+  const marker = async (name: string) => (await run(['exec', name, 'cat', '/etc/marker'])).stdout.trim();
+  const nothing = await run(['auto-update']);
+  t.is(nothing.exitCode, 0, nothing.stderr);
+  t.regex(nothing.stdout, new RegExp(`^${ok}\\s+\\S+\\s+unchanged`, 'm'));
+  t.false(nothing.stdout.includes(off), 'a container installed without --auto-update is left alone');
+
+  await pushImage(registry!.host, 'hs/au-ok', 'latest', await healthImage('au-ok-v2', { Healthcheck: goodCheck }));
+  await pushImage(registry!.host, 'hs/au-bad', 'latest', await healthImage('au-bad-v2', { Healthcheck: neverCheck }));
+  const imagesBefore = (await run(['images', 'list', '--json'])).stdout;
+  const dry = await run(['auto-update', '--dry-run']);
+  t.is(dry.exitCode, 0, dry.stderr);
+  t.regex(dry.stdout, new RegExp(`^${ok}\\s+\\S+\\s+would update\\s+sha256:`, 'm'));
+  t.regex(dry.stdout, new RegExp(`^${bad}\\s+\\S+\\s+would update`, 'm'));
+  t.is((await run(['images', 'list', '--json'])).stdout, imagesBefore, 'a dry run pulls nothing');
+  t.is((await statusJson(ok)).revision, 1);
+
+  const updated = await run(['auto-update']);
+  t.is(updated.exitCode, 1, 'non-zero: one was rolled back');
+  t.regex(updated.stdout, new RegExp(`^${ok}\\s+\\S+\\s+updated\\s+revision 2`, 'm'));
+  t.regex(updated.stdout, new RegExp(`^${bad}\\s+\\S+\\s+rolled back\\s+${bad}: new deployment unhealthy: no /data/never here; rolled back to revision 1`, 'm'));
+  t.is(await marker(ok), 'au-ok-v2');
+  t.is(await marker(bad), 'au-bad-v1');
+  t.is(await marker(off), 'au-ok-v1', 'not opted in: not updated');
+
+  const timer = await run(['auto-update', '--install-timer']);
+  t.is(timer.exitCode, 0, timer.stderr);
+  t.regex(timer.stdout, /the timer is enabled and started/);
+  t.is(await show('syscontainer-auto-update.timer', 'ActiveState'), 'active');
+  t.regex(await show('syscontainer-auto-update.service', 'ExecStart'), new RegExp(`--root ${env.SYSCONTAINER_ROOT} auto-update`));
 });
 
 test.serial('restart policies: no leaves a killed container dead; always restarts after exit 0; a crash loop ends failed', async (t) => {
