@@ -16,6 +16,7 @@ import type { BenchContext, Measurement } from './context.js';
 import { cliStart } from './measure-cli-start.js';
 import { coldPull } from './measure-cold-pull.js';
 import { disk } from './measure-disk.js';
+import { healthcheck } from './measure-healthcheck.js';
 import { install } from './measure-install.js';
 import { manyContainers } from './measure-many.js';
 import { pullBreakdown } from './measure-pull-breakdown.js';
@@ -29,7 +30,7 @@ import { podmanSupports, removeTree, type PodmanDriver } from './tools.js';
 const run = promisify(execFile);
 
 /** In table order. Add a measurement: write bench/measure-NAME.ts, list it here. */
-const measurements: Measurement[] = [cliStart, coldPull, warmPull, disk, pullBreakdown, install, start, manyContainers, api];
+const measurements: Measurement[] = [cliStart, coldPull, warmPull, disk, pullBreakdown, install, start, manyContainers, api, healthcheck];
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const quickScale = 0.2;

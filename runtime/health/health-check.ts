@@ -134,6 +134,25 @@ export function describeHealthCheck(check: HealthCheck): string {
   return `${command}: every ${formatDuration(check.intervalMs)}, timeout ${formatDuration(check.timeoutMs)}, ${check.retries} retries${start}, on failure ${check.onFailure}`;
 }
 
+/**
+ * `--health-cmd` as podman reads it: a JSON array of strings is the command itself (Docker's
+ * CMD form, no shell: for images without /bin/sh), anything else a shell command line
+ * (CMD-SHELL). Pure.
+ */
+export function healthTestFromCommand(cmd: string): HealthTest {
+  const text = cmd.trim();
+  if (!text.startsWith('[')) return ['CMD-SHELL', cmd];
+  let words: unknown;
+  try {
+    words = JSON.parse(text);
+  } catch {
+    throw new SyscontainerError('EINVAL', `--health-cmd ${JSON.stringify(cmd)} starts with "[" but is not a JSON array of strings`);
+  }
+  const test = runnableTestSchema.safeParse(['CMD', ...(Array.isArray(words) ? words : [null])]);
+  if (!Array.isArray(words) || !test.success) throw new SyscontainerError('EINVAL', `--health-cmd ${JSON.stringify(cmd)}: a JSON array needs at least one word, each a non-empty string`);
+  return test.data;
+}
+
 /** The health flags as the CLI reads them: strings, unparsed. */
 export interface HealthFlags {
   cmd?: string;
@@ -156,7 +175,7 @@ export function healthOptionsFromFlags(flags: HealthFlags): HealthOptions | unde
   if (flags.cmd !== undefined) {
     if (flags.cmd.trim() === '') throw new SyscontainerError('EINVAL', '--health-cmd is empty');
     if (flags.cmd.length > 4096) throw new SyscontainerError('EINVAL', '--health-cmd is longer than 4096 characters');
-    options.test = ['CMD-SHELL', flags.cmd];
+    options.test = healthTestFromCommand(flags.cmd);
   }
   const duration = (text: string | undefined, flag: string, min: number): number | undefined => {
     if (text === undefined) return undefined;

@@ -67,6 +67,14 @@ test('retries too many', badFlags, { retries: '1000' }, /--health-retries "1000"
 test('unknown action', badFlags, { onFailure: 'reboot' }, /--health-on-failure "reboot" is not one of none, restart, stop, kill/);
 test('empty command', badFlags, { cmd: '  ' }, /--health-cmd is empty/);
 test('both cmd and none', badFlags, { cmd: 'true', noHealthcheck: true }, /cannot be used together/);
+test('a JSON array that does not parse', badFlags, { cmd: '["/bin/true"' }, /starts with "\[" but is not a JSON array of strings/);
+test('an empty JSON array', badFlags, { cmd: '[]' }, /a JSON array needs at least one word/);
+test('a JSON array of numbers', badFlags, { cmd: '[1, 2]' }, /a JSON array needs at least one word, each a non-empty string/);
+
+test('--health-cmd as a JSON array is the command itself (CMD, no shell), as podman reads it', (t) => {
+  t.deepEqual(healthOptionsFromFlags({ cmd: '["/bin/busybox", "true"]' }), { test: ['CMD', '/bin/busybox', 'true'] });
+  t.deepEqual(healthOptionsFromFlags({ cmd: 'test -f /ready' }), { test: ['CMD-SHELL', 'test -f /ready'] });
+});
 
 test('flags become options: --health-cmd is a shell line, durations in ms', (t) => {
   t.deepEqual(healthOptionsFromFlags({ cmd: 'test -f /ready', interval: '1s', timeout: '2s', retries: '2', startPeriod: '1m', onFailure: 'kill' }), {
