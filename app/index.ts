@@ -38,7 +38,7 @@ export type { DeclarationProblem } from './apply/declared-container.js';
 
 // Health checks, restart policies, ordering, auto-update (what a service does beyond its image)
 export { parseServiceOptions, parseHealthDeadline, type ServiceText } from './service-options.js';
-export { runContainerHealthCheck, type HealthRunOutcome } from './health.js';
+export { runContainerHealthCheck, probeOnce, type HealthRunOutcome } from './health.js';
 export { autoUpdate, installAutoUpdateTimer, type AutoUpdateEntry, type AutoUpdateInput, type AutoUpdateOutcome, type AutoUpdateResult } from './auto-update.js';
 
 // Images

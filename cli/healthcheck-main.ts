@@ -6,7 +6,7 @@
 // code, so a check costs little more than the runc exec it runs. The full CLI has the same
 // command for people.
 import { parseArgs } from 'node:util';
-import { readContainerSettings, runContainerHealthCheck } from '../app/index.js';
+import { probeOnce, readContainerSettings, runContainerHealthCheck } from '../app/index.js';
 import { healthReport } from './health-report.js';
 import { Output } from './output.js';
 
@@ -18,6 +18,12 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
   try {
     const { values, positionals } = parseArgs({ args: argv, options: { root: { type: 'string' }, debug: { type: 'boolean' } }, allowPositionals: true, strict: true });
     const [verb, sub, name, ...extra] = positionals;
+    // `probe TCP|HTTP TARGET TIMEOUT_MS`: what healthcheck run starts in a container's network namespace.
+    if (verb === 'probe' && sub !== undefined && name !== undefined && extra.length === 1) {
+      const result = await probeOnce(sub, name, Number(extra[0]));
+      out.result(result.output);
+      return result.ok ? 0 : 1;
+    }
     if (verb !== 'healthcheck' || sub !== 'run' || name === undefined || extra.length > 0) throw new Error(usage);
     const settings = readContainerSettings(env, { root: values.root, debug: values.debug === true });
     debug = settings.debug;

@@ -61,5 +61,6 @@ export { parseRestartPolicy, type RestartPolicy } from './service/restart-policy
 export { validateServiceOptions, mergeServiceOptions, type ServiceOptions, type Dependencies } from './service/service-options.js';
 export { requireDependencies } from './service/dependencies-installed.js';
 export { runHealthCheck, type HealthRunContext, type HealthRunOutcome } from './health/run-health-check.js';
+export { runProbe, type ProbeResult } from './health/probe.js';
 export { installAutoUpdateTimer } from './auto-update/install-auto-update-timer.js';
 export { autoUpdateTimerName, autoUpdateServiceName } from './auto-update/auto-update-units.js';

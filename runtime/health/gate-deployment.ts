@@ -13,7 +13,7 @@ export async function gateDeployment(ctx: RuntimeContext, supervisor: Supervisor
   if (check === undefined) return;
   const runCheck = async () => {
     // act: false, so no on-failure action (and no environment for one) is needed.
-    await runHealthCheck({ root: ctx.root, prefix: ctx.commandPrefix ?? [], cli: [], env: {}, log: () => undefined }, name, { act: false });
+    await runHealthCheck({ root: ctx.root, prefix: ctx.commandPrefix ?? [], cli: [], probeCli: ctx.healthCli ?? [], env: {}, log: () => undefined }, name, { act: false });
   };
   await waitHealthy({
     name,

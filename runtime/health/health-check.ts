@@ -11,14 +11,43 @@ export const healthOnFailureSchema = z.enum(['none', 'restart', 'stop', 'kill'])
 export type HealthOnFailure = z.infer<typeof healthOnFailureSchema>;
 
 const word = z.string().min(1).max(4096);
-/** Docker's Test forms that run something: the argv itself, or one line for /bin/sh -c. */
-const runnableTestSchema = z.union([
-  z.tuple([z.literal('CMD'), word]).rest(word),
-  z.tuple([z.literal('CMD-SHELL'), word]),
-]);
-/** Docker's Test forms given as an option: a runnable one, or NONE (no check, even the image's). */
-export const healthTestSchema = z.union([runnableTestSchema, z.tuple([z.literal('NONE')])]);
+/** Docker's Test forms that run something in the container: the argv itself, or one line for /bin/sh -c. */
+const commandTestSchema = z.union([z.tuple([z.literal('CMD'), word]).rest(word), z.tuple([z.literal('CMD-SHELL'), word])]);
+
+/** `HOST:PORT` (an IPv6 host in brackets), port 1-65535. */
+const hostPort = z
+  .string()
+  .max(300)
+  .regex(/^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/, 'is not HOST:PORT')
+  .refine((text) => {
+    const port = Number(text.slice(text.lastIndexOf(':') + 1));
+    return port >= 1 && port <= 65535;
+  }, 'has a port outside 1-65535');
+const httpUrl = z
+  .string()
+  .max(4096)
+  .refine((text) => {
+    try {
+      const url = new URL(text);
+      return (url.protocol === 'http:' || url.protocol === 'https:') && url.username === '' && url.password === '';
+    } catch {
+      return false;
+    }
+  }, 'is not an http:// or https:// URL without credentials');
+/**
+ * Probes made from outside the container, in its network namespace, as the kubelet makes
+ * Kubernetes' tcpSocket and httpGet probes (so the image needs no curl or nc): TCP connects to
+ * HOST:PORT; HTTP GETs the URL and passes on a status of 200-399. Given by apply's pod probes
+ * and the API; images' Healthcheck has no such form.
+ */
+const probeTestSchema = z.union([z.tuple([z.literal('TCP'), hostPort]), z.tuple([z.literal('HTTP'), httpUrl])]);
+const runnableTestSchema = z.union([commandTestSchema, probeTestSchema]);
+const noneTestSchema = z.tuple([z.literal('NONE')]);
+/** The Test forms given as an option: a runnable one, or NONE (no check, even the image's). */
+export const healthTestSchema = z.union([runnableTestSchema, noneTestSchema]);
 export type HealthTest = z.infer<typeof healthTestSchema>;
+/** The forms an image config's Healthcheck.Test may take (Docker's). */
+const imageTestSchema = z.union([commandTestSchema, noneTestSchema]);
 
 export const defaults = { intervalMs: 30_000, timeoutMs: 30_000, retries: 3, startPeriodMs: 0 } as const;
 /** Limits of a check: a timer firing more often than every second costs more than it tells. */
@@ -84,7 +113,7 @@ export function healthOptionsFromImage(healthcheck: unknown, imageName: string):
   if (!parsed.success) throw new SyscontainerError('EMANIFEST', `image ${imageName}: config Healthcheck: ${firstIssue(parsed.error)}`);
   const { Test, Interval, Timeout, StartPeriod, Retries } = parsed.data;
   if (Test === undefined || Test === null || Test.length === 0) return undefined;
-  const test = healthTestSchema.safeParse(Test);
+  const test = imageTestSchema.safeParse(Test);
   if (!test.success) {
     throw new SyscontainerError('EMANIFEST', `image ${imageName}: config Healthcheck.Test ${JSON.stringify(Test).slice(0, 200)} is not ["CMD", ...], ["CMD-SHELL", "..."] or ["NONE"]`);
   }
@@ -129,7 +158,7 @@ export function resolveHealthCheck(fromImage: HealthOptions | undefined, fromUse
 /** The check as one line for people: `CMD-SHELL test -f /ready, every 30s (timeout 30s), 3 retries…`. Pure. */
 export function describeHealthCheck(check: HealthCheck): string {
   const [kind, ...rest] = check.test;
-  const command = kind === 'CMD-SHELL' ? (rest[0] as string) : JSON.stringify(rest);
+  const command = kind === 'CMD-SHELL' ? (rest[0] as string) : kind === 'CMD' ? JSON.stringify(rest) : `${kind} ${rest[0] as string}`;
   const start = check.startPeriodMs > 0 ? `, start period ${formatDuration(check.startPeriodMs)}` : '';
   return `${command}: every ${formatDuration(check.intervalMs)}, timeout ${formatDuration(check.timeoutMs)}, ${check.retries} retries${start}, on failure ${check.onFailure}`;
 }

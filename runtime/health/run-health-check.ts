@@ -10,9 +10,10 @@ import path from 'node:path';
 import { SyscontainerError } from '../../common/errors.js';
 import { validateContainerName } from '../container-name.js';
 import { withPrefix } from '../command-prefix.js';
-import { healthCommand, parseStoredHealthCheck } from './check-command.js';
+import { checkPlan, parseStoredHealthCheck } from './check-command.js';
 import type { HealthCheck } from './health-check.js';
 import { cutOutput, readHealthState, recordHealthAction, recordHealthResult, writeHealthState, type HealthResult, type HealthState } from './health-state.js';
+import { runProbe } from './probe.js';
 import { runProcess } from './run-process.js';
 
 export interface HealthRunContext {
@@ -21,6 +22,11 @@ export interface HealthRunContext {
   prefix: readonly string[];
   /** The full CLI (`node /path/syscontainer.mjs`), which runs the on-failure action. */
   cli: readonly string[];
+  /**
+   * The light entry (`node /path/syscontainer-healthcheck.mjs`), which makes a TCP or HTTP
+   * probe inside the network namespace of a container that has one of its own.
+   */
+  probeCli: readonly string[];
   /** Lines for the journal (stdout of the health service) or the user. */
   log: (line: string) => void;
   /**
@@ -63,24 +69,69 @@ async function target(root: string, name: string): Promise<Target> {
   return { dir, check, runtime: info.runtime };
 }
 
-/** runc's view of the container: its status and start time; undefined when runc does not know it. */
-async function containerState(ctx: HealthRunContext, runtime: string, name: string): Promise<{ status: string; created: string } | undefined> {
+interface ContainerState {
+  status: string;
+  created: string;
+  /** The container's init, as the runtime's namespace sees it (the harness's, with a prefix). */
+  pid: number;
+}
+
+/** runc's view of the container: its status, start time and pid; undefined when runc does not know it. */
+async function containerState(ctx: HealthRunContext, runtime: string, name: string): Promise<ContainerState | undefined> {
   const [file, args] = withPrefix(ctx.prefix, runtime, ['state', name]);
   const result = await runProcess(file, args, { timeoutMs: 10_000 });
   if (result.exitCode !== 0) return undefined;
   try {
-    const state = JSON.parse(result.stdout) as { status?: unknown; created?: unknown };
-    return typeof state.status === 'string' && typeof state.created === 'string' ? { status: state.status, created: state.created } : undefined;
+    const state = JSON.parse(result.stdout) as { status?: unknown; created?: unknown; pid?: unknown };
+    if (typeof state.status !== 'string' || typeof state.created !== 'string') return undefined;
+    return { status: state.status, created: state.created, pid: Number.isInteger(state.pid) ? (state.pid as number) : 0 };
   } catch {
     return undefined;
   }
 }
 
-/** Runs the check in the container; at the timeout the checked process is killed (by the pid runc wrote). */
-async function execCheck(ctx: HealthRunContext, t: Target, name: string): Promise<HealthResult> {
+/** Whether the deployment's config.json gives the container a network namespace of its own (a new one, or a pod's). */
+async function ownNetwork(dir: string): Promise<boolean> {
+  try {
+    const config = JSON.parse(await readFile(path.join(dir, 'config.json'), 'utf8')) as { linux?: { namespaces?: { type?: unknown }[] } };
+    return (config.linux?.namespaces ?? []).some((ns) => ns.type === 'network');
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A TCP or HTTP probe of the container: made here when it shares the host's network, else by
+ * the light entry started in its network namespace (`nsenter --net=/proc/PID/ns/net`).
+ */
+async function probeCheck(ctx: HealthRunContext, t: Target, state: ContainerState, protocol: 'TCP' | 'HTTP', target: string): Promise<{ exitCode: number; output: string }> {
+  if (!(await ownNetwork(t.dir))) {
+    const result = await runProbe(protocol, target, t.check.timeoutMs);
+    return { exitCode: result.ok ? 0 : 1, output: `${result.output}\n` };
+  }
+  const [probe, ...probeArgs] = ctx.probeCli;
+  if (probe === undefined || !(state.pid > 1)) return { exitCode: -1, output: 'cannot enter the container\'s network namespace to probe it\n' };
+  const argv = ['--net=/proc/' + String(state.pid) + '/ns/net', '--', probe, ...probeArgs, 'probe', protocol, target, String(t.check.timeoutMs)];
+  const [file, args] = withPrefix(ctx.prefix, 'nsenter', argv);
+  const result = await runProcess(file, args, { timeoutMs: t.check.timeoutMs + 5000 });
+  return { exitCode: result.exitCode === 0 ? 0 : 1, output: `${result.stdout}${result.stderr}` };
+}
+
+/**
+ * Runs the check: a probe from outside, or a command in the container; at the timeout the
+ * checked process is killed (by the pid runc wrote).
+ */
+async function execCheck(ctx: HealthRunContext, t: Target, name: string, state: ContainerState): Promise<HealthResult> {
+  const plan = checkPlan(t.check);
+  if (plan.via === 'probe') {
+    const start = (ctx.now ?? (() => new Date()))();
+    const result = await probeCheck(ctx, t, state, plan.protocol, plan.target);
+    const end = (ctx.now ?? (() => new Date()))();
+    return { exitCode: result.exitCode, start: start.toISOString(), end: end.toISOString(), output: cutOutput(result.output) };
+  }
   const pidFile = path.join(t.dir, '.healthcheck.pid');
   await rm(pidFile, { force: true });
-  const [file, args] = withPrefix(ctx.prefix, t.runtime, ['exec', '--pid-file', pidFile, name, ...healthCommand(t.check)]);
+  const [file, args] = withPrefix(ctx.prefix, t.runtime, ['exec', '--pid-file', pidFile, name, ...plan.argv]);
   const now = ctx.now ?? (() => new Date());
   const start = now();
   const result = await runProcess(file, args, {
@@ -138,7 +189,7 @@ export async function runHealthCheck(ctx: HealthRunContext, name: string, option
   const t = await target(ctx.root, name);
   const state = await containerState(ctx, t.runtime, name);
   if (state?.status !== 'running') throw new SyscontainerError('ERUNTIME', `container ${name} is not running`);
-  const result = await execCheck(ctx, t, name);
+  const result = await execCheck(ctx, t, name, state);
   const now = (ctx.now ?? (() => new Date()))();
   const inStartPeriod = now.getTime() - Date.parse(state.created) < t.check.startPeriodMs;
   const previous = await readHealthState(t.dir);

@@ -2,13 +2,14 @@ import test from 'ava';
 import { formatDuration, parseDuration, systemdTimeSpan } from '../../runtime/health/duration.js';
 import {
   defaultHealthDeadlineMs,
+  describeHealthCheck,
   healthOptionsFromFlags,
   healthOptionsFromImage,
   resolveHealthCheck,
   validateHealthOptions,
   type HealthFlags,
 } from '../../runtime/health/health-check.js';
-import { healthCommand, parseStoredHealthCheck } from '../../runtime/health/check-command.js';
+import { checkPlan, healthCommand, parseStoredHealthCheck } from '../../runtime/health/check-command.js';
 import { SyscontainerError } from '../../common/errors.js';
 
 const duration = test.macro({
@@ -164,4 +165,20 @@ test('a stored check is read back by hand, and a damaged one is not', (t) => {
   t.is(parseStoredHealthCheck({ ...check, test: ['CMD-SHELL', 'a', 'b'] }), undefined);
   t.is(parseStoredHealthCheck({ ...check, onFailure: 'reboot' }), undefined);
   t.is(parseStoredHealthCheck(null), undefined);
+});
+
+test('TCP and HTTP probes (apply\'s tcpSocket and httpGet) are options, validated, kept and read back; images cannot ask for them', (t) => {
+  t.deepEqual(validateHealthOptions({ test: ['TCP', '127.0.0.1:2379'] }), { test: ['TCP', '127.0.0.1:2379'] });
+  t.deepEqual(validateHealthOptions({ test: ['TCP', '[::1]:80'] }), { test: ['TCP', '[::1]:80'] });
+  t.deepEqual(validateHealthOptions({ test: ['HTTP', 'http://127.0.0.1:8080/healthz'] }), { test: ['HTTP', 'http://127.0.0.1:8080/healthz'] });
+  t.throws(() => validateHealthOptions({ test: ['TCP', '127.0.0.1'] }), { message: /not HOST:PORT/ });
+  t.throws(() => validateHealthOptions({ test: ['TCP', 'localhost:70000'] }), { message: /port outside 1-65535/ });
+  t.throws(() => validateHealthOptions({ test: ['HTTP', 'ftp://x/'] }), { message: /not an http/ });
+  t.throws(() => validateHealthOptions({ test: ['HTTP', 'http://user:pw@x/'] }), { message: /without credentials/ });
+  t.throws(() => healthOptionsFromImage({ Test: ['TCP', '127.0.0.1:80'] }, 'web'), { message: /image web: config Healthcheck.Test/ });
+  const check = resolveHealthCheck(undefined, { test: ['HTTP', 'http://127.0.0.1:8080/healthz'] }, true);
+  t.deepEqual(parseStoredHealthCheck(JSON.parse(JSON.stringify(check))), check);
+  t.deepEqual(checkPlan(check!), { via: 'probe', protocol: 'HTTP', target: 'http://127.0.0.1:8080/healthz' });
+  t.deepEqual(checkPlan({ test: ['CMD', 'true'] }), { via: 'exec', argv: ['true'] });
+  t.regex(describeHealthCheck(check!), /^HTTP http:\/\/127\.0\.0\.1:8080\/healthz: every 30s/);
 });
