@@ -57,11 +57,14 @@ export async function waitHealthy(options: HealthGateOptions): Promise<void> {
   const deadline = Date.now() + deadlineMs;
   await writeFile(gateMarker(dir), `${process.pid}\n`);
   try {
-    await gate();
+    await gate(options, deadline, deadlineMs);
   } finally {
     await rm(gateMarker(dir), { force: true });
   }
-  async function gate(): Promise<void> {
+}
+
+async function gate(options: HealthGateOptions, deadline: number, deadlineMs: number): Promise<void> {
+  const { name, dir, check } = options;
   const lastOutput = async () => oneLine((await readHealthState(dir))?.log.at(-1)?.output ?? '');
   for (;;) {
     if (options.runCheck !== undefined) await options.runCheck().catch(() => undefined);
@@ -77,6 +80,5 @@ export async function waitHealthy(options: HealthGateOptions): Promise<void> {
       throw new UnhealthyError(name, `new deployment not healthy within ${formatDuration(deadlineMs)}${output === '' ? ' (no check finished)' : `: ${output}`}`, output);
     }
     await sleep(Math.min(options.runCheck !== undefined ? check.intervalMs : 250, Math.max(50, deadline - Date.now())));
-  }
   }
 }
