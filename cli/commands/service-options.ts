@@ -6,7 +6,7 @@ import { stringList, stringOption } from '../arguments.js';
 import type { OptionSpecs, OptionValues } from '../command.js';
 
 export const serviceOptions: OptionSpecs = {
-  'health-cmd': { type: 'string', placeholder: 'CMD', description: "health check: a shell command run in the container (runc exec); replaces the image's Healthcheck" },
+  'health-cmd': { type: 'string', placeholder: 'CMD', description: "health check run in the container (runc exec): a shell command line, or a JSON array run as it is; replaces the image's Healthcheck" },
   'health-interval': { type: 'string', placeholder: 'D', description: 'time between checks: 30s, 2m, 1m30s, 500ms (default 30s; at least 1s)' },
   'health-timeout': { type: 'string', placeholder: 'D', description: 'a check running longer is killed and counts as failed (default 30s)' },
   'health-retries': { type: 'string', placeholder: 'N', description: 'consecutive failures that make the container unhealthy (default 3)' },
