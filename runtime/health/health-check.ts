@@ -2,7 +2,7 @@
 // the image config's `Healthcheck` (Docker's schema, durations in nanoseconds), then the
 // options given to install or update (kept in the deployment and reused by update, like --set
 // values). The result is one check in effect per deployment, or none.
-import { z } from 'zod';
+import * as z from 'zod';
 import { SyscontainerError } from '../../common/errors.js';
 import { maxDurationMs, parseDuration, formatDuration } from './duration.js';
 

@@ -2,7 +2,7 @@
 // never restarts a unit after an explicit `systemctl stop`, so `always` and `unless-stopped`
 // differ only at boot: an unless-stopped container that was stopped stays stopped (its unit
 // is disabled by `stop` and enabled again by `start`).
-import { z } from 'zod';
+import * as z from 'zod';
 import { SyscontainerError } from '../../common/errors.js';
 import { directiveValues, setDirective } from './unit-directives.js';
 

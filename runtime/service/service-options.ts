@@ -2,7 +2,7 @@
 // policy, ordering between containers, sd_notify and auto-update. Given to install (CLI flags,
 // apply's Kubernetes or paunch fields, the REST API), kept in the deployment's info record and
 // reused by update, where options given again win field by field.
-import { z } from 'zod';
+import * as z from 'zod';
 import { SyscontainerError } from '../../common/errors.js';
 import { validateContainerName } from '../container-name.js';
 import { healthOptionsSchema, mergeHealthOptions } from '../health/health-check.js';
