@@ -100,7 +100,7 @@ test('systemd-analyze verify passes on the unit, the timer and the service, side
   await writeFile(path.join(unitDir, 'kv-store.service'), '[Unit]\nDescription=kv\n[Service]\nExecStart=/bin/true\n');
   const systemd = new Systemd({ prefix: [] });
   for (const unit of ['web.service', 'web-healthcheck.service', 'web-healthcheck.timer']) {
-    t.deepEqual(await systemd.verify(path.join(slot, unit), { unitPath: [slot, unitDir] }), [], unit);
+    t.deepEqual(await systemd.verify(path.join(slot, unit), { unitPath: [slot, unitDir] }), { errors: [], warnings: [] }, unit);
   }
 });
 
