@@ -37,8 +37,13 @@ export async function rollbackContainer(app: AppContext, input: RollbackInput, e
   return rollback(await runtimeFor(app, events), { name: input.name, ...(input.healthDeadlineMs !== undefined ? { healthDeadlineMs: input.healthDeadlineMs } : {}) });
 }
 
-/** Stops and removes the container: unit, tmpfiles, deployments; with `purge` its state directory too. */
-export async function uninstallContainer(app: AppContext, input: ContainerInput & { purge?: boolean }, events: OperationEvents = {}): Promise<void> {
+/**
+ * Stops and removes the container: unit, tmpfiles, deployments; with `purge` its state
+ * directory too. With `kill` a running container is killed first rather than stopped
+ * gracefully (docker's rm -f).
+ */
+export async function uninstallContainer(app: AppContext, input: ContainerInput & { purge?: boolean; kill?: boolean }, events: OperationEvents = {}): Promise<void> {
+  if (input.kill === true) await kill(app.runtime, { name: input.name, signal: 'KILL' }).catch(() => undefined);
   return uninstall(await runtimeFor(app, events), { name: input.name, purge: input.purge === true });
 }
 

@@ -268,7 +268,8 @@ async function remove(call: RouteCall): Promise<void> {
   if (target.view.state === 'running' && !force) {
     throw new HttpError(409, `You cannot remove a running container ${target.view.id}. Stop the container before attempting removal or force remove`);
   }
-  await uninstallContainer(call.services.app, { name: target.view.name, purge: volumes });
+  // docker's rm -f kills a running container; it does not wait for it to stop gracefully.
+  await uninstallContainer(call.services.app, { name: target.view.name, purge: volumes, kill: force && target.view.state === 'running' });
   call.services.events.emit('container', 'destroy', target.view.id, { name: target.view.name, image: target.view.image }, targetProject(target));
   call.reply.noContent();
 }
