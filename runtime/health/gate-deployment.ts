@@ -8,7 +8,7 @@ import type { Supervisor } from '../supervisor/supervisor.js';
 import { waitHealthy } from './health-gate.js';
 import { runHealthCheck } from './run-health-check.js';
 
-export async function gateDeployment(ctx: RuntimeContext, supervisor: Supervisor, name: string, target: ActiveDeployment, deadlineMs: number | undefined): Promise<void> {
+export async function gateDeployment(ctx: RuntimeContext, supervisor: Supervisor, name: string, target: ActiveDeployment, deadlineMs: number | undefined, label?: string): Promise<void> {
   const check = target.info.healthcheck;
   if (check === undefined) return;
   const runCheck = async () => {
@@ -19,6 +19,7 @@ export async function gateDeployment(ctx: RuntimeContext, supervisor: Supervisor
     name,
     dir: target.dir,
     check,
+    ...(label !== undefined ? { label } : {}),
     ...(deadlineMs !== undefined ? { deadlineMs } : {}),
     ...(supervisor.schedulesHealthChecks ? {} : { runCheck }),
     stillRunning: () => supervisor.isRunning(name),

@@ -30,6 +30,8 @@ export interface HealthGateOptions {
   deadlineMs?: number;
   /** Runs one check and records it (no on-failure action); given when nothing else schedules checks. */
   runCheck?: () => Promise<void>;
+  /** What the deployment is to the user, in messages: 'new deployment' (update), 'revision 3' (rollback). */
+  label?: string;
   /** Whether the container still runs; the gate fails at once when it stopped. */
   stillRunning: () => Promise<boolean>;
   log?: (line: string) => void;
@@ -65,6 +67,7 @@ export async function waitHealthy(options: HealthGateOptions): Promise<void> {
 
 async function gate(options: HealthGateOptions, deadline: number, deadlineMs: number): Promise<void> {
   const { name, dir, check } = options;
+  const label = options.label ?? 'new deployment';
   const lastOutput = async () => oneLine((await readHealthState(dir))?.log.at(-1)?.output ?? '');
   for (;;) {
     if (options.runCheck !== undefined) await options.runCheck().catch(() => undefined);
@@ -72,12 +75,12 @@ async function gate(options: HealthGateOptions, deadline: number, deadlineMs: nu
     if (state?.status === 'healthy') return;
     if (state?.status === 'unhealthy') {
       const output = await lastOutput();
-      throw new UnhealthyError(name, `new deployment unhealthy: ${output === '' ? `check failed ${state.failingStreak} times with no output` : output}`, output);
+      throw new UnhealthyError(name, `${label} unhealthy: ${output === '' ? `check failed ${state.failingStreak} time${state.failingStreak === 1 ? '' : 's'} with no output` : output}`, output);
     }
-    if (!(await options.stillRunning())) throw new UnhealthyError(name, 'new deployment stopped before it reported healthy', await lastOutput());
+    if (!(await options.stillRunning())) throw new UnhealthyError(name, `${label} stopped before it reported healthy`, await lastOutput());
     if (Date.now() >= deadline) {
       const output = await lastOutput();
-      throw new UnhealthyError(name, `new deployment not healthy within ${formatDuration(deadlineMs)}${output === '' ? ' (no check finished)' : `: ${output}`}`, output);
+      throw new UnhealthyError(name, `${label} not healthy within ${formatDuration(deadlineMs)}${output === '' ? ' (no check finished)' : `: ${output}`}`, output);
     }
     await sleep(Math.min(options.runCheck !== undefined ? check.intervalMs : 250, Math.max(50, deadline - Date.now())));
   }

@@ -39,7 +39,7 @@ export async function rollbackHoldingLock(ctx: RuntimeContext, options: Rollback
     try {
       await resetHealth(previous.dir);
       await supervisor.restart(name, previous.dir);
-      await gateDeployment(ctx, supervisor, name, previous, options.healthDeadlineMs);
+      await gateDeployment(ctx, supervisor, name, previous, options.healthDeadlineMs, `revision ${previous.info.revision}`);
     } catch (error) {
       // The deployment rolled back to does not run or is unhealthy: the one before comes back.
       await supervisor.stop(name).catch(() => undefined);

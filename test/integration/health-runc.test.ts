@@ -2,7 +2,7 @@
 // the check inside the container, its timeout, the state file, the on-failure action, and
 // the validation of every new option before anything is written. Real registry, ostree, runc.
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, readdir, rm } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
 import { cleanupRunc, cli, isolatedEnv, pushImage, runtimePath } from '../helpers/fault-kit.js';
@@ -112,6 +112,29 @@ test.serial('a check that outlives its timeout is killed and counts as a failure
   const unknown = await run(['healthcheck', 'run', `${prefix}nothere`]);
   t.is(unknown.exitCode, 125);
   t.regex(unknown.stderr, /is not installed/);
+});
+
+test.serial('rollback is health-gated too: a revision that is no longer healthy is not rolled back to; the current one runs again', async (t) => {
+  const name = `${prefix}rb`;
+  t.teardown(async () => void (await run(['uninstall', name])));
+  const data = path.join(stateDir(), name, 'data');
+  await mkdir(data, { recursive: true });
+  await writeFile(path.join(data, 'one'), '');
+  await writeFile(path.join(data, 'two'), '');
+  const check = (file: string) => ['--health-cmd', `test -f /data/${file}`, '--health-interval', '1s', '--health-retries', '1'];
+  const installed = await run(['install', '--system', '--name', name, '--set', `STATE_DIRECTORY=${stateDir()}`, ...check('one'), image]);
+  t.is(installed.exitCode, 0, installed.stderr);
+  const updated = await run(['update', '--no-pull', ...check('two'), name]);
+  t.is(updated.exitCode, 0, updated.stderr);
+  t.regex(updated.stderr, /for \S+ to report healthy/, 'the update waited for the new check');
+  await rm(path.join(data, 'one'));
+  const back = await run(['rollback', name]);
+  t.is(back.exitCode, 1, back.stderr);
+  t.regex(back.stderr, new RegExp(`^error: container ${name}: rollback to revision 1 failed \\(${name}: revision 1 unhealthy: check failed 1 time with no output\\); revision 2 runs again$`, 'm'));
+  const status = JSON.parse((await run(['status', '--json', name])).stdout) as { revision: number; state: string };
+  t.is(status.revision, 2);
+  t.is(status.state, 'running');
+  t.is((await run(['healthcheck', 'run', name])).exitCode, 0, 'revision 2 is healthy');
 });
 
 test.serial('TCP and HTTP probes (pod probes): made from outside, in the container\'s own network namespace when it has one', async (t) => {
