@@ -23,6 +23,8 @@ export interface UpdateInput {
   owner?: Record<string, unknown>;
   /** Health check, restart policy, ordering, notify, auto-update given again: each field over the kept one. */
   service?: ServiceOptions;
+  /** `service` replaces the kept options whole instead (apply's declarations). */
+  replaceService?: boolean;
   /** How long a new deployment with a health check has to report healthy (default from its check, at most 5 min). */
   healthDeadlineMs?: number;
 }
@@ -77,6 +79,7 @@ async function pullAndUpdate(app: AppContext, input: UpdateInput, image: string 
     ...(input.containerSpec !== undefined ? { containerSpec: input.containerSpec } : {}),
     ...(input.owner !== undefined ? { owner: input.owner } : {}),
     ...(input.service !== undefined ? { service: input.service } : {}),
+    ...(input.replaceService === true ? { replaceService: true } : {}),
     ...(input.healthDeadlineMs !== undefined ? { healthDeadlineMs: input.healthDeadlineMs } : {}),
   });
 }

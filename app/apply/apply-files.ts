@@ -18,6 +18,7 @@ import { makePlan, type InstalledContainer, type Plan } from './plan.js';
 import { closingLines, outcomeLine, planLines, type StepOutcome } from './plan-output.js';
 import { specDigest } from './spec-digest.js';
 import { ensureHostPaths } from './host-paths.js';
+import { serviceOptionsOf } from './service-options.js';
 
 export interface ApplyInput {
   files: string[];
@@ -78,6 +79,7 @@ async function backendFor(app: AppContext, input: ApplyInput, events: ApplyEvent
   const installOptions = (c: DeclaredContainer, owner: OwnerRecord) => ({
     containerSpec: c.spec as ContainerSpec,
     owner: owner as unknown as Record<string, unknown>,
+    service: serviceOptionsOf(c),
     ...(input.privileged === true ? { privileged: true } : {}),
   });
   return {
@@ -88,7 +90,7 @@ async function backendFor(app: AppContext, input: ApplyInput, events: ApplyEvent
       await installImage(app, { name: c.name, image: c.image, system: true, pull: false, ...installOptions(c, owner) }, events);
     },
     update: async (c, owner) => {
-      await updateContainer(app, { name: c.name, rebase: c.image, pull: false, force: true, ...installOptions(c, owner) }, events);
+      await updateContainer(app, { name: c.name, rebase: c.image, pull: false, force: true, replaceService: true, ...installOptions(c, owner) }, events);
     },
     remove: (name) => uninstallContainer(app, { name }, events),
     isUp: async (name) => {

@@ -44,7 +44,7 @@ export interface DeclaredContainer {
   role: 'service' | 'oneshot';
   spec: ContainerSpec;
   /** The restart policy; undefined keeps syscontainer's default (on-failure). */
-  restart?: 'always' | 'on-failure' | 'no';
+  restart?: 'always' | 'unless-stopped' | 'on-failure' | 'no';
   liveness?: DeclaredCheck;
   startup?: DeclaredCheck;
   readiness?: DeclaredCheck;

@@ -141,7 +141,7 @@ function kubeContainer(pod: string, container: GeneratedContainer, pin: boolean,
   };
 }
 
-const restartPolicies = { always: 'Always', 'on-failure': 'OnFailure', no: 'Never' } as const;
+const restartPolicies = { always: 'Always', 'unless-stopped': 'Always', 'on-failure': 'OnFailure', no: 'Never' } as const;
 
 /** YAML documents (ConfigMaps first, then one Pod, DaemonSet or Deployment per pod). Pure. */
 export function generateKube(pods: readonly GeneratedPod[], options: { kind: GeneratedKind; pinDigests?: boolean }): GenerateResult {
@@ -156,7 +156,7 @@ export function generateKube(pods: readonly GeneratedPod[], options: { kind: Gen
     const first = (services[0] ?? pod.containers[0])?.declared;
     const spec = first?.spec;
     const restart = services[0]?.declared.restart;
-    if (options.kind !== 'pod' && restart !== undefined && restart !== 'always') {
+    if (options.kind !== 'pod' && restart !== undefined && restartPolicies[restart] !== 'Always') {
       warnings.push(`pod ${pod.name}: a ${options.kind}'s pods restart always; its restart policy ${restart} is left out`);
     }
     if (services.some((s) => s.declared.restart !== restart)) warnings.push(`pod ${pod.name}: its containers have different restart policies; ${restart ?? 'the default'} is written`);

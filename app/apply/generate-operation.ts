@@ -7,7 +7,7 @@ import path from 'node:path';
 import { DeploymentStore, type ContainerMount, type ContainerSpec, type DeploymentInfo } from '../../runtime/index.js';
 import { SyscontainerError } from '../../store/index.js';
 import type { AppContext } from '../context.js';
-import type { DeclaredContainer } from './declared-container.js';
+import type { DeclaredCheck, DeclaredContainer } from './declared-container.js';
 import { generateKube, type GeneratedKind, type GeneratedPod, type GenerateResult } from './generate-kube.js';
 import { ownerRecordSchema } from './owner-record.js';
 
@@ -36,7 +36,40 @@ async function fromDeployment(dir: string, info: DeploymentInfo): Promise<Omit<D
   if (info.privileges.some((p) => p.startsWith('capability ')) && spec.capabilities === undefined) {
     spec.capabilities = { add: info.privileges.filter((p) => p.startsWith('capability ')).map((p) => p.slice('capability '.length)) };
   }
-  return { name: info.name, image: info.image, pull: 'missing', role: 'service', spec, requires: [], wants: [], after: [], hostPaths: (spec.mounts ?? []).flatMap((m) => (m.type === 'bind' ? [{ path: m.source, type: 'any' as const }] : [])) };
+  const check = info.healthcheck === undefined ? undefined : probeOf(info.healthcheck);
+  const restart = info.service?.restart;
+  return {
+    name: info.name,
+    image: info.image,
+    pull: 'missing',
+    role: 'service',
+    spec,
+    ...(restart !== undefined ? { restart } : {}),
+    // A check that acts (restarts or stops) is a liveness probe; one that only reports, readiness.
+    ...(check !== undefined ? (info.healthcheck?.onFailure === 'none' ? { readiness: check } : { liveness: check }) : {}),
+    requires: [],
+    wants: [],
+    after: [],
+    hostPaths: (spec.mounts ?? []).flatMap((m) => (m.type === 'bind' ? [{ path: m.source, type: 'any' as const }] : [])),
+  };
+}
+
+/** The health check in effect as a probe (durations rounded up to whole seconds, Kubernetes' unit). */
+function probeOf(check: NonNullable<DeploymentInfo['healthcheck']>): DeclaredCheck {
+  const [kind, ...rest] = check.test;
+  let probe: DeclaredCheck['probe'];
+  if (kind === 'CMD') probe = { type: 'exec', command: rest };
+  else if (kind === 'CMD-SHELL') probe = { type: 'shell', script: rest[0] as string };
+  else {
+    // TCP HOST:PORT and HTTP URL, as apply wrote them from tcpSocket and httpGet.
+    const url = new URL(kind === 'TCP' ? `tcp://${rest[0] as string}` : (rest[0] as string));
+    const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
+    const host = url.hostname.replace(/^\[|\]$/g, '');
+    const named = host === '127.0.0.1' ? {} : { host };
+    probe = kind === 'TCP' ? { type: 'tcp', port, ...named } : { type: 'http', port, path: `${url.pathname}${url.search}`, https: url.protocol === 'https:', headers: {}, ...named };
+  }
+  const seconds = (ms: number) => Math.max(1, Math.ceil(ms / 1000));
+  return { probe, intervalSeconds: seconds(check.intervalMs), timeoutSeconds: seconds(check.timeoutMs), retries: check.retries, startPeriodSeconds: Math.ceil(check.startPeriodMs / 1000) };
 }
 
 export interface GenerateKubeInput {

@@ -50,6 +50,7 @@ function check(probe: NonNullable<KubeContainer['livenessProbe']>, field: string
   let declared: DeclaredCheck['probe'] | undefined;
   if (probe.exec !== undefined) declared = { type: 'exec', command: probe.exec.command };
   else if (probe.httpGet !== undefined) {
+    if ((probe.httpGet.httpHeaders ?? []).length > 0) problems.add(`${field}.httpGet.httpHeaders`, "not supported (syscontainer's HTTP probe sends no headers of its own)", true);
     const port = portOf(probe.httpGet.port, `${field}.httpGet.port`);
     if (port === undefined) return undefined;
     declared = {
@@ -271,7 +272,8 @@ export function podContainers(pod: KubePodInput, configMaps: ReadonlyMap<string,
         const declared = check(probe, `${field}.${probeName}Probe`, ports, problems);
         if (declared !== undefined) checks[probeName] = declared;
       }
-      if (problems.list.length > before) return;
+      // An unsupported field alone (a warning with --ignore-unsupported) does not drop the container.
+      if (problems.list.slice(before).some((p) => !p.unsupported)) return;
       const pull = container.imagePullPolicy === 'Always' ? 'always' : container.imagePullPolicy === 'Never' ? 'never' : 'missing';
       containers.push({
         name,

@@ -4,7 +4,7 @@
 // problems (one line each); apply changes nothing when there are errors.
 import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
-import { parseContainerSpec } from '../../runtime/index.js';
+import { parseContainerSpec, validateServiceOptions } from '../../runtime/index.js';
 import type { DeclaredContainer, DeclaredExec, DeclarationProblem } from './declared-container.js';
 import { originWhere } from './declared-container.js';
 import { parseDocuments, type SourceDocument } from './formats/documents.js';
@@ -13,6 +13,7 @@ import { looksLikePaunch, paunchConfigSchema, paunchUnsupportedReasons } from '.
 import { readSourceFiles, type SourceFile } from './formats/source-files.js';
 import { fieldPath, validateWith, type FieldIssue } from './formats/validate.js';
 import { afterAnnotation, podContainers, podsAfter, type ConfigMapData, type KubePodInput } from './kube-containers.js';
+import { serviceOptionsOf } from './service-options.js';
 import { envFilesOf, paunchContainers, type PaunchDeclared, type PaunchExecDeclared } from './paunch-containers.js';
 
 export interface Declarations {
@@ -209,6 +210,8 @@ export async function loadDeclarations(paths: readonly string[], options: LoadOp
     byName.set(c.name, c);
     try {
       parseContainerSpec(c.spec, `container ${c.name}`);
+      // Probes, restart policy and order as the runtime will take them (a period too short, …).
+      validateServiceOptions(serviceOptionsOf(c), c.name);
     } catch (error) {
       errors.push({ where, field: c.origin.field, message: (error as Error).message, unsupported: false });
     }

@@ -223,7 +223,8 @@ export function paunchContainers(
     }
     if (c.cpu_shares !== undefined) spec.resources = { ...spec.resources, cpuWeight: Math.min(10000, Math.max(1, Math.round((c.cpu_shares * 100) / 1024))) };
     if (problems.length > before) continue;
-    const restart = c.restart === undefined ? undefined : c.restart === 'always' || c.restart === 'unless-stopped' ? 'always' : c.restart === 'no' ? 'no' : 'on-failure';
+    // on-failure:N: systemd's start limit bounds the retries instead of N.
+    const restart = c.restart === undefined ? undefined : c.restart === 'always' || c.restart === 'unless-stopped' || c.restart === 'no' ? c.restart : 'on-failure';
     const oneshot = c.detach === false;
     if (oneshot) spec.oneshot = true;
     const successCodes = (c.exit_codes ?? []).filter((code) => code !== 0);

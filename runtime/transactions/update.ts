@@ -37,6 +37,8 @@ export interface UpdateOptions {
   owner?: Record<string, unknown>;
   /** Given again over the kept ones, field by field (health options one by one). */
   service?: ServiceOptions;
+  /** `service` replaces the kept options whole (apply: the files say everything; a probe removed goes). */
+  replaceService?: boolean;
   /** How long the new deployment has to report healthy (default from its check); only with a check. */
   healthDeadlineMs?: number;
 }
@@ -57,7 +59,8 @@ export async function updateHoldingLock<I extends RuntimeImage>(ctx: RuntimeCont
   const name = options.name;
   const deployments = new DeploymentStore(ctx.root);
   const current = await deployments.requireActive(name);
-  const service = validateServiceOptions(mergeServiceOptions(current.info.service, validateServiceOptions(options.service, name)), name);
+  const given = validateServiceOptions(options.service, name);
+  const service = options.replaceService === true ? given : validateServiceOptions(mergeServiceOptions(current.info.service, given), name);
   await checkDependencies(ctx, name, service);
   // An `install --rootfs` container keeps its rootfs until rebased onto a stored image.
   const externalRootfs = options.rebase === undefined ? current.info.externalRootfs : undefined;

@@ -53,11 +53,16 @@ spec:
         - { name: site, mountPath: /www, readOnly: true }
         - { name: work, mountPath: /work }
         - { name: motd, mountPath: /etc/motd, readOnly: true }
+      ports: [{ name: web, containerPort: 8080 }]
+      # Probed by syscontainer itself, in the pod's network namespace: no HTTP client in the image needed.
       livenessProbe:
-        exec: { command: [wget, -q, -O, /dev/null, "http://127.0.0.1:8080/"] }
+        httpGet: { path: /index.html, port: web }
         periodSeconds: 2
     - name: client
       image: ${image}
+      readinessProbe:
+        exec: { command: [test, -f, /work/fetched] }
+        periodSeconds: 2
       command: [sh, -c, "trap 'exit 0' TERM; while true; do wget -q -O /work/fetched http://127.0.0.1:8080/ && echo \\"$GREETING\\" > /work/greeting; sleep 1; done"]
       env: [{ name: GREETING, valueFrom: { configMapKeyRef: { name: site, key: GREETING } } }]
       volumeMounts: [{ name: work, mountPath: /work }]
@@ -83,6 +88,11 @@ const dir = () => path.join(base, 'pods');
 async function execIn(name: string, command: string[]): Promise<string> {
   const result = await applyCli(['exec', name, ...command], env);
   return result.exitCode === 0 ? result.stdout.trim() : `(exit ${result.exitCode}: ${result.stderr.trim()})`;
+}
+
+async function healthOf(name: string): Promise<string | undefined> {
+  const result = await applyCli(['status', '--json', name], env);
+  return result.exitCode === 0 ? (JSON.parse(result.stdout) as { health?: { status: string } }).health?.status : undefined;
 }
 
 async function waitFor(what: string, check: () => Promise<boolean>, ms = 20_000): Promise<void> {
@@ -145,6 +155,13 @@ test.serial('apply creates the pods; the containers of a pod talk on 127.0.0.1; 
     '4 created, 0 configured, 0 unchanged, 0 pruned',
   ]);
   await waitFor('the client to fetch from the server', async () => (await execIn(`${pod}web-client`, ['cat', '/work/fetched'])) === '<p>served from the pod</p>');
+  // The probes are health checks: the server's httpGet liveness, the client's exec readiness.
+  await waitFor('both probes to pass', async () => (await healthOf(`${pod}web-server`)) === 'healthy' && (await healthOf(`${pod}web-client`)) === 'healthy', 60_000);
+  // The init container comes first, at boot too: the pod's containers require it.
+  const serverUnit = await readFile(path.join(harness!.unitDir, `${pod}web-server.service`), 'utf8');
+  t.regex(serverUnit, new RegExp(`^Requires=.*${pod}web-prepare\\.service`, 'm'));
+  t.regex(serverUnit, new RegExp(`^After=.*${pod}web-prepare\\.service`, 'm'));
+  t.regex(serverUnit, /^Restart=always$/m);
   t.is(await execIn(`${pod}web-client`, ['cat', '/work/greeting']), 'hello');
   t.is(await execIn(`${pod}web-server`, ['cat', '/work/ready']), 'prepared');
   t.is(await execIn(`${pod}web-server`, ['cat', '/etc/motd']), 'welcome');
@@ -206,14 +223,14 @@ test.serial('generate kube writes what apply reads back; delete -f removes every
   t.is(await readFile(path.join(base, 'motd'), 'utf8'), 'welcome\n');
 });
 
-test.serial('a paunch file: start_order and depends_on order the apply', async (t) => {
+test.serial('a paunch file: start_order and depends_on order the apply and the boot; a health check', async (t) => {
   const paunch = path.join(base, 'step_1.json');
   const service = (word: string) => ['sh', '-c', `echo ${word} > /tmp/up; trap 'exit 0' TERM; while true; do sleep 1; done`];
   await writeFile(
     paunch,
     JSON.stringify({
       [`${pod}worker`]: { image, command: service('worker'), start_order: 2, depends_on: [`${pod}api`], restart: 'always', net: 'host' },
-      [`${pod}db`]: { image, command: service('db'), start_order: 0, net: 'host' },
+      [`${pod}db`]: { image, command: service('db'), start_order: 0, net: 'host', healthcheck: { test: 'test -f /tmp/up' }, check_interval: 2 },
       [`${pod}api`]: { image, command: service('api'), start_order: 1, depends_on: [`${pod}db`], environment: ['ROLE=api'], net: 'host' },
       // Between the db and the api, in the db: what TripleO did with its bootstrap scripts.
       [`${pod}seed`]: { action: 'exec', start_order: 0, command: [`${pod}db`, 'sh', '-c', 'test -f /tmp/up && echo seeded >> /tmp/seeded'], user: 'www' },
@@ -229,17 +246,32 @@ test.serial('a paunch file: start_order and depends_on order the apply', async (
     `container/${pod}worker created`,
     '3 created, 0 configured, 0 unchanged, 0 pruned, 1 exec ran',
   ]);
-  t.is(await execIn(`${pod}db`, ['sh', '-c', 'cat /tmp/seeded; stat -c %u /tmp/seeded']), 'seeded\n33');
+  t.is(await execIn(`${pod}db`, ['cat', '/tmp/seeded']), 'seeded');
+  t.regex(await execIn(`${pod}db`, ['ls', '-n', '/tmp/seeded']), /^\S+\s+\d+\s+33\s+33\s/);
   const listed = JSON.parse((await applyCli(['containers', 'list', '--json', '--filter', 'config=step_1'], env)).stdout) as { name: string }[];
   t.deepEqual(listed.map((c) => c.name).sort(), [...order].sort());
   t.is(await execIn(`${pod}api`, ['sh', '-c', 'echo $ROLE']), 'api');
+  const unit = await readFile(path.join(harness!.unitDir, `${pod}worker.service`), 'utf8');
+  t.regex(unit, new RegExp(`^After=.*${pod}api\\.service`, 'm'));
+  t.regex(unit, new RegExp(`^Wants=.*${pod}api\\.service`, 'm'));
+  t.regex(unit, /^Restart=always$/m);
+  await waitFor('the db health check to pass', async () => (await healthOf(`${pod}db`)) === 'healthy', 60_000);
+
+  await harness!.reboot();
+  env = harnessEnv(base, harness!);
+  await waitFor('every container to run after the reboot', async () => {
+    const states = await Promise.all(order.map((n) => harness!.exec(['systemctl', 'is-active', `${n}.service`])));
+    return states.every((s) => s.stdout.trim() === 'active');
+  }, 60_000);
   const times = await startTimes(harness!, order);
   const started = order.map((n) => Number(times[n]));
   t.true(started[0]! > 0 && started[0]! <= started[1]! && started[1]! <= started[2]!, JSON.stringify(times));
-  // The containers are left alone; the exec runs again, as paunch ran it on every apply.
+  // The containers are left alone; the exec runs again, as paunch ran it on every apply (the
+  // db's /tmp is new since the reboot).
+  t.regex(await execIn(`${pod}db`, ['cat', '/tmp/seeded']), /No such file/);
   const again = await applyCli(['apply', '-f', paunch], env);
   t.regex(again.stdout, /0 created, 0 configured, 3 unchanged, 0 pruned, 1 exec ran/);
-  t.is(await execIn(`${pod}db`, ['cat', '/tmp/seeded']), 'seeded\nseeded');
+  t.is(await execIn(`${pod}db`, ['cat', '/tmp/seeded']), 'seeded');
   t.deepEqual(await startTimes(harness!, order), times);
   t.is((await applyCli(['apply', '--config-id', 'step_1', '--delete'], env)).exitCode, 0);
   t.deepEqual(JSON.parse((await applyCli(['containers', 'list', '--json'], env)).stdout), []);
