@@ -117,21 +117,19 @@ async function probeCheck(ctx: HealthRunContext, t: Target, state: ContainerStat
   return { exitCode: result.exitCode === 0 ? 0 : 1, output: `${result.stdout}${result.stderr}` };
 }
 
-/**
- * Runs the check: a probe from outside, or a command in the container; at the timeout the
- * checked process is killed (by the pid runc wrote).
- */
-async function execCheck(ctx: HealthRunContext, t: Target, name: string, state: ContainerState): Promise<HealthResult> {
-  const plan = checkPlan(t.check);
-  if (plan.via === 'probe') {
-    const start = (ctx.now ?? (() => new Date()))();
-    const result = await probeCheck(ctx, t, state, plan.protocol, plan.target);
-    const end = (ctx.now ?? (() => new Date()))();
-    return { exitCode: result.exitCode, start: start.toISOString(), end: end.toISOString(), output: cutOutput(result.output) };
-  }
+/** A TCP or HTTP probe of the running container, timed. */
+async function probe(ctx: HealthRunContext, t: Target, state: ContainerState, protocol: 'TCP' | 'HTTP', target: string): Promise<HealthResult> {
+  const start = (ctx.now ?? (() => new Date()))();
+  const result = await probeCheck(ctx, t, state, protocol, target);
+  const end = (ctx.now ?? (() => new Date()))();
+  return { exitCode: result.exitCode, start: start.toISOString(), end: end.toISOString(), output: cutOutput(result.output) };
+}
+
+/** Runs a command check in the container; at the timeout the checked process is killed (by the pid runc wrote). */
+async function execCheck(ctx: HealthRunContext, t: Target, name: string, argv: readonly string[]): Promise<HealthResult> {
   const pidFile = path.join(t.dir, '.healthcheck.pid');
   await rm(pidFile, { force: true });
-  const [file, args] = withPrefix(ctx.prefix, t.runtime, ['exec', '--pid-file', pidFile, name, ...plan.argv]);
+  const [file, args] = withPrefix(ctx.prefix, t.runtime, ['exec', '--pid-file', pidFile, name, ...argv]);
   const now = ctx.now ?? (() => new Date());
   const start = now();
   const result = await runProcess(file, args, {
@@ -187,9 +185,13 @@ async function journal(ctx: HealthRunContext, name: string, message: string): Pr
 /** Runs the check of container `name` once. Throws only for "cannot run" (exit 125) cases. */
 export async function runHealthCheck(ctx: HealthRunContext, name: string, options: { act?: boolean } = {}): Promise<HealthRunOutcome> {
   const t = await target(ctx.root, name);
-  const state = await containerState(ctx, t.runtime, name);
+  const plan = checkPlan(t.check);
+  // A command check runs beside `runc state` rather than after it (one runc start less to wait
+  // for, every interval): the state then says whether the result counts. A probe needs the
+  // container's pid (its network namespace) first.
+  const [state, execResult] = await Promise.all([containerState(ctx, t.runtime, name), plan.via === 'exec' ? execCheck(ctx, t, name, plan.argv) : undefined]);
   if (state?.status !== 'running') throw new SyscontainerError('ERUNTIME', `container ${name} is not running`);
-  const result = await execCheck(ctx, t, name, state);
+  const result = plan.via === 'exec' ? (execResult as HealthResult) : await probe(ctx, t, state, plan.protocol, plan.target);
   const now = (ctx.now ?? (() => new Date()))();
   const inStartPeriod = now.getTime() - Date.parse(state.created) < t.check.startPeriodMs;
   const previous = await readHealthState(t.dir);
