@@ -1,5 +1,6 @@
 // Small formatting helpers shared by the commands' listings and progress lines.
 
+/** Bytes in SI units; rates pass fractions (435 B over 0.49 s), so whole bytes are rounded. */
 export function formatBytes(bytes: number): string {
   const units = ['B', 'kB', 'MB', 'GB', 'TB'];
   let value = bytes;
@@ -8,7 +9,7 @@ export function formatBytes(bytes: number): string {
     value /= 1000;
     unit++;
   }
-  return `${unit === 0 ? value : value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
+  return `${unit === 0 ? Math.round(value) : value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
 }
 
 export { shortId } from '../app/index.js';
