@@ -1,5 +1,5 @@
 // Containers as the Docker Engine API shows them: list entries and inspect documents.
-import type { ContainerSpec, ContainerView, OneOffRun } from '../app/index.js';
+import type { ContainerSpec, ContainerView, HealthState, OneOffRun } from '../app/index.js';
 import type { ContainerTarget } from './container-target.js';
 
 const zeroTime = '0001-01-01T00:00:00Z';
@@ -39,6 +39,8 @@ interface Facts {
   error: string;
   /** What its creator set over the image's config. */
   spec: ContainerSpec | undefined;
+  /** Its health check's state, when it has a check. */
+  health: HealthState | undefined;
 }
 
 export function factsOf(target: ContainerTarget, config: { Env?: string[] | null; WorkingDir?: string; User?: string; Entrypoint?: string[] | null; Cmd?: string[] | null } = {}): Facts {
@@ -68,6 +70,7 @@ export function factsOf(target: ContainerTarget, config: { Env?: string[] | null
       autoRemove: false,
       error: '',
       spec: v.containerSpec,
+      health: v.health,
     };
   }
   const r: OneOffRun = target.run;
@@ -95,11 +98,12 @@ export function factsOf(target: ContainerTarget, config: { Env?: string[] | null
     autoRemove: true,
     error: r.error ?? '',
     spec: r.containerSpec,
+    health: undefined,
   };
 }
 
 function statusText(f: Facts): string {
-  if (f.state === 'running') return `Up ${ago(f.startedAt ?? f.created)}`;
+  if (f.state === 'running') return `Up ${ago(f.startedAt ?? f.created)}${f.health !== undefined ? ` (${f.health.status === 'starting' ? 'health: starting' : f.health.status})` : ''}`;
   if (f.state === 'exited') return `Exited (${f.exitCode}) ${ago(f.finishedAt ?? f.created)} ago`;
   return 'Created';
 }
@@ -122,7 +126,6 @@ export function listEntry(f: Facts): Record<string, unknown> {
   };
 }
 
-const restartName = (restart: string) => (restart === 'always' ? 'always' : restart === 'on-failure' ? 'on-failure' : 'no');
 
 /** The mounts of the container spec, as inspect's Mounts lists them. */
 function mountsOf(spec: ContainerSpec | undefined): Record<string, unknown>[] {
@@ -155,6 +158,15 @@ export function inspectDocument(f: Facts, execIds: string[]): Record<string, unk
       Error: f.error,
       StartedAt: f.startedAt?.toISOString() ?? zeroTime,
       FinishedAt: f.finishedAt?.toISOString() ?? zeroTime,
+      ...(f.health !== undefined
+        ? {
+            Health: {
+              Status: f.health.status,
+              FailingStreak: f.health.failingStreak,
+              Log: f.health.log.map((r) => ({ Start: r.start, End: r.end, ExitCode: r.exitCode, Output: r.output })),
+            },
+          }
+        : {}),
     },
     Image: f.imageId,
     ResolvConfPath: '/etc/resolv.conf',
@@ -171,7 +183,7 @@ export function inspectDocument(f: Facts, execIds: string[]): Record<string, unk
     ExecIDs: execIds.length > 0 ? execIds : null,
     HostConfig: {
       NetworkMode: 'host',
-      RestartPolicy: { Name: restartName(f.restart), MaximumRetryCount: 0 },
+      RestartPolicy: { Name: f.restart, MaximumRetryCount: 0 },
       AutoRemove: f.autoRemove,
       // docker-py returns a run's output only for these log drivers; the journal is ours.
       LogConfig: { Type: 'journald', Config: {} },

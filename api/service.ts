@@ -3,6 +3,7 @@
 import { OneOffRuns, QuotaStore, repairDebris, serviceFiles, TokenStore, projectLabel, type AppContext } from '../app/index.js';
 import { EventLog } from './events.js';
 import { ExecRegistry } from './exec-registry.js';
+import { watchHealth } from './health-events.js';
 import type { ListenAddress } from './listen-address.js';
 import { openListeners, type OpenListener } from './listeners.js';
 import { Router } from './router.js';
@@ -63,6 +64,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     log,
     shutdown: shutdown.signal,
   };
+  watchHealth(app, events, shutdown.signal);
   const listeners = await openListeners({ addresses: options.listen, tls: options.tls, env: options.env }, requestHandlers(buildRouter(), services));
   return {
     listeners,

@@ -3,7 +3,7 @@
 // read from runc and the unit's own run record (created, running, exited with its code).
 // One `runc list` for the whole listing, not a process per container.
 import { createHash } from 'node:crypto';
-import { DeploymentStore, readRunRecord, runcOf, type ContainerExit, type ContainerSpec } from '../runtime/index.js';
+import { DeploymentStore, readHealthState, readRunRecord, runcOf, type ContainerExit, type ContainerSpec, type HealthState, type RestartPolicy } from '../runtime/index.js';
 import type { ImageConfig } from '../store/index.js';
 import type { AppContext } from './context.js';
 
@@ -23,7 +23,9 @@ export interface ContainerView {
   startedAt: Date | undefined;
   exit: ContainerExit | undefined;
   containerSpec: ContainerSpec | undefined;
-  restart: 'no' | 'on-failure' | 'always';
+  restart: RestartPolicy;
+  /** Its health check's state, when it has a check (starting until the first result). */
+  health: HealthState | undefined;
   /** The active deployment's directory (where the run record is). */
   dir: string;
   runtime: string;
@@ -54,9 +56,11 @@ export async function listContainerViews(app: AppContext): Promise<ContainerView
   const runc = new Map(states.map((s) => [s.id, s]));
   const deployed = all.filter(({ active }) => !active.info.noContainerService);
   const records = await Promise.all(deployed.map(({ active }) => readRunRecord(active.dir)));
+  const healths = await Promise.all(deployed.map(({ active }) => (active.info.healthcheck === undefined ? undefined : readHealthState(active.dir))));
   const views: ContainerView[] = [];
   for (const [i, { name, active }] of deployed.entries()) {
     const record = records[i]!;
+    const health = healths[i];
     const live = runc.get(name);
     const running = live?.status === 'running';
     views.push({
@@ -72,7 +76,9 @@ export async function listContainerViews(app: AppContext): Promise<ContainerView
       startedAt: record.startedAt,
       exit: running ? undefined : record.exit,
       containerSpec: active.info.containerSpec,
-      restart: active.info.restart ?? 'on-failure',
+      restart: active.info.service?.restart ?? 'on-failure',
+      // A check that has not reported yet for this run is starting (docker's word).
+      health: active.info.healthcheck === undefined ? undefined : running ? (health ?? { version: 1, status: 'starting', failingStreak: 0, log: [] }) : health,
       dir: active.dir,
       runtime: active.info.runtime,
     });
@@ -88,4 +94,27 @@ export function findView(views: readonly ContainerView[], ref: string): Containe
   if (!/^[0-9a-f]{1,64}$/.test(ref)) return undefined;
   const matches = views.filter((v) => v.id.startsWith(ref));
   return matches.length === 1 ? matches[0] : undefined;
+}
+
+export interface ContainerHealth {
+  id: string;
+  name: string;
+  image: string;
+  labels: Record<string, string>;
+  /** Undefined until its first check of this deployment has run. */
+  health: HealthState | undefined;
+}
+
+/** The recorded health of every container that has a check: files only (no runc), for a watcher that looks often. */
+export async function containerHealthStates(app: AppContext): Promise<ContainerHealth[]> {
+  const checked = (await new DeploymentStore(app.settings.root).activeDeployments()).filter(({ active }) => active.info.healthcheck !== undefined);
+  return Promise.all(
+    checked.map(async ({ name, active }) => ({
+      id: containerId(name, active.info.values.UUID),
+      name,
+      image: active.info.image,
+      labels: active.info.labels ?? {},
+      health: await readHealthState(active.dir),
+    })),
+  );
 }

@@ -6,7 +6,7 @@
 // project has it. The quota is checked and the container made in one queue per project, so
 // concurrent creates cannot overshoot it. Whatever fails leaves nothing (install's rule).
 import { SyscontainerError } from '../common/errors.js';
-import { install, type ContainerSpec } from '../runtime/index.js';
+import { install, type ContainerSpec, type ServiceOptions } from '../runtime/index.js';
 import type { AppContext } from './context.js';
 import { listContainerViews } from './container-views.js';
 import type { OneOffRuns } from './one-off-runs.js';
@@ -28,7 +28,8 @@ export interface CreateContainerInput {
   caller: Caller;
   labels: Readonly<Record<string, string>>;
   containerSpec: ContainerSpec;
-  restart: 'no' | 'on-failure' | 'always';
+  /** Restart policy and health check (docker's RestartPolicy and Healthcheck); validated by the runtime. */
+  service: ServiceOptions;
   /** A one-off run, removed when it ends (docker's --rm). */
   autoRemove?: boolean;
 }
@@ -83,10 +84,11 @@ export async function createContainer(app: AppContext, tenancy: Tenancy, input: 
       name: input.name,
       image: image.name,
       containerSpec: input.containerSpec,
-      restart: input.restart,
+      service: input.service,
       labels,
       start: false,
-      enable: input.restart === 'always',
+      // Started at boot only when its policy says so, as docker's daemon starts them.
+      enable: input.service.restart === 'always' || input.service.restart === 'unless-stopped',
       allowPrivileges: input.caller.admin && asks.length > 0,
     });
     const view = (await listContainerViews(app)).find((v) => v.name === input.name);

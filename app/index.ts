@@ -65,7 +65,7 @@ export { parseSetArguments, type ContainerStatus, type DeploymentResult, type Ru
 // The REST service's containers: tenancy, create, views, output, exits, one-off runs
 export { projectLabel, maySee, adminOnlyAsks, checkMayDeleteImages, parseAllowedBindSource, type Caller } from './tenancy.js';
 export { createContainer, type Tenancy, type CreateContainerInput, type CreatedContainer } from './create-container.js';
-export { listContainerViews, findView, containerId, effectiveConfig, type ContainerView, type ContainerStateName } from './container-views.js';
+export { listContainerViews, containerHealthStates, findView, containerId, effectiveConfig, type ContainerView, type ContainerHealth, type ContainerStateName } from './container-views.js';
 export { containerOutput, followContainerOutput, type OutputQuery } from './container-output.js';
 export { waitForContainer, nextExit, waitConditions, type WaitCondition } from './container-exit.js';
 export { OneOffRuns, type OneOffRun, type OneOffState } from './one-off-runs.js';

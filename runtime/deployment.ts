@@ -58,8 +58,6 @@ export const deploymentInfoSchema = z.object({
   owner: z.record(z.string(), z.unknown()).optional(),
   /** Labels the container's creator gave (the REST service's project label among them). */
   labels: z.record(z.string(), z.string()).optional(),
-  /** Restart= of the unit when its creator chose one (the REST service's RestartPolicy). */
-  restart: z.enum(['no', 'on-failure', 'always']).optional(),
   /** Written by atomic (its own `info` keys, read by atomic-info.ts); absent for ours. */
   origin: z.literal('atomic').optional(),
   /** What the user asked of the service (health, restart, ordering, notify, auto-update); kept and reused by update. */

@@ -68,8 +68,6 @@ export interface RenderInput {
   containerSpec?: ContainerSpec;
   /** The deployments root (ROOT): pods' shared directories live under it. Default: DESTDIR's parent. */
   root?: string;
-  /** Restart= of our unit template: on-failure by default (the CLI's), no for the REST service's containers. */
-  restart?: 'no' | 'on-failure' | 'always';
   /** What the user asked of the service: health check, restart policy, ordering, notify (validated). */
   service?: ServiceOptions;
   /** The command the health-check unit runs (`CLI --root ROOT healthcheck run NAME`); needed when there is a check. */
@@ -328,7 +326,6 @@ export async function renderDeployment(input: RenderInput): Promise<RenderedDepl
       imageName: input.image.name,
       values,
       stopSignal: stopSignal(input.image.config),
-      restart: input.restart ?? 'on-failure',
     });
   }
 
@@ -336,8 +333,7 @@ export async function renderDeployment(input: RenderInput): Promise<RenderedDepl
   // default; an image's own template keeps its Restart= unless a policy was given.
   const service = input.service ?? {};
   const notify = service.notify ?? /^(true|1|yes)$/i.test(imageConfig.Labels?.[notifyLabel] ?? '');
-  // The REST service's restart (input.restart, docker's RestartPolicy) is our template's too.
-  const restart = service.restart ?? (files['service.template'] === undefined ? (input.restart ?? 'on-failure') : undefined);
+  const restart = service.restart ?? (files['service.template'] === undefined ? 'on-failure' : undefined);
   unit = amendUnit(unit, { ...(restart !== undefined ? { restart } : {}), dependencies: dependenciesOf(service), notify });
   const healthcheck = resolveHealthCheck(healthOptionsFromImage(imageConfig.Healthcheck, input.image.name), service.health, unitRestarts(unit));
   let healthUnits: HealthUnits | undefined;

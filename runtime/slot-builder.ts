@@ -61,8 +61,6 @@ export async function buildSlot<I extends RuntimeImage>(
     externalRootfs?: string;
     containerSpec?: ContainerSpec;
     owner?: Record<string, unknown>;
-    /** Restart= of our unit template; kept in info. */
-    restart?: 'no' | 'on-failure' | 'always';
     /** The creator's labels (the REST service's project among them); kept in info. */
     labels?: Readonly<Record<string, string>>;
     /** Health check, restart policy, ordering, notify, auto-update (validated). */
@@ -99,7 +97,6 @@ export async function buildSlot<I extends RuntimeImage>(
       consentedPrivileges: options.consentedPrivileges,
       root: ctx.root,
       ...(options.containerSpec !== undefined ? { containerSpec: options.containerSpec } : {}),
-      ...(options.restart !== undefined ? { restart: options.restart } : {}),
       service: options.service,
       // The health unit runs the light entry of the CLI that installs, with the same root.
       healthRunCommand: healthRunCommand(ctx.healthCli ?? ctx.cli ?? [process.execPath, process.argv[1] ?? 'syscontainer'], ctx.root, name),
@@ -160,7 +157,6 @@ export async function buildSlot<I extends RuntimeImage>(
       ...(options.containerSpec !== undefined ? { containerSpec: options.containerSpec } : {}),
       ...(options.owner !== undefined ? { owner: options.owner } : {}),
       ...(options.labels !== undefined ? { labels: { ...options.labels } } : {}),
-      ...(options.restart !== undefined ? { restart: options.restart } : {}),
       ...(Object.keys(options.service).length > 0 ? { service: options.service } : {}),
       ...(rendered?.healthcheck !== undefined ? { healthcheck: rendered.healthcheck } : {}),
       ...(rendered?.notify ? { notify: true } : {}),

@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import {
   createContainer,
   effectiveConfig,
+  healthOptionsFromDocker,
   killContainer,
   launchContainer,
   nextExit,
@@ -18,6 +19,7 @@ import {
   type ContainerMount,
   type ContainerSpec,
   type ContainerView,
+  type ServiceOptions,
   type WaitCondition,
 } from '../../app/index.js';
 import * as z from 'zod';
@@ -33,11 +35,23 @@ import { resolveTarget, targetId, targetName, targetProject, visibleTargets, typ
 import { factsOf, inspectDocument, listEntry } from '../docker-shapes.js';
 import { describeIssues } from '../request-body.js';
 
-type RestartName = 'no' | 'on-failure' | 'always';
-
-function restartOf(body: ContainerCreateBody): RestartName {
-  const policy = body.HostConfig?.RestartPolicy?.Name ?? 'no';
-  return policy === 'always' || policy === 'unless-stopped' ? 'always' : policy === 'on-failure' ? 'on-failure' : 'no';
+/** docker's RestartPolicy and Healthcheck as the service options of the runtime (which validates them again). */
+function serviceOf(body: ContainerCreateBody): ServiceOptions {
+  const policy = body.HostConfig?.RestartPolicy;
+  if ((policy?.MaximumRetryCount ?? 0) > 0) {
+    throw new HttpError(400, 'HostConfig.RestartPolicy.MaximumRetryCount: not supported (a restarting container stops after 5 starts in 30 s)');
+  }
+  const service: ServiceOptions = { restart: policy?.Name === undefined || policy.Name === '' ? 'no' : policy.Name };
+  if (body.Healthcheck !== undefined && body.Healthcheck !== null) {
+    try {
+      // Test ["NONE"] turns the image's check off; an empty Test keeps the image's.
+      const health = healthOptionsFromDocker(body.Healthcheck, 'create body');
+      if (health !== undefined) service.health = health;
+    } catch (error) {
+      throw new HttpError(400, (error as Error).message.replace(/^image create body: config /, ''));
+    }
+  }
+  return service;
 }
 
 /** docker's "SRC:DST[:ro|rw]" bind. */
@@ -130,7 +144,7 @@ async function create(call: RouteCall): Promise<void> {
     caller: call.principal,
     labels: body.Labels ?? {},
     containerSpec: containerSpecOf(body, name),
-    restart: restartOf(body),
+    service: serviceOf(body),
     autoRemove: body.HostConfig?.AutoRemove === true,
   });
   call.services.events.emit('container', 'create', created.id, { name, image: created.image }, call.principal.project);

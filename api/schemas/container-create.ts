@@ -61,6 +61,8 @@ export const containerCreateSchema = z
     NetworkDisabled: z.literal(false).optional(),
     Volumes: z.record(z.string(), z.object({}).strict()).nullish(),
     HostConfig: hostConfig.nullish(),
+    /** docker's HealthConfig (durations in nanoseconds): read by the application layer. */
+    Healthcheck: z.unknown().optional(),
     NetworkingConfig: z.unknown().optional(),
   })
   .catchall(zeroValue);

@@ -36,8 +36,6 @@ export interface InstallOptions {
   containerSpec?: ContainerSpec;
   /** The application layer's record of who declared it (apply). */
   owner?: Record<string, unknown>;
-  /** Restart= of our unit template (default on-failure). */
-  restart?: 'no' | 'on-failure' | 'always';
   /** Labels kept in the deployment's info (the REST service's project label among them). */
   labels?: Readonly<Record<string, string>>;
   /** Make it start at boot; default true. */
@@ -90,7 +88,6 @@ export async function installHoldingLock<I extends RuntimeImage>(ctx: RuntimeCon
     ...(options.rootfs !== undefined ? { externalRootfs: path.resolve(options.rootfs) } : {}),
     ...(options.containerSpec !== undefined ? { containerSpec: options.containerSpec } : {}),
     ...(options.owner !== undefined ? { owner: options.owner } : {}),
-    restart: options.restart,
     labels: options.labels,
   });
   const runs = built.info.noContainerService !== true;

@@ -90,7 +90,6 @@ export async function updateHoldingLock<I extends RuntimeImage>(ctx: RuntimeCont
     ...(externalRootfs !== undefined ? { externalRootfs } : {}),
     ...(containerSpec !== undefined ? { containerSpec } : {}),
     ...(owner !== undefined ? { owner } : {}),
-    restart: current.info.restart,
     labels: current.info.labels,
   });
   const wasRunning = await supervisor.isRunning(name);

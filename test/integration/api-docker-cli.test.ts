@@ -104,6 +104,34 @@ test.serial('docker stop -t 1 kills a container that ignores its stop signal a s
   t.is((await s.docker(['rm', stubborn])).exitCode, 0);
 });
 
+test.serial('health checks and restart policies: --health-cmd shows in inspect, ps and events; --restart unless-stopped', async (t) => {
+  const image = `${s.registry.host}/test/server:1`;
+  const since = Math.floor(Date.now() / 1000) - 1;
+  const good = name('hgood');
+  const bad = name('hbad');
+  const health = ['--health-interval', '1s', '--health-retries', '1', '--health-timeout', '5s'];
+  t.is((await s.docker(['run', '-d', '--name', good, '--restart', 'unless-stopped', '--health-cmd', 'true', ...health, image])).exitCode, 0);
+  t.is((await s.docker(['run', '-d', '--name', bad, '--health-cmd', 'echo sick; exit 1', ...health, image])).exitCode, 0);
+  const statusOf = async (who: string) => (await s.docker(['inspect', '--format', '{{.State.Health.Status}}', who])).stdout.trim();
+  for (let i = 0; i < 60 && ((await statusOf(good)) !== 'healthy' || (await statusOf(bad)) !== 'unhealthy'); i++) await new Promise((resolve) => setTimeout(resolve, 500));
+  t.is(await statusOf(good), 'healthy');
+  t.is(await statusOf(bad), 'unhealthy');
+  const log = JSON.parse((await s.docker(['inspect', '--format', '{{json .State.Health}}', bad])).stdout) as { FailingStreak: number; Log: { ExitCode: number; Output: string }[] };
+  t.true(log.FailingStreak >= 1);
+  t.like(log.Log.at(-1), { ExitCode: 1 });
+  t.regex(log.Log.at(-1)!.Output, /sick/);
+  t.is((await s.docker(['inspect', '--format', '{{.HostConfig.RestartPolicy.Name}}', good])).stdout.trim(), 'unless-stopped');
+  t.regex((await s.docker(['ps', '--filter', `name=${good}`, '--format', '{{.Status}}'])).stdout, /^Up .*\(healthy\)$/m);
+  // The unit restarts it when it dies (systemd's Restart=always), and it starts at boot (enabled).
+  t.is((await s.harness.exec(['systemctl', 'show', '-p', 'Restart', '-p', 'UnitFileState', `${good}.service`])).stdout.trim().split('\n').sort().join(' '), 'Restart=always UnitFileState=enabled');
+  await new Promise((resolve) => setTimeout(resolve, 2500));
+  const events = await s.docker(['events', '--since', String(since), '--until', String(Math.ceil(Date.now() / 1000)), '--filter', 'event=health_status', '--format', '{{.Action}} {{.Actor.Attributes.name}}']);
+  const lines = events.stdout.trim().split('\n');
+  t.true(lines.includes(`health_status: healthy ${good}`), events.stdout);
+  t.true(lines.includes(`health_status: unhealthy ${bad}`), events.stdout);
+  t.is((await s.docker(['rm', '-f', good, bad])).exitCode, 0);
+});
+
 test.serial('docker run --rm prints both streams and exits with the command\'s status', async (t) => {
   const run = await s.docker(['run', '--rm', '--name', name('once'), s.image, 'sh', '-c', 'echo out; echo err >&2; exit 3']);
   t.is(run.exitCode, 3, run.stderr);
