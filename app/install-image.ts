@@ -64,8 +64,9 @@ export async function installImage(app: AppContext, input: InstallImageInput, ev
   let stored = await app.store.getImage(input.image);
   if (stored === undefined && input.rootfs === undefined && input.pull !== false) {
     events.log?.(`${input.image} is not in the store: pulling it`);
-    await pullImage(app.store, input.image, sourceSettings(app), events.onPull ? { onEvent: events.onPull } : {});
-    stored = await app.store.getImage(input.image);
+    const pulled = await pullImage(app.store, input.image, sourceSettings(app), events.onPull ? { onEvent: events.onPull } : {});
+    // By the name the pull stored it under: `oci:DIR:TAG` is stored as localhost/DIR:TAG.
+    stored = await app.store.getImage(pulled.name);
   }
   if (input.system !== true && (stored === undefined || !isSystemImage(stored))) {
     throw new SyscontainerError('EUSAGE', `image ${stored?.name ?? input.image} is not labelled atomic.type=system: install it with --system`);

@@ -106,3 +106,20 @@ test('atomic.run=once: install runs the image once instead of installing a servi
   t.deepEqual((await readdir(s.env.SYSCONTAINER_ROOT)).filter((e) => e !== '.storage'), [], 'nothing installed');
   t.deepEqual(await readdir(s.env.SYSCONTAINER_UNIT_DIR).catch(() => []), []);
 });
+
+test('install --system from oci:DIR:TAG not yet pulled: pulled, stored under its localhost/ name, installed', async (t) => {
+  const s = await setup(t, {});
+  const layout = join(s.dir, 'fresh');
+  await writeOciLayout(layout, [{ image: await busyboxImage({ Cmd: loop('from-layout') }), tag: 'v1' }]);
+  const name = s.name('oci');
+  const installed = await runCli(['install', '--system', '--name', name, `oci:${layout}:v1`], s.env);
+  t.is(installed.exitCode, 0, installed.stderr);
+  const listed = await runCli(['containers', 'list', '--json'], s.env);
+  t.is(listed.exitCode, 0, listed.stderr);
+  const row = (JSON.parse(listed.stdout) as Array<{ name: string; image: string }>).find((c) => c.name === name);
+  t.is(row?.image, 'localhost/fresh:v1');
+  const exec = await runCli(['run', name, 'echo', 'inside'], s.env);
+  t.is(exec.exitCode, 0, exec.stderr);
+  t.regex(exec.stdout, /^inside$/m);
+});
+
