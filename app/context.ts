@@ -25,7 +25,7 @@ export interface OperationEvents {
 }
 
 export function createContext(settings: Settings): AppContext {
-  const store = new ImageStore(settings.root, { lockWaitMs: settings.lockWaitMs });
+  const store = new ImageStore(settings.root, { lockWaitMs: settings.lockWaitMs, registriesConf: settings.registriesConf });
   // The test harness's systemd runs in namespaces of its own: talk to it (and its runc) through nsenter.
   const commandPrefix = nsenterPrefix(settings.systemdNsenterPid);
   return {

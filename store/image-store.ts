@@ -26,6 +26,8 @@ import { pruneImageRootfs, releaseImageRootfs, type RootfsInUse } from './conten
 import { OstreeRepo, maxMetadataArgBytes, type RepoMode } from './ostree/ostree-repo.js';
 import { trustRecordSchema, type TrustRecord } from './trust/trust-record.js';
 import { blobRef, digestFromBlobRef, imageNameFromRef, imageRef, refPrefix } from './ref-names.js';
+import { formatReference, parseReference, qualifyReference } from './oci/reference.js';
+import { loadRegistriesConf } from './registry/registries-conf.js';
 import {
   importLayer,
   layerMetadataKeys,
@@ -95,6 +97,11 @@ export interface ImageStoreOptions {
   repoPath?: string;
   /** How long the store's locks wait for another holder before ELOCKED (default 5 min). */
   lockWaitMs?: number | undefined;
+  /**
+   * registries.conf whose aliases and unqualified-search registries turn a short name into
+   * full ones for getImage, as pull does (undefined: the default path; missing: none).
+   */
+  registriesConf?: string | undefined;
 }
 
 export class ImageStore {
@@ -106,11 +113,28 @@ export class ImageStore {
   /** Config bytes by config commit checksum, for readImage (see storedConfig). */
   private readonly configBytes = new Map<string, Promise<Buffer>>();
 
+  private readonly registriesConf: string | undefined;
+
   constructor(root: string, options: ImageStoreOptions = {}) {
     this.root = root;
     this.repo = new OstreeRepo(options.repoPath ?? join(root, '.storage', 'ostree'));
     this.mode = options.mode ?? (process.getuid?.() === 0 ? 'bare' : 'bare-user');
     this.lockWaitMs = options.lockWaitMs;
+    this.registriesConf = options.registriesConf;
+  }
+
+  /**
+   * The full names a short name stands for, in registries.conf order (an alias, then each
+   * unqualified-search registry); [] for a full name, an id, or when nothing is configured.
+   */
+  private async qualifiedNames(name: string): Promise<string[]> {
+    try {
+      const ref = parseReference(name);
+      if (ref.registry !== undefined || ref.digest !== undefined) return [];
+      return qualifyReference(ref, await loadRegistriesConf(this.registriesConf)).map((candidate) => formatReference({ ...candidate, tag: candidate.tag ?? 'latest' }));
+    } catch {
+      return [];
+    }
   }
 
   /** Creates the repository on first use; idempotent. Returns the repository's actual mode. */
@@ -343,9 +367,11 @@ export class ImageStore {
 
   /**
    * Finds an image by: full name (REGISTRY/REPO:TAG); manifest or config digest; image id (a
-   * config digest prefix of at least 12 hex digits, with or without "sha256:"); or a short name
-   * (REPO:TAG or REPO, matching the end of a full name; tag latest when none). Undefined when
-   * nothing matches; EINVAL when a short name or id matches different images.
+   * config digest prefix of at least 12 hex digits, with or without "sha256:"); or a short name:
+   * first as registries.conf qualifies it (the first candidate stored wins, as for pull), then
+   * REPO:TAG or REPO matching the end of a stored name (tag latest when none; atomic stored
+   * short names as they were typed). Undefined when nothing matches; EINVAL when a short name
+   * or id matches different images and registries.conf cannot decide.
    */
   async getImage(nameOrId: string): Promise<StoredImage | undefined> {
     if (!(await this.repo.exists())) return undefined;
@@ -355,6 +381,13 @@ export class ImageStore {
       if (commit !== undefined) return await this.readImage(nameOrId, ref, commit);
     } catch (error) {
       if (!(error instanceof SyscontainerError) || error.code === 'ESTORE') throw error;
+    }
+    // A short name means what pull made of it: the first of its registries.conf candidates
+    // that is stored. Only when none is does the store's own matching below decide.
+    for (const candidate of await this.qualifiedNames(nameOrId)) {
+      const ref = imageRef(candidate);
+      const commit = await this.repo.resolveRef(ref);
+      if (commit !== undefined) return await this.readImage(candidate, ref, commit);
     }
     const images = await this.listImages();
     const pick = (matches: StoredImage[], kind: string): StoredImage | undefined => {

@@ -97,7 +97,7 @@ export async function pushImage(sourceInput: string, destInput: string, settings
     sourceName = sourceInput;
     emit({ type: 'pushing', source: sourceName, destination: destination.display, regenerating: false });
   } else {
-    const store = new ImageStore(settings.root);
+    const store = new ImageStore(settings.root, { registriesConf: settings.registriesConf });
     const image = await store.getImage(sourceInput);
     if (image === undefined) {
       throw new SyscontainerError('ENOTFOUND', `image ${sourceInput} is not in the store`, { hint: 'pull it first, or push oci:DIR' });
