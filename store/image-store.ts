@@ -338,6 +338,12 @@ export class ImageStore {
     return (await this.imageRefs()).map(([name]) => name).sort();
   }
 
+  /** Digests of every stored blob (layers and configs, `ociimage/<hex>` refs), sorted: `images list --all`. */
+  async blobDigests(): Promise<string[]> {
+    if (!(await this.repo.exists())) return [];
+    return (await this.repo.listRefs(refPrefix)).flatMap((ref) => digestFromBlobRef(ref) ?? []).sort();
+  }
+
   /** Image refs as [name, ref] pairs (blob refs and foreign refs left out). */
   private async imageRefs(): Promise<Array<[string, string]>> {
     if (!(await this.repo.exists())) return [];
@@ -436,6 +442,21 @@ export class ImageStore {
    * Removes the image ref (blobs stay until prune), then its rootfs unless another name has the
    * same image or `rootfsInUse` says a deployment uses it. ENOTFOUND when there is no such image.
    */
+  /**
+   * Gives stored image `source` (as getImage finds it) the name `target` as well: a second ref
+   * to the same commit, no copy (`images tag`). `target` is kept as typed, with `:latest` when
+   * it has no tag (as Atomic stored tags). An existing `target` is moved to the image.
+   */
+  async tagImage(source: string, target: string): Promise<{ source: StoredImage; target: string }> {
+    const image = await this.getImage(source);
+    if (image === undefined) throw new SyscontainerError('ENOTFOUND', `image ${source} is not stored`);
+    const ref = parseReference(target);
+    if (ref.digest !== undefined) throw new SyscontainerError('EREFERENCE', `images tag ${target}: a tag cannot name a digest`);
+    const name = formatReference({ ...ref, tag: ref.tag ?? 'latest' });
+    await this.repo.setRef(imageRef(name), image.commit);
+    return { source: image, target: name };
+  }
+
   async deleteImage(name: string, rootfsInUse: RootfsInUse = async () => false): Promise<void> {
     const ref = imageRef(name);
     const commit = (await this.repo.exists()) ? await this.repo.resolveRef(ref) : undefined;
