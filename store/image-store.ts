@@ -439,10 +439,6 @@ export class ImageStore {
   }
 
   /**
-   * Removes the image ref (blobs stay until prune), then its rootfs unless another name has the
-   * same image or `rootfsInUse` says a deployment uses it. ENOTFOUND when there is no such image.
-   */
-  /**
    * Gives stored image `source` (as getImage finds it) the name `target` as well: a second ref
    * to the same commit, no copy (`images tag`). `target` is kept as typed, with `:latest` when
    * it has no tag (as Atomic stored tags). An existing `target` is moved to the image.
@@ -457,6 +453,10 @@ export class ImageStore {
     return { source: image, target: name };
   }
 
+  /**
+   * Removes the image ref (blobs stay until prune), then its rootfs unless another name has the
+   * same image or `rootfsInUse` says a deployment uses it. ENOTFOUND when there is no such image.
+   */
   async deleteImage(name: string, rootfsInUse: RootfsInUse = async () => false): Promise<void> {
     const ref = imageRef(name);
     const commit = (await this.repo.exists()) ? await this.repo.resolveRef(ref) : undefined;
