@@ -5,7 +5,9 @@
 import path from 'node:path';
 import type { RuntimeContext } from './context.js';
 import type { ActiveDeployment, DeploymentInfo } from './deployment.js';
-import type { ExportsManifest } from './exports-manifest.js';
+import { pathExists } from '../store/index.js';
+import { parseExportsManifest, type ExportsManifest } from './exports-manifest.js';
+import { readRootfsFile } from './rootfs-files.js';
 import { applyHostFiles, removeHostFiles, stageHostFiles, type HostFileRecord } from './host-files.js';
 import { renderRenameFiles } from './rename-files.js';
 
@@ -35,8 +37,23 @@ function keptLines(ctx: RuntimeContext, name: string, kept: readonly string[]): 
   for (const file of kept) ctx.log?.(`${name}: kept ${file}: modified since it was installed`);
 }
 
+/**
+ * A deployment atomic made has no staged copy of its host files: stage them from its own
+ * checkout (rootfs/exports, its manifest's renames and templates, its values), as atomic's
+ * rollback copied them, and record what is staged.
+ */
+async function stageAtomicHostFiles(ctx: RuntimeContext, target: ActiveDeployment): Promise<ActiveDeployment> {
+  if (target.info.origin !== 'atomic' || (target.info.hostFiles ?? []).length === 0 || (await pathExists(path.join(target.dir, hostfsStageName)))) return target;
+  const rootfs = path.join(target.dir, 'rootfs');
+  const text = await readRootfsFile(rootfs, '/exports/manifest.json');
+  const manifest = text === undefined ? undefined : parseExportsManifest(text, target.info.image);
+  const hostFiles = await stageDeploymentHostFiles(ctx, { dir: target.dir, rootfs, manifest, values: target.info.values, imageName: target.info.image });
+  return { ...target, info: { ...target.info, hostFiles } };
+}
+
 /** Makes the host files those of `target`, coming from `from` (the deployment applied now, if any). */
 export async function switchDeploymentHostFiles(ctx: RuntimeContext, name: string, target: ActiveDeployment, from: ActiveDeployment | undefined): Promise<void> {
+  target = await stageAtomicHostFiles(ctx, target);
   const to = target.info.hostFiles ?? [];
   const previous = from?.info.hostFiles ?? [];
   if (to.length === 0 && previous.length === 0) return;

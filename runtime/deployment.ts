@@ -88,6 +88,12 @@ export class DeploymentStore {
     return path.join(this.root, `${name}.${slot}`);
   }
 
+  /** Where an update keeps the deployment of `slot` it replaces until the new one runs (a dot name: never listed). */
+  replacedDir(name: string, slot: Slot): string {
+    validateContainerName(name);
+    return path.join(this.root, `.${name}.${slot}.replaced`);
+  }
+
   linkPath(name: string): string {
     validateContainerName(name);
     return path.join(this.root, name);

@@ -11,7 +11,8 @@ import { rootfsInUse } from './rootfs-users.js';
  * `images prune`, and does not fail the command that already did its work.
  */
 export async function releaseRootfsOf(ctx: RuntimeContext, infos: ReadonlyArray<DeploymentInfo | undefined>): Promise<void> {
-  const ids = new Set(infos.flatMap((info) => (info === undefined || info.externalRootfs !== undefined ? [] : [info.imageId])));
+  // Deployments atomic made have their own checkout (removed with them), not a shared rootfs.
+  const ids = new Set(infos.flatMap((info) => (info === undefined || info.externalRootfs !== undefined || info.origin === 'atomic' ? [] : [info.imageId])));
   for (const id of ids) {
     await ctx.store.releaseRootfs(id, rootfsInUse(ctx.root)).catch((error: unknown) => {
       say(ctx, `warning: the rootfs of image ${id.slice(7, 19)} was not removed (${isSyscontainerError(error) ? error.message : String(error)}); images prune retries`);

@@ -9,6 +9,8 @@ import { say, warn, type RuntimeContext, type RuntimeImage } from './context.js'
 import { DeploymentStore, type DeploymentInfo, type Slot } from './deployment.js';
 import { stageDeploymentHostFiles } from './deployment-host-files.js';
 import type { ContainerSpec } from './container-spec.js';
+import { checkExternalRootfs } from './external-rootfs.js';
+import type { PrivilegePolicy } from './privileges.js';
 import { renderDeployment, renderHostFilesOnly, type RenderedDeployment } from './render.js';
 import { slotTmpfilesName, unitName } from './unit-files.js';
 import { healthRunCommand, healthServiceName, healthTimerName } from './health/health-units.js';
@@ -55,6 +57,7 @@ export async function buildSlot<I extends RuntimeImage>(
     set: Record<string, string>;
     previousUuid?: string;
     allowPrivileges?: boolean;
+    privilegePolicy?: PrivilegePolicy;
     consentedPrivileges?: readonly string[];
     revision: number;
     /** `install --rootfs`: use this exploded rootfs (read-only) instead of a checkout. */
@@ -94,6 +97,7 @@ export async function buildSlot<I extends RuntimeImage>(
       set: options.set,
       previousUuid: options.previousUuid,
       allowPrivileges: options.allowPrivileges,
+      privilegePolicy: options.privilegePolicy,
       consentedPrivileges: options.consentedPrivileges,
       root: ctx.root,
       ...(options.containerSpec !== undefined ? { containerSpec: options.containerSpec } : {}),
@@ -105,6 +109,8 @@ export async function buildSlot<I extends RuntimeImage>(
     const rendered = hostOnly === undefined ? await renderDeployment(renderInput) : undefined;
     const values = hostOnly?.values ?? (rendered as RenderedDeployment).values;
     const hostFiles = await stageDeploymentHostFiles(ctx, { dir, rootfs: rootPath, manifest: hostOnly?.manifest ?? rendered?.manifest, values, imageName: image.name });
+    // A rootfs given by --rootfs is someone else's: runc must find every mount point there.
+    if (rendered !== undefined && options.externalRootfs !== undefined) await checkExternalRootfs(rootPath, rendered.spec, options.externalRootfs);
     if (rendered !== undefined) {
       await deployments.writeSlotFile(dir, 'config.json', rendered.configJson);
       // The container spec's inline files (a ConfigMap's), mounted read-only from here.

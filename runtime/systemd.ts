@@ -18,9 +18,13 @@ export interface UnitState {
   nRestarts: number;
   unitFileState: string;
   loadState: string;
+  /** How the last run ended: success, exit-code, signal, … */
+  result: string;
+  /** The main process' exit status of the last run. */
+  execMainStatus: number;
 }
 
-const unitStateProperties = 'ActiveState,SubState,MainPID,NRestarts,UnitFileState,LoadState';
+const unitStateProperties = 'ActiveState,SubState,MainPID,NRestarts,UnitFileState,LoadState,Result,ExecMainStatus';
 
 /** `KEY=VALUE` lines (systemctl show) as a record. */
 function propertiesOf(text: string): Record<string, string> {
@@ -40,6 +44,8 @@ function unitStateOf(props: Record<string, string>): UnitState {
     nRestarts: Number(props.NRestarts ?? 0) || 0,
     unitFileState: props.UnitFileState ?? '',
     loadState: props.LoadState ?? 'unknown',
+    result: props.Result ?? 'unknown',
+    execMainStatus: Number(props.ExecMainStatus ?? -1),
   };
 }
 

@@ -16,6 +16,8 @@ export interface ContainerListEntry {
   health?: string;
   dependencies?: Dependencies;
   autoUpdate?: boolean;
+  /** Who wrote the deployment: syscontainer, or atomic (a host atomic managed). */
+  origin: 'syscontainer' | 'atomic';
 }
 
 /** Every installed container (complete deployments only), for `syscontainer ps`. */
@@ -43,5 +45,6 @@ export async function list(ctx: RuntimeContext): Promise<ContainerListEntry[]> {
     ...(health.has(name) ? { health: health.get(name) as string } : {}),
     ...(active.info.service?.requires || active.info.service?.wants || active.info.service?.after ? { dependencies: dependenciesOf(active.info.service) } : {}),
     ...(active.info.service?.autoUpdate ? { autoUpdate: true } : {}),
+    origin: active.info.origin ?? 'syscontainer',
   }));
 }

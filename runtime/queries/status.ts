@@ -38,6 +38,10 @@ export interface ContainerStatus {
   restart?: string;
   notify?: boolean;
   autoUpdate?: boolean;
+  /** What it was granted beyond the default confinement, one line each. */
+  privileges: string[];
+  /** Who wrote the deployment: syscontainer, or atomic (a host atomic managed). */
+  origin: 'syscontainer' | 'atomic';
 }
 
 /** The installed container's deployment and its supervisor's view of it; ENOTFOUND when not installed. */
@@ -52,6 +56,8 @@ export async function status(ctx: RuntimeContext, options: { name: string }): Pr
     runtime: active.info.runtime,
     deployment: active.dir,
     revision: active.info.revision,
+    privileges: active.info.privileges,
+    origin: active.info.origin ?? 'syscontainer',
     state: supervised.state,
     pid: supervised.pid,
     managedBy: supervisor.kind,

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SyscontainerError } from '../../common/errors.js';
 import type { Runc } from '../runc.js';
-import type { SupervisedState, Supervisor } from './supervisor.js';
+import type { StartOutcome, SupervisedState, Supervisor } from './supervisor.js';
 import { removeUnitCgroups } from './unit-cgroups.js';
 import { isOneshotBundle, oneshotSuccessCodes } from '../oneshot.js';
 import { podNetnsName } from '../container-spec.js';
@@ -74,7 +74,7 @@ export class RuncSupervisor implements Supervisor {
     await this.runc.kill(name, signal);
   }
 
-  async start(name: string, bundle: string): Promise<void> {
+  async start(name: string, bundle: string): Promise<StartOutcome> {
     await this.runc.delete(name, { force: true });
     const logFile = path.join(bundle, containerLogName);
     if (await isOneshotBundle(bundle)) {
@@ -87,7 +87,7 @@ export class RuncSupervisor implements Supervisor {
           hint: output === '' ? undefined : `last output:\n${output.split('\n').slice(-5).join('\n')}`,
         });
       }
-      return;
+      return 'exited';
     }
     await this.runc.runDetached(name, bundle, { logFile, pidFile: path.join(bundle, 'container.pid') });
     await sleep(this.settleMs);
@@ -98,19 +98,16 @@ export class RuncSupervisor implements Supervisor {
         hint: log.trim() === '' ? undefined : `last output:\n${log.trim().split('\n').slice(-5).join('\n')}`,
       });
     }
+    return 'running';
   }
 
   stop(name: string): Promise<void> {
     return killAndDelete(this.runc, name);
   }
 
-  async restart(name: string, bundle: string): Promise<void> {
+  async restart(name: string, bundle: string): Promise<StartOutcome> {
     await this.stop(name);
-    await this.start(name, bundle);
-  }
-
-  beforeSwitch(name: string): Promise<void> {
-    return this.stop(name);
+    return this.start(name, bundle);
   }
 
   async reload(): Promise<void> {

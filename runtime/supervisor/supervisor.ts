@@ -9,6 +9,9 @@
 // (container-lock.ts) around every method that changes something. Errors are ERUNTIME
 // SyscontainerErrors carrying the tool's own message (runc.ts, systemd.ts).
 
+/** How a start ended: the container runs, or its command ended at once with status 0. */
+export type StartOutcome = 'running' | 'exited';
+
 /** What a supervisor knows of a container right now. */
 export interface SupervisedState {
   /** running, stopped, failed, activating, … (systemd ActiveState/SubState, or runc's status). */
@@ -38,10 +41,12 @@ export interface Supervisor {
   /**
    * Starts the container from `bundle` (its unit must be published and loaded: see reload) and
    * waits the context's settle time to see it stay up. Call it when the container is not
-   * running. Throws ERUNTIME, with the last lines of its output as the hint, when it does not
-   * stay up; it is then left stopped or failed, as the supervisor saw it.
+   * running. Resolves 'running', or 'exited' when its command ended with status 0 and was not
+   * restarted (a one-shot service: Atomic installed those); throws ERUNTIME, with the last lines
+   * of its output as the hint, when it failed or does not stay up; it is then left stopped or
+   * failed, as the supervisor saw it.
    */
-  start(name: string, bundle: string): Promise<void>;
+  start(name: string, bundle: string): Promise<StartOutcome>;
 
   /**
    * Starts the container from `bundle` without waiting to see it stay up (docker's start: the
@@ -62,16 +67,10 @@ export interface Supervisor {
 
   /**
    * Replaces the container, running or not, by one started from `bundle`; then as start (waits,
-   * throws ERUNTIME when the new one does not stay up). Used after a switch and by `restart`.
+   * throws ERUNTIME when the new one does not stay up). Used by `restart`; a switch (update,
+   * rollback) stops the container first, with the unit it was started by, then starts it.
    */
-  restart(name: string, bundle: string): Promise<void>;
-
-  /**
-   * Called for a running container before its deployment is switched under it (update,
-   * rollback); restart follows the switch. runc-direct stops it here (runc holds the old
-   * bundle); systemd leaves it running and its restart replaces it under the new unit.
-   */
-  beforeSwitch(name: string): Promise<void>;
+  restart(name: string, bundle: string): Promise<StartOutcome>;
 
   /** The published unit files changed (written or removed): read them again. Idempotent. */
   reload(): Promise<void>;

@@ -10,7 +10,8 @@ import type { Runc } from '../runc.js';
 import type { Systemd, UnitState } from '../systemd.js';
 import { unitName } from '../unit-files.js';
 import { killAndDelete, runcStates } from './runc-supervisor.js';
-import type { SupervisedState, Supervisor } from './supervisor.js';
+import type { StartOutcome, SupervisedState, Supervisor } from './supervisor.js';
+import { removeUnitCgroups } from './unit-cgroups.js';
 import { isOneshotBundle } from '../oneshot.js';
 import { podUnitName } from '../container-spec.js';
 import { writeFileAtomic } from '../../common/atomic-file.js';
@@ -33,7 +34,7 @@ export class SystemdSupervisor implements Supervisor {
     return state.activeState === 'active' || state.activeState === 'activating' || state.activeState === 'reloading';
   }
 
-  async start(name: string, bundle: string): Promise<void> {
+  async start(name: string, bundle: string): Promise<StartOutcome> {
     if (await isOneshotBundle(bundle)) return this.runOnce(name, false);
     return this.startUnit(name, false);
   }
@@ -58,13 +59,13 @@ export class SystemdSupervisor implements Supervisor {
     await killAndDelete(this.runc, name);
   }
 
-  async restart(name: string, bundle: string): Promise<void> {
+  async restart(name: string, bundle: string): Promise<StartOutcome> {
     if (await isOneshotBundle(bundle)) return this.runOnce(name, true);
     return this.startUnit(name, true);
   }
 
   /** A oneshot unit: systemctl waits for it to finish; done when it exited with success and stays active. */
-  private async runOnce(name: string, restart: boolean): Promise<void> {
+  private async runOnce(name: string, restart: boolean): Promise<StartOutcome> {
     const unit = unitName(name);
     await this.systemd.resetFailed(unit);
     try {
@@ -78,10 +79,7 @@ export class SystemdSupervisor implements Supervisor {
     }
     const after = await this.systemd.unitState(unit);
     if (after.activeState !== 'active') throw new SyscontainerError('ERUNTIME', `container ${name} (run once) did not complete (unit ${after.activeState}/${after.subState})`);
-  }
-
-  async beforeSwitch(): Promise<void> {
-    // The unit's restart after the switch replaces the container.
+    return 'exited';
   }
 
   reload(): Promise<void> {
@@ -109,6 +107,9 @@ export class SystemdSupervisor implements Supervisor {
     await this.systemd.resetFailed(unitName(name));
     // A failed check leaves its oneshot loaded as failed until reset: nothing of it may stay.
     for (const unit of [healthTimerName(name), healthServiceName(name)]) await this.systemd.resetFailed(unit);
+    // systemd removes the unit's cgroup where it manages the hierarchy; the `container` child
+    // runc made (and on cgroup v1 the hierarchies systemd does not manage) stay otherwise.
+    await removeUnitCgroups(name);
   }
 
   async ensurePodNetwork(pod: string, unit: { file: string; text: string }): Promise<void> {
@@ -159,7 +160,7 @@ export class SystemdSupervisor implements Supervisor {
   }
 
   /** systemctl start (or restart), then the settle time; the unit must be running, not restarted meanwhile, and runc must run the container. */
-  private async startUnit(name: string, restart: boolean): Promise<void> {
+  private async startUnit(name: string, restart: boolean): Promise<StartOutcome> {
     const unit = unitName(name);
     await this.systemd.resetFailed(unit);
     const before = await this.systemd.unitState(unit);
@@ -168,11 +169,17 @@ export class SystemdSupervisor implements Supervisor {
     await sleep(this.settleMs);
     const after = await this.systemd.unitState(unit);
     const running = (await this.runc.state(name))?.status === 'running';
+    const exited = after.activeState === 'inactive' && after.result === 'success' && after.execMainStatus === 0 && after.nRestarts === before.nRestarts;
+    if (exited) {
+      await killAndDelete(this.runc, name);
+      return 'exited';
+    }
     if (after.activeState !== 'active' || after.subState !== 'running' || after.nRestarts > before.nRestarts || !running) {
       const journal = await this.systemd.journal(unit, { lines: 5 }).catch(() => '');
       throw new SyscontainerError('ERUNTIME', `container ${name} did not stay running (unit ${after.activeState}/${after.subState})`, {
         hint: journal.trim() === '' ? `see journalctl -u ${unit}` : `last log lines:\n${journal.trim()}`,
       });
     }
+    return 'running';
   }
 }

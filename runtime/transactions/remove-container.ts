@@ -20,26 +20,39 @@ export async function removeContainer(ctx: RuntimeContext, supervisor: Superviso
   const active = await deployments.active(name);
   const infos = [active?.info];
   for (const slot of [0, 1] as const) infos.push(await deployments.readInfo(deployments.slotDir(name, slot)));
-  await supervisor.stop(name);
-  await supervisor.disable(name);
+  // Every step is tried even when one before failed (a runtime that is no runtime fails the
+  // stop): nothing is left behind that can go; the first failure is reported at the end.
+  let failure: unknown;
+  const step = async (body: () => Promise<unknown>) => {
+    try {
+      await body();
+    } catch (error) {
+      failure ??= error;
+    }
+  };
+  await step(() => supervisor.stop(name));
+  await step(() => supervisor.disable(name));
   // The unit goes first: never a unit pointing at a removed rootfs.
-  await rm(unitFile(ctx, name), { force: true });
-  for (const unit of healthUnitNames(name)) await rm(path.join(ctx.unitDir, unit), { force: true });
-  await supervisor.forget(name);
+  await step(() => rm(unitFile(ctx, name), { force: true }));
+  for (const unit of healthUnitNames(name)) await step(() => rm(path.join(ctx.unitDir, unit), { force: true }));
+  await step(() => supervisor.forget(name));
   if (await pathExists(tmpfilesFile(ctx, name))) {
     await ctx.systemd.tmpfilesRemove(tmpfilesFile(ctx, name)).catch(() => undefined);
-    await rm(tmpfilesFile(ctx, name), { force: true });
+    await step(() => rm(tmpfilesFile(ctx, name), { force: true }));
   }
   // The image's host files by the active deployment's record: only unmodified ones go.
-  await removeDeploymentHostFiles(ctx, name, active?.info);
-  await deployments.removeLink(name);
-  await deployments.removeTree(deployments.slotDir(name, 0));
-  await deployments.removeTree(deployments.slotDir(name, 1));
-  await removeUnitFiles(ctx, name);
-  await releaseRootfsOf(ctx, infos);
+  await step(() => removeDeploymentHostFiles(ctx, name, active?.info));
+  await step(() => deployments.removeLink(name));
+  await step(() => deployments.removeTree(deployments.slotDir(name, 0)));
+  await step(() => deployments.removeTree(deployments.slotDir(name, 1)));
+  // What an update killed midway left aside.
+  for (const slot of [0, 1] as const) await step(() => deployments.removeTree(deployments.replacedDir(name, slot)));
+  await step(() => removeUnitFiles(ctx, name));
+  await step(() => releaseRootfsOf(ctx, infos));
   if (purge) {
     for (const dir of new Set(infos.flatMap((i) => (i === undefined ? [] : [i.stateDirectory])))) {
-      if (dir.startsWith('/') && dir.split('/').filter(Boolean).length >= 2) await deployments.removeTree(dir);
+      if (dir.startsWith('/') && dir.split('/').filter(Boolean).length >= 2) await step(() => deployments.removeTree(dir));
     }
   }
+  if (failure !== undefined) throw failure;
 }

@@ -33,12 +33,13 @@ export async function rollbackHoldingLock(ctx: RuntimeContext, options: Rollback
   if (previous === undefined) throw new SyscontainerError('ENOTFOUND', `container ${name} has no previous deployment to roll back to`);
   const supervisor = await supervisorOf(ctx);
   const wasRunning = await supervisor.isRunning(name);
-  if (wasRunning) await supervisor.beforeSwitch(name);
+  // Stopped by its own unit before the other deployment's unit replaces it.
+  if (wasRunning) await supervisor.stop(name);
   await switchDeployment(ctx, supervisor, name, previous);
   if (wasRunning) {
     try {
       await resetHealth(previous.dir);
-      await supervisor.restart(name, previous.dir);
+      await supervisor.start(name, previous.dir);
       await gateDeployment(ctx, supervisor, name, previous, options.healthDeadlineMs, `revision ${previous.info.revision}`);
     } catch (error) {
       // The deployment rolled back to does not run or is unhealthy: the one before comes back.

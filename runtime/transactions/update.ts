@@ -1,7 +1,9 @@
 import { isSyscontainerError } from '../../common/errors.js';
 import { say, type RuntimeContext, type RuntimeImage } from '../context.js';
 import { withContainerLock } from '../container-lock.js';
-import { DeploymentStore, otherSlot, type ActiveDeployment } from '../deployment.js';
+import { rename } from 'node:fs/promises';
+import { DeploymentStore, otherSlot, type ActiveDeployment, type DeploymentInfo } from '../deployment.js';
+import type { PrivilegePolicy } from '../privileges.js';
 import { switchDeployment } from '../deployment-switch.js';
 import { releaseRootfsOf } from '../rootfs-release.js';
 import { buildSlot, externalRootfsImage, resolveImage } from '../slot-builder.js';
@@ -29,6 +31,8 @@ export interface UpdateOptions {
   /** Added to (and overriding) the --set values kept from the active deployment. */
   set?: Readonly<Record<string, string>>;
   allowPrivileges?: boolean;
+  /** Who decides about privileges beyond the default (privileges.ts); default `consent`. */
+  privilegePolicy?: PrivilegePolicy;
   /** Make a new deployment even when image and values are unchanged. */
   force?: boolean;
   /** Replaces the container spec kept from the active deployment (default: that one, rendered again). */
@@ -46,8 +50,10 @@ export interface UpdateOptions {
 /**
  * Makes a new deployment of `name` in its other slot from scratch (the same image name, its
  * newest stored version, or `rebase`), keeping its --set values and UUID; swaps to it and
- * restarts the container if it was running. If the new one does not stay running, the
- * previous deployment is put back and started, and ERUNTIME says so.
+ * restarts the container if it was running: the old one stopped by its own unit, the switch,
+ * then the new one started. If the new one does not stay running, the previous deployment is
+ * put back and started, ERUNTIME says so, and the deployment before it is still there for
+ * `rollback`.
  */
 export async function update<I extends RuntimeImage>(ctx: RuntimeContext<I>, options: UpdateOptions): Promise<DeploymentResult> {
   return withContainerLock(ctx, options.name, () => updateHoldingLock(ctx, options));
@@ -71,34 +77,55 @@ export async function updateHoldingLock<I extends RuntimeImage>(ctx: RuntimeCont
   const owner = options.owner ?? current.info.owner;
   const sameSpec = JSON.stringify(containerSpec) === JSON.stringify(current.info.containerSpec);
   const sameService = canonicalJson(service) === canonicalJson(current.info.service ?? {});
-  if (!options.force && image.configDigest === current.info.imageId && image.manifestDigest === current.info.manifestDigest && sameSet && sameSpec && sameService) {
+  // Atomic recorded the manifest digest only.
+  const sameImage = current.info.origin === 'atomic' ? image.manifestDigest === current.info.manifestDigest : image.configDigest === current.info.imageId && image.manifestDigest === current.info.manifestDigest;
+  if (!options.force && sameImage && sameSet && sameSpec && sameService) {
     say(ctx, `${name} is already up to date (${image.name})`);
     return { name, info: current.info, changed: false, started: false, privileges: current.info.privileges };
   }
   const supervisor = await supervisorOf(ctx);
   const slot = otherSlot(current.slot);
-  // The rollback target this update replaces: its rootfs may go once the slot is rebuilt.
-  const replaced = await deployments.readInfo(deployments.slotDir(name, slot));
-  const built = await buildSlot(ctx, name, slot, image, {
-    set,
-    previousUuid: current.info.values.UUID,
-    // What the user allowed for the running deployment stays allowed; anything new needs consent.
-    allowPrivileges: options.allowPrivileges,
-    consentedPrivileges: current.info.privileges,
-    revision: current.info.revision + 1,
-    service,
-    ...(externalRootfs !== undefined ? { externalRootfs } : {}),
-    ...(containerSpec !== undefined ? { containerSpec } : {}),
-    ...(owner !== undefined ? { owner } : {}),
-    labels: current.info.labels,
-  });
+  // The rollback target this update replaces waits aside until the new deployment runs: when
+  // it does not, it is put back, and `rollback` still has it.
+  const replacedDir = deployments.slotDir(name, slot);
+  const replaced = await deployments.readInfo(replacedDir);
+  const aside = deployments.replacedDir(name, slot);
+  await deployments.removeTree(aside);
+  if (replaced !== undefined) await rename(replacedDir, aside);
+  const restoreReplaced = async () => {
+    if (replaced === undefined) return;
+    await deployments.removeTree(replacedDir);
+    await rename(aside, replacedDir);
+  };
+  let built: { dir: string; info: DeploymentInfo };
+  try {
+    built = await buildSlot(ctx, name, slot, image, {
+      set,
+      previousUuid: current.info.values.UUID,
+      // What the user allowed for the running deployment stays allowed; anything new needs consent.
+      allowPrivileges: options.allowPrivileges,
+      privilegePolicy: options.privilegePolicy,
+      consentedPrivileges: current.info.privileges,
+      revision: current.info.revision + 1,
+      service,
+      ...(externalRootfs !== undefined ? { externalRootfs } : {}),
+      ...(containerSpec !== undefined ? { containerSpec } : {}),
+      ...(owner !== undefined ? { owner } : {}),
+      labels: current.info.labels,
+    });
+  } catch (error) {
+    await restoreReplaced();
+    throw error;
+  }
   const wasRunning = await supervisor.isRunning(name);
   const next: ActiveDeployment = { slot, dir: built.dir, info: built.info };
   try {
-    if (wasRunning) await supervisor.beforeSwitch(name);
+    // The old container is stopped by its own unit (a PIDFile unit stops a detached runc its
+    // own way), before the new unit replaces it; then the new one starts.
+    if (wasRunning) await supervisor.stop(name);
     await switchDeployment(ctx, supervisor, name, next);
     if (wasRunning) {
-      await supervisor.restart(name, built.dir);
+      await supervisor.start(name, built.dir);
       await gateDeployment(ctx, supervisor, name, next, options.healthDeadlineMs);
     }
   } catch (error) {
@@ -106,9 +133,10 @@ export async function updateHoldingLock<I extends RuntimeImage>(ctx: RuntimeCont
     await supervisor.stop(name).catch(() => undefined);
     await switchDeployment(ctx, supervisor, name, current);
     if (wasRunning) await supervisor.start(name, current.dir);
-    // The failed deployment is not kept as a rollback target.
+    // The failed deployment is not kept; the one it replaced is the rollback target again.
     await deployments.removeTree(built.dir);
-    await releaseRootfsOf(ctx, [replaced, built.info]);
+    await restoreReplaced();
+    await releaseRootfsOf(ctx, [built.info]);
     if (error instanceof UnhealthyError) {
       throw new RolledBackError(`${error.message}; rolled back to revision ${current.info.revision}`, current.info.revision, { cause: error });
     }
@@ -118,6 +146,7 @@ export async function updateHoldingLock<I extends RuntimeImage>(ctx: RuntimeCont
       cause: error,
     });
   }
+  await deployments.removeTree(aside);
   await releaseRootfsOf(ctx, [replaced]);
   say(ctx, `Updated ${name} to ${image.name}${wasRunning ? ' and restarted it' : ''}`);
   return { name, info: built.info, changed: true, started: wasRunning, privileges: built.info.privileges };
