@@ -105,8 +105,8 @@ export async function installHoldingLock<I extends RuntimeImage>(ctx: RuntimeCon
       // Atomic's answer to an install of what is installed already: nothing to do, said so.
       const same = active !== undefined && sameDeployment(active.info, image, options, set, rootfs);
       if (same) return { name, info: active.info, changed: false, started: false, privileges: active.info.privileges };
-      throw new SyscontainerError('EEXIST', `container ${name} is already installed (image ${active?.info.image ?? 'unknown'}) with another image or other values`, {
-        hint: `to change it: syscontainer update [--set KEY=VALUE]... [--rebase IMAGE] ${name}; to start over: install --force`,
+      throw new SyscontainerError('EEXIST', `container ${name} is already installed (image ${active?.info.image ?? 'unknown'}) with another image or other values: use update to change them`, {
+        hint: `syscontainer update [--set KEY=VALUE]... [--rebase IMAGE] ${name}; or install --force to start over`,
       });
     }
     await uninstallHoldingLock(ctx, { name, purge: false });
