@@ -5,7 +5,7 @@
 import path from 'node:path';
 import type { RuntimeContext } from './context.js';
 import type { ActiveDeployment, DeploymentInfo } from './deployment.js';
-import { pathExists } from '../store/index.js';
+import { pathExists } from '../common/path-exists.js';
 import { parseExportsManifest, type ExportsManifest } from './exports-manifest.js';
 import { readRootfsFile } from './rootfs-files.js';
 import { applyHostFiles, removeHostFiles, stageHostFiles, type HostFileRecord } from './host-files.js';

@@ -6,7 +6,7 @@
 // install fail first, naming them.
 import { realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { SyscontainerError } from '../store/index.js';
+import { SyscontainerError } from '../common/errors.js';
 import type { OciRuntimeSpec } from './oci-runtime-spec.js';
 import { resolveInRootfs } from './rootfs-files.js';
 

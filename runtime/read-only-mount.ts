@@ -5,7 +5,7 @@
 import { lstat, readdir, readFile, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
-import { SyscontainerError } from '../store/index.js';
+import { SyscontainerError } from '../common/errors.js';
 
 async function run(args: string[], what: string): Promise<void> {
   const result = await execa(args[0]!, args.slice(1), { reject: false, stdin: 'ignore' });
