@@ -8,7 +8,7 @@ export { readSettings, readContainerSettings, defaultRoot, settingVariables, typ
 export { createContext, type AppContext, type OperationEvents } from './context.js';
 
 // Containers
-export { installImage, type InstallImageInput, type InstallImageResult } from './install-image.js';
+export { installImage, defaultContainerName, type InstallImageInput, type InstallImageResult } from './install-image.js';
 export { updateContainer, updateAll, failedOutcome, type UpdateInput, type UpdateAllInput, type UpdateAllEntry, type UpdateAllResult, type UpdateAllEvents, type UpdateOutcome } from './update.js';
 export {
   rollbackContainer,
@@ -23,6 +23,7 @@ export {
   followContainerLogs,
   execInContainer,
   listContainers,
+  containerFilterKeys,
   type ContainerInput,
   type RollbackInput,
   type LogsInput,
@@ -31,6 +32,7 @@ export {
   type ContainerSummary,
 } from './containers.js';
 export { run, type RunInput } from './run.js';
+export { mountImage, unmountImage } from './mount.js';
 
 // Declared containers: apply, delete -f, generate kube
 export { applyFiles, deleteConfig, generateKubeYaml, type ApplyInput, type ApplyEvents, type ApplyResult, type GenerateKubeInput } from './apply-operations.js';
@@ -43,7 +45,7 @@ export { autoUpdate, installAutoUpdateTimer, type AutoUpdateEntry, type AutoUpda
 
 // Images
 export { pull, push, type PullInput, type PushInput, type PushResult } from './transfer.js';
-export { listImages, verifyImage, pruneImages, type ImageSummary, type ImageListing } from './images.js';
+export { listImages, tagImage, verifyImage, pruneImages, splitImageName, imageFilterKeys, type ImageSummary, type ImageListing } from './images.js';
 export { describeImage, type ImageDetails } from './describe-image.js';
 export { deleteImage, type DeleteImageInput, type DeleteImageResult } from './delete-image.js';
 export { login, logout, type LoginInput } from './registry-login.js';

@@ -2,6 +2,7 @@
 // environment, else the defaults. The environment is read here and nowhere below: the
 // context built from these settings passes them down to the store and the runtime.
 import { existsSync } from 'node:fs';
+import { defaultConfigFile } from './config-file.js';
 import { trustSettings, type RetryOptions, type TrustSettings } from '../store/index.js';
 
 export interface Settings {
@@ -38,6 +39,8 @@ export interface Settings {
    * the user's behalf (a health check's on-failure action) runs with, so it sees the same ones.
    */
   environment: Readonly<NodeJS.ProcessEnv>;
+  /** The site's syscontainer.conf (app/config-file.ts): /etc/containers/syscontainer.conf. */
+  configFile: string;
 }
 
 /** What a front end's options may set; each wins over its environment variable. */
@@ -71,6 +74,7 @@ export const settingVariables = {
   signaturePolicy: 'SYSCONTAINER_SIGNATURE_POLICY',
   registriesD: 'SYSCONTAINER_REGISTRIES_D',
   lockWaitMs: 'SYSCONTAINER_LOCK_WAIT_MS',
+  configFile: 'SYSCONTAINER_CONFIG',
 } as const;
 
 /**
@@ -161,5 +165,6 @@ export function readSettings(env: NodeJS.ProcessEnv, flags: SettingFlags = {}): 
     }),
     lockWaitMs: lockWait !== undefined && lockWait !== '' && Number.isFinite(Number(lockWait)) && Number(lockWait) >= 0 ? Number(lockWait) : undefined,
     ...pullTuning(env),
+    configFile: variable('configFile') ?? defaultConfigFile,
   };
 }

@@ -1,9 +1,10 @@
 // update and update-all: pull the image a container runs (or the one it is rebased onto),
 // then let the runtime redeploy it into the other slot, rolling back when it does not start.
 import { DeploymentStore, RolledBackError, update, validateContainerName, validateServiceOptions, validateSetValues, type ContainerSpec, type DeploymentResult, type ServiceOptions } from '../runtime/index.js';
-import { pullImage } from '../store/index.js';
+import { isLocalImageReference, pullImage } from '../store/index.js';
 import { runtimeFor, sourceSettings, type AppContext, type OperationEvents } from './context.js';
 import { installedContainers } from './installed.js';
+import { privilegePolicyFor } from './install-image.js';
 
 export interface UpdateInput {
   name: string;
@@ -27,6 +28,10 @@ export interface UpdateInput {
   replaceService?: boolean;
   /** How long a new deployment with a health check has to report healthy (default from its check, at most 5 min). */
   healthDeadlineMs?: number;
+  /** Who grants what the new image's own /exports declare (install-image.ts); default 'consent'. */
+  privileges?: 'declared' | 'consent';
+  /** Refuse anything beyond the default confinement (also the site config's `[install] confined`). */
+  confined?: boolean;
 }
 
 export type UpdateAllInput = Omit<UpdateInput, 'name' | 'rebase'>;
@@ -66,10 +71,13 @@ export function failedOutcome(error: unknown): 'rolled back' | 'failed' {
 }
 
 async function pullAndUpdate(app: AppContext, input: UpdateInput, image: string | undefined, events: OperationEvents): Promise<DeploymentResult> {
+  let pulledName: string | undefined;
   if (image !== undefined && input.pull !== false) {
-    await pullImage(app.store, image, sourceSettings(app), events.onPull ? { onEvent: events.onPull } : {});
+    pulledName = (await pullImage(app.store, image, sourceSettings(app), events.onPull ? { onEvent: events.onPull } : {})).name;
   }
-  const rebase = input.rebase !== undefined ? ((await app.store.getImage(input.rebase))?.name ?? input.rebase) : undefined;
+  // A docker-archive: or oci: rebase is known to the store by the name its import gave it.
+  const rebaseName = input.rebase !== undefined && isLocalImageReference(input.rebase) ? (pulledName ?? input.rebase) : input.rebase;
+  const rebase = rebaseName !== undefined ? ((await app.store.getImage(rebaseName))?.name ?? rebaseName) : undefined;
   return update(await runtimeFor(app, events), {
     name: input.name,
     set: input.set ?? {},
@@ -81,6 +89,7 @@ async function pullAndUpdate(app: AppContext, input: UpdateInput, image: string 
     ...(input.service !== undefined ? { service: input.service } : {}),
     ...(input.replaceService === true ? { replaceService: true } : {}),
     ...(input.healthDeadlineMs !== undefined ? { healthDeadlineMs: input.healthDeadlineMs } : {}),
+    privilegePolicy: privilegePolicyFor(app, input),
   });
 }
 

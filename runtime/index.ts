@@ -2,6 +2,7 @@
 export type { RuntimeContext, RuntimeImage, RuntimeImageStore } from './context.js';
 // The transactions; each `*HoldingLock` is the same for a caller that holds the container's lock.
 export { install, installHoldingLock, type InstallOptions } from './transactions/install.js';
+export type { PrivilegePolicy } from './privileges.js';
 export { update, updateHoldingLock, type UpdateOptions } from './transactions/update.js';
 export { rollback, rollbackHoldingLock } from './transactions/rollback.js';
 export { uninstall, uninstallHoldingLock, type UninstallOptions } from './transactions/uninstall.js';
@@ -64,3 +65,4 @@ export { runHealthCheck, type HealthRunContext, type HealthRunOutcome } from './
 export { runProbe, type ProbeResult } from './health/probe.js';
 export { installAutoUpdateTimer } from './auto-update/install-auto-update-timer.js';
 export { autoUpdateTimerName, autoUpdateServiceName } from './auto-update/auto-update-units.js';
+export { mountRootfs, unmountRootfs, type MountedRootfs } from './rootfs-mount.js';

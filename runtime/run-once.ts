@@ -12,6 +12,7 @@ import { validateContainerName } from './container-name.js';
 import { runcOf, type RuntimeContext, type RuntimeImage } from './context.js';
 import { DeploymentStore } from './deployment.js';
 import { exec } from './exec.js';
+import { start } from './transactions/start-stop.js';
 import { renderDeployment, renderHostFilesOnly } from './render.js';
 import { rootfsInUse } from './rootfs-users.js';
 import { validateSetValues } from './values.js';
@@ -33,8 +34,11 @@ export interface RunOptions {
 }
 
 export interface RunResult {
-  /** 'exec' in an installed container, 'once' for a one-off run of an image. */
-  mode: 'exec' | 'once';
+  /**
+   * 'exec' in an installed container, 'once' for a one-off run of an image, 'started' for an
+   * installed container named without a command (Atomic's `run NAME` starts it; no output).
+   */
+  mode: 'exec' | 'once' | 'started';
   exitCode: number;
   stdout: string;
   stderr: string;
@@ -59,12 +63,16 @@ function oneOffName(image: RuntimeImage): string {
 /**
  * Runs `command` in the installed container `target`, or runs image `target` once. Resolves
  * with the exit code (a non-zero one is not an error). Throws ENOTFOUND when `target` is
- * neither, EUSAGE without a command for a container or for a noContainerService image.
+ * neither, EUSAGE for a noContainerService image. An installed container without a command is
+ * started (idempotent).
  */
 export async function run<I extends RuntimeImage>(ctx: RuntimeContext<I>, options: RunOptions): Promise<RunResult> {
   validateSetValues(options.set ?? {});
   if (await isInstalledName(ctx, options.target)) {
-    if ((options.command ?? []).length === 0) throw new SyscontainerError('EUSAGE', `run ${options.target}: a container needs a command to run in it`);
+    if ((options.command ?? []).length === 0) {
+      await start(ctx, { name: options.target });
+      return { mode: 'started', exitCode: 0, stdout: '', stderr: '' };
+    }
     const result = await exec(ctx, { name: options.target, command: options.command ?? [], interactive: options.interactive });
     return { mode: 'exec', ...result };
   }

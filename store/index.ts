@@ -25,7 +25,7 @@ export {
   type LayerImportOptions,
 } from './content/layer-import.js';
 export type { DroppedEntry } from './content/tar-filter.js';
-export { pullImage, type SourceSettings } from './pull/pull-image.js';
+export { pullImage, isLocalImageReference, type SourceSettings } from './pull/pull-image.js';
 export { remoteManifestDigest, type RemoteDigest } from './pull/remote-digest.js';
 export { pullFromSource, type PullEvent, type PullOptions, type PullResult } from './pull/pull-from-source.js';
 export { parsePlatform, hostPlatform, formatPlatform } from './oci/platform.js';

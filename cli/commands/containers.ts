@@ -7,6 +7,7 @@ import {
   followContainerLogs,
   installImage,
   listContainers,
+  containerFilterKeys,
   restartContainer,
   rollbackContainer,
   startContainer,
@@ -22,12 +23,12 @@ import {
   type UpdateAllEntry,
   type UpdateAllInput,
 } from '../../app/index.js';
-import { onlyArgument, setValues, stringOption } from '../arguments.js';
+import { onlyArgument, setValues, stringList, stringOption } from '../arguments.js';
 import type { Command } from '../command.js';
 import { formatAge, shortId } from '../format.js';
 import type { Output } from '../output.js';
 import { pullProgress } from './pull-progress.js';
-import { privilegedOption, runtimeOptions, setOption } from './runtime-options.js';
+import { confinedOption, privilegedOption, runtimeOptions, setOption } from './runtime-options.js';
 import { healthDeadlineOf, healthDeadlineOption, serviceOptions, serviceOptionsOf, serviceOptionsUsage } from './service-options.js';
 
 /** What the operations say as they go (the runtime's lines, pull progress). */
@@ -43,15 +44,16 @@ function reportDeployment(out: Output, result: DeploymentResult): void {
 const install: Command = {
   name: ['install'],
   summary: 'install an image as a system container: checkout, config.json, systemd unit, host files; enable and start',
-  usage: `[--system] --name NAME [--set KEY=VALUE]... [--rootfs PATH] [--runtime PATH] [--unit-dir DIR] [--no-start] [--force] [--privileged] [--no-pull] ${serviceOptionsUsage} IMAGE`,
+  usage: `[--system] [--name NAME] [--set KEY=VALUE]... [--rootfs PATH] [--runtime PATH] [--unit-dir DIR] [--no-start] [--force] [--privileged | --confined] [--no-pull] ${serviceOptionsUsage} IMAGE`,
   progress: true,
   options: {
     system: { type: 'boolean', description: 'install as a system container (not needed for images labelled atomic.type=system)' },
-    name: { type: 'string', short: 'n', placeholder: 'NAME', description: "the container's name: 1-64 of [A-Za-z0-9_.-], not starting with . or -" },
+    name: { type: 'string', short: 'n', placeholder: 'NAME', description: "the container's name: 1-64 of [A-Za-z0-9_.-], not starting with . or - (default: the image's name without registry and tag)" },
     ...setOption,
     'no-start': { type: 'boolean', description: 'install and enable, but do not start it' },
     force: { type: 'boolean', description: 'replace an installed container of that name (its state directory is kept)' },
     ...privilegedOption,
+    ...confinedOption,
     'no-pull': { type: 'boolean', description: 'use only what the store has; do not pull a missing image' },
     rootfs: { type: 'string', placeholder: 'PATH', description: 'run this exploded rootfs, read-only and in place, instead of the image\'s' },
     ...serviceOptions,
@@ -60,18 +62,22 @@ const install: Command = {
   async run({ app, out, args, options }) {
     const image = onlyArgument(args, 'install', 'IMAGE');
     const name = stringOption(options, 'name');
-    if (!name) throw new SyscontainerError('EUSAGE', 'install needs --name NAME');
+    if (name === '') throw new SyscontainerError('EUSAGE', 'install --name needs a NAME');
+    if (options.privileged === true && options.confined === true) throw new SyscontainerError('EUSAGE', 'install takes --privileged or --confined, not both');
     const rootfs = stringOption(options, 'rootfs');
     const service = serviceOptionsOf(options);
     const result = await installImage(
       app,
       {
-        name,
+        ...(name !== undefined ? { name } : {}),
         image,
         system: options.system === true,
         set: setValues(options),
         force: options.force === true,
         privileged: options.privileged === true,
+        // An operator at the host's CLI: what the image's own /exports declare is granted, and printed.
+        privileges: 'declared',
+        confined: options.confined === true,
         start: options['no-start'] !== true,
         pull: options['no-pull'] !== true,
         service,
@@ -83,6 +89,8 @@ const install: Command = {
       out.commandOutput(result.run.stdout, result.run.stderr);
       return result.run.exitCode;
     }
+    // Atomic's words, on stdout: scripts grep them.
+    if (!result.deployment.changed) out.result(`${result.deployment.name} already present`);
     reportDeployment(out, result.deployment);
   },
 };
@@ -114,7 +122,7 @@ async function updateEvery(app: AppContext, out: Output, input: UpdateAllInput):
 const update: Command = {
   name: ['update'],
   summary: 'pull the newer image and redeploy into the other slot; rolls back if it fails to start or does not turn healthy',
-  usage: `(NAME | --all) [--set KEY=VALUE]... [--rebase IMAGE] [--no-pull] [--force] [--privileged] [--health-deadline D] ${serviceOptionsUsage}`,
+  usage: `(NAME | --all) [--set KEY=VALUE]... [--rebase IMAGE] [--no-pull] [--force] [--privileged | --confined] [--health-deadline D] ${serviceOptionsUsage}`,
   progress: true,
   options: {
     all: { type: 'boolean', description: 'update every installed container, going on past failures; prints a summary' },
@@ -125,6 +133,7 @@ const update: Command = {
     ...privilegedOption,
     ...healthDeadlineOption,
     ...serviceOptions,
+    ...confinedOption,
     ...runtimeOptions,
   },
   async run({ app, out, args, options }) {
@@ -135,6 +144,8 @@ const update: Command = {
       privileged: options.privileged === true,
       service: serviceOptionsOf(options),
       ...healthDeadlineOf(options),
+      privileges: 'declared' as const,
+      confined: options.confined === true,
     };
     if (options.all) {
       if (args.length > 0) throw new SyscontainerError('EUSAGE', 'update --all takes no NAME');
@@ -143,6 +154,8 @@ const update: Command = {
     }
     const rebase = stringOption(options, 'rebase');
     const result = await updateContainer(app, { ...input, name: onlyArgument(args, 'update'), ...(rebase !== undefined ? { rebase } : {}) }, events(out));
+    // Atomic's words, on stdout: scripts grep them.
+    if (!result.changed) out.result('Latest version already installed');
     reportDeployment(out, result);
   },
 };
@@ -216,7 +229,8 @@ const status: Command = {
     out.result(`State:      ${result.state}${result.pid ? ` (pid ${result.pid})` : ''}`);
     out.result(`Managed by: ${result.managedBy}${result.enabled === undefined ? '' : result.enabled ? ', enabled' : ', disabled'}`);
     out.result(`Runtime:    ${result.runtime}`);
-    out.result(`Deployment: ${result.deployment} (revision ${result.revision})`);
+    out.result(`Deployment: ${result.deployment} (revision ${result.revision})${result.origin === 'atomic' ? ', written by atomic' : ''}`);
+    for (const [index, privilege] of result.privileges.entries()) out.result(`${index === 0 ? 'Privileges:' : '           '} ${privilege}`);
     for (const line of serviceLines(result)) out.result(line);
     if (result.details) out.result(`\n${result.details}`);
   },
@@ -225,21 +239,28 @@ const status: Command = {
 const containers: Command = {
   name: ['containers', 'list'],
   summary: 'list installed system containers',
-  usage: '[--json] [--filter config=ID]',
+  usage: '[--json] [-q|--quiet] [-a|--all] [--no-trunc] [-f|--filter KEY=VALUE]...',
   options: {
     ...jsonOption,
-    filter: { type: 'string', placeholder: 'config=ID', description: 'only the containers that apply made for config id ID' },
+    quiet: { type: 'boolean', short: 'q', description: 'print the names only' },
+    // Atomic's --all added stopped containers; every installed one is listed here anyway.
+    all: { type: 'boolean', short: 'a', description: 'every installed container, running or not (the default; as atomic scripts type it)' },
+    'no-trunc': { type: 'boolean', description: 'do not shorten image ids and commands' },
+    filter: { type: 'string', short: 'f', multiple: true, placeholder: 'KEY=VALUE', description: `only rows whose KEY contains VALUE (config: is VALUE); KEY one of ${containerFilterKeys.join(', ')}` },
     ...runtimeOptions,
   },
-  async run({ app, out, options }) {
-    const filter = stringOption(options, 'filter');
-    if (filter !== undefined && !/^config=./.test(filter)) throw new SyscontainerError('EUSAGE', `--filter ${filter}: expected config=ID`);
-    const config = filter?.slice('config='.length);
-    const entries = (await listContainers(app)).filter((e) => config === undefined || e.config === config);
+  async run({ app, out, args, options }) {
+    if (args.length > 0) throw new SyscontainerError('EUSAGE', `containers list takes no arguments (got ${args[0]})`);
+    const entries = await listContainers(app, { filters: stringList(options, 'filter') });
     if (options.json) return out.json(entries);
+    if (options.quiet) {
+      for (const e of entries) out.result(e.name);
+      return;
+    }
+    const full = options['no-trunc'] === true;
     out.table(
-      ['NAME', 'IMAGE', 'IMAGE ID', 'COMMAND', 'CREATED', 'STATE', 'HEALTH', 'CONFIG', 'RUNTIME'],
-      entries.map((e) => [e.name, e.image, shortId(e.imageId), e.command.length > 30 ? `${e.command.slice(0, 29)}…` : e.command, formatAge(e.created), e.state, e.health ?? '-', e.config ?? '-', e.runtime]),
+      ['NAME', 'IMAGE', 'IMAGE ID', 'COMMAND', 'CREATED', 'STATE', 'HEALTH', 'CONFIG', 'BACKEND', 'RUNTIME'],
+      entries.map((e) => [e.name, e.image, full ? e.imageId : shortId(e.imageId), !full && e.command.length > 30 ? `${e.command.slice(0, 29)}…` : e.command, formatAge(e.created), e.state, e.health ?? '-', e.config ?? '-', e.backend, e.runtime]),
     );
   },
 };

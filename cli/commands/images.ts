@@ -1,40 +1,61 @@
 // The stored images: list, info, delete, prune, verify.
-import { deleteImage, describeImage, listImages, pruneImages, SyscontainerError, verifyImage, type TrustRecord } from '../../app/index.js';
-import { onlyArgument } from '../arguments.js';
+import { deleteImage, describeImage, imageFilterKeys, listImages, pruneImages, splitImageName, SyscontainerError, tagImage, verifyImage, type TrustRecord } from '../../app/index.js';
+import { onlyArgument, stringList } from '../arguments.js';
 import type { Command } from '../command.js';
 import { formatAge, formatBytes, shortId } from '../format.js';
-
-/** REGISTRY/REPO:TAG → [REGISTRY/REPO, TAG]; digest-only names get TAG "<none>". */
-function splitName(name: string): [string, string] {
-  const at = name.indexOf('@');
-  const base = at >= 0 ? name.slice(0, at) : name;
-  const colon = base.lastIndexOf(':');
-  if (colon > base.lastIndexOf('/')) return [base.slice(0, colon), base.slice(colon + 1)];
-  return [base, '<none>'];
-}
 
 const jsonOption = { json: { type: 'boolean', description: 'print JSON' } } as const;
 
 const list: Command = {
   name: ['images', 'list'],
-  summary: 'list stored images (--all: also those whose stored content cannot be read)',
-  usage: '[--all] [--json]',
-  options: { ...jsonOption, all: { type: 'boolean', description: 'also list images whose stored content cannot be read' } },
+  summary: 'list stored images (> marks those a container runs; --all: layers and unreadable images too)',
+  usage: '[-a|--all] [-q|--quiet] [--no-trunc] [-f|--filter KEY=VALUE]... [--json]',
+  options: {
+    ...jsonOption,
+    all: { type: 'boolean', short: 'a', description: "also the stored layers (as <none>, atomic's intermediate images) and images whose stored content cannot be read" },
+    quiet: { type: 'boolean', short: 'q', description: 'print the image ids only' },
+    'no-trunc': { type: 'boolean', description: 'do not shorten image ids' },
+    filter: { type: 'string', short: 'f', multiple: true, placeholder: 'KEY=VALUE', description: `only images whose KEY contains VALUE; KEY one of ${imageFilterKeys.join(', ')}` },
+  },
   async run({ app, out, args, options }) {
     if (args.length > 0) throw new SyscontainerError('EUSAGE', `images list takes no arguments (got ${args[0]})`);
-    const { images, unreadable } = await listImages(app, { all: options.all === true });
+    const { images, unreadable, layers, inUse } = await listImages(app, { all: options.all === true, filters: stringList(options, 'filter') });
     if (options.json) {
-      out.json([...images, ...unreadable.map((name) => ({ name, broken: true }))]);
+      const used = new Set(inUse);
+      // Layers are not images: the JSON lists images (and, with --all, the unreadable ones) only.
+      out.json([...images.map((image) => ({ ...image, inUse: used.has(image.id) })), ...unreadable.map((name) => ({ name, broken: true }))]);
       return;
     }
+    const id = (digest: string) => (options['no-trunc'] === true ? digest : shortId(digest));
+    if (options.quiet) {
+      for (const image of images) out.result(id(image.id));
+      for (const layer of layers) out.result(id(layer));
+      return;
+    }
+    const used = new Set(inUse);
+    // Atomic's marker: `>` before the name of an image an installed container runs.
+    const repository = (image: { name: string; id: string }) => `${used.has(image.id) ? '> ' : ''}${splitImageName(image.name)[0]}`;
     out.table(
       ['REPOSITORY', 'TAG', 'IMAGE ID', 'CREATED', 'SIZE'],
       [
-        ...images.map((image) => [...splitName(image.name), shortId(image.id), formatAge(image.created ?? undefined), formatBytes(image.size)]),
-        ...unreadable.map((name) => [...splitName(name), '<broken>', '-', '-']),
+        ...images.map((image) => [repository(image), splitImageName(image.name)[1], id(image.id), formatAge(image.created ?? undefined), formatBytes(image.size)]),
+        ...unreadable.map((name) => [...splitImageName(name), '<broken>', '-', '-']),
+        ...layers.map((layer) => ['<none>', '<none>', id(layer), '-', '-']),
       ],
     );
     if (unreadable.length > 0) out.info(`${unreadable.length} image(s) cannot be read: run images verify NAME, or pull them again`);
+  },
+};
+
+const tag: Command = {
+  name: ['images', 'tag'],
+  summary: 'give a stored image another name (a second ref to the same content, no copy)',
+  usage: 'IMAGE NAME[:TAG]',
+  async run({ app, out, args }) {
+    const [source, target, ...extra] = args;
+    if (source === undefined || target === undefined || extra.length > 0) throw new SyscontainerError('EUSAGE', 'images tag takes IMAGE and NAME[:TAG]');
+    const result = await tagImage(app, { source, target });
+    out.result(`tagged ${result.source} as ${result.target}`);
   },
 };
 
@@ -121,4 +142,4 @@ const verify: Command = {
   },
 };
 
-export const images: Command[] = [list, info, remove, prune, verify];
+export const images: Command[] = [list, info, tag, remove, prune, verify];

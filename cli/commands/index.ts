@@ -6,6 +6,7 @@ import { containerCommands } from './containers.js';
 import { healthcheck } from './healthcheck.js';
 import { images } from './images.js';
 import { login, logout } from './login.js';
+import { mount, umount } from './mount.js';
 import { pull } from './pull.js';
 import { push } from './push.js';
 import { run } from './run.js';
@@ -13,4 +14,4 @@ import { trustCommands } from './trust.js';
 import { serve } from './serve.js';
 import { tokenCommands } from './tokens.js';
 
-export const commands: Command[] = [pull, push, ...images, ...containerCommands, healthcheck, autoUpdate, ...applyCommands, run, login, logout, serve, ...tokenCommands, ...trustCommands];
+export const commands: Command[] = [pull, push, ...images, ...containerCommands, healthcheck, autoUpdate, ...applyCommands, run, mount, umount, login, logout, serve, ...tokenCommands, ...trustCommands];

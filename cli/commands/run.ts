@@ -1,5 +1,5 @@
 // `syscontainer run`, like Atomic's: `run NAME CMD...` runs a command in an installed, running
-// container; `run IMAGE [CMD...]` runs the image once with a temporary bundle (no unit, no
+// container, `run NAME` starts it; `run IMAGE [CMD...]` runs the image once with a temporary bundle (no unit, no
 // host files) and removes it afterwards. The exit code is the command's.
 import { run as runOperation, SyscontainerError } from '../../app/index.js';
 import { setValues } from '../arguments.js';
@@ -8,8 +8,8 @@ import { privilegedOption, runtimeOptions, setOption } from './runtime-options.j
 
 export const run: Command = {
   name: ['run'],
-  summary: 'run a command in an installed container, or run an image once (temporary bundle, removed afterwards)',
-  usage: '[--set KEY=VALUE]... [--privileged] [-i|--interactive] (NAME CMD [ARG...] | IMAGE [CMD [ARG...]])',
+  summary: 'run a command in an installed container (none: start it), or run an image once (temporary bundle, removed afterwards)',
+  usage: '[--set KEY=VALUE]... [--privileged] [-i|--interactive] (NAME [CMD [ARG...]] | IMAGE [CMD [ARG...]])',
   options: {
     ...setOption,
     ...privilegedOption,
@@ -25,6 +25,10 @@ export const run: Command = {
       { target, command: [...extra, ...rest], set: setValues(options), privileged: options.privileged === true, interactive: options.interactive === true },
       { log: (line) => out.info(line) },
     );
+    if (result.mode === 'started') {
+      out.result(`${target}: running`);
+      return 0;
+    }
     out.commandOutput(result.stdout, result.stderr);
     return result.exitCode;
   },

@@ -13,3 +13,7 @@ export const setOption: OptionSpecs = {
 export const privilegedOption: OptionSpecs = {
   privileged: { type: 'boolean', description: 'grant what the image asks for beyond the default confinement (capabilities, host mounts, namespaces)' },
 };
+
+export const confinedOption: OptionSpecs = {
+  confined: { type: 'boolean', description: 'refuse anything beyond the default confinement, even what the image\'s /exports declare (also [install] confined = true in /etc/containers/syscontainer.conf)' },
+};

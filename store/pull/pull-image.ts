@@ -27,6 +27,15 @@ export interface SourceSettings {
   maxUncompressedBytes?: number | undefined;
 }
 
+/**
+ * True for what names a file or directory rather than a registry image (oci:, oci-archive:,
+ * docker-archive:, dockertar:): pulled (imported) before it can be found in the store by the
+ * name the pull gives it.
+ */
+export function isLocalImageReference(input: string): boolean {
+  return isOciLayoutSpec(input) || isDockerArchiveSpec(input);
+}
+
 /** Pulls `input` into `store`. See pullFromSource for what is guaranteed. */
 export async function pullImage(
   store: ImageStore,
