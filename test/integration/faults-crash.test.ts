@@ -84,7 +84,7 @@ async function cycle(t: ExecutionContext, label: string): Promise<void> {
         const again = await cli(args[op], env);
         const acceptable =
           again.exitCode === 0 ||
-          (op === 'install' && after.state.active !== undefined && /already exists/.test(again.stderr)) ||
+          (op === 'install' && after.state.active !== undefined && /already installed/.test(again.stderr)) ||
           (op === 'uninstall' && /is not installed/.test(again.stderr));
         if (!acceptable) problems.push(`${op} again: exit ${again.exitCode}: ${again.stderr.split('\n').slice(-2).join(' | ')}`);
       }

@@ -122,7 +122,7 @@ test('names and existing containers are checked before anything is written', asy
   const { ctx, name, stateDir } = await setup(t, [image]);
   await t.throwsAsync(install(ctx, { name: '.bad', image: image.name }), { message: /starts with "\."/ });
   await install(ctx, { name, image: image.name, set: { STATE_DIRECTORY: stateDir }, start: false });
-  const error = await t.throwsAsync(install(ctx, { name, image: image.name }), { message: new RegExp(`container ${name} already exists`) });
+  const error = await t.throwsAsync(install(ctx, { name, image: image.name }), { message: new RegExp(`container ${name} is already installed .* use update`) });
   t.is((error as { code?: string }).code, 'EEXIST');
   await t.throwsAsync(install(ctx, { name: 'other', image: 'nope:1' }), { message: /image nope:1 is not in the store/ });
   t.false(existsSync(path.join(ctx.root, 'other.0')));
