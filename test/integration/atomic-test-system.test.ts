@@ -324,9 +324,16 @@ test.serial("the etcd image's declarations: installed as typed, privileges print
   const set = ['--set', `STATE_DIRECTORY=${path.join(base, 'state')}`, '--set', `CONF_DIRECTORY=${path.join(base, 'conf')}`];
   const expected = etcdLikePrivileges(path.join(base, 'state'), '/run', etcd);
 
-  const confined = await sc('install', '--confined', `--name=${etcd}`, ...set, 'etcd-system');
+  const confined = await sc('install', '--system', '--confined', `--name=${etcd}`, ...set, 'etcd-system');
   t.is(confined.exitCode, 1);
   t.regex(confined.stderr, /asks for privileges beyond the default: capability CAP_AUDIT_WRITE; capability CAP_DAC_READ_SEARCH; the host's UTS namespace/);
+  t.false(existsSync(path.join(root(), etcd)));
+  // The site's hard line: the same refusal from syscontainer.conf, without --confined.
+  await writeFile(env.SYSCONTAINER_CONFIG!, '[install]\nconfined = true\n');
+  const bySite = await sc('install', '--system', `--name=${etcd}`, ...set, 'etcd-system');
+  await rm(env.SYSCONTAINER_CONFIG!);
+  t.is(bySite.exitCode, 1);
+  t.regex(bySite.stderr, /asks for privileges beyond the default: capability CAP_AUDIT_WRITE/);
   t.false(existsSync(path.join(root(), etcd)));
 
   const installed = await sc('install', '--system', `--name=${etcd}`, ...set, 'etcd-system');
