@@ -10,7 +10,7 @@
 // an error naming the file and the key (a typo must not silently drop a security setting).
 import { readFileSync } from 'node:fs';
 import { parse as parseToml } from 'smol-toml';
-import { z } from 'zod';
+import * as z from 'zod';
 import { SyscontainerError } from '../common/errors.js';
 
 export const defaultConfigFile = '/etc/containers/syscontainer.conf';
