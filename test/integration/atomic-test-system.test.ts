@@ -5,7 +5,7 @@
 // for the file; the tests run in order and build on each other, as the shell scripts do.
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, readlink, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, readlink, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
@@ -91,7 +91,8 @@ test.before(async () => {
     ['atomic-test-runonce:latest', atomicTestRunonce()],
     ['atomic-test-system-hostfs:latest', atomicTestSystemHostfs()],
     ['etcd-system:latest', etcdLikeImage()],
-    ['busybox:latest', busyboxSh()],
+    // Its repository's name is the default container name: unique, as runc's state is shared.
+    [`busybox${tag}:latest`, busyboxSh()],
   ];
   for (const [ref, built] of images) {
     const [repository, imageTag] = ref.split(':') as [string, string];
@@ -370,4 +371,60 @@ test.serial('dockertar: and docker-archive: round trip: pull, install, run, push
   const pushed = await sc('push', `docker-archive:${tar}:atomic-test-system:latest`, `${registry!.host}/pushed-from-tar:1`);
   t.is(pushed.exitCode, 0, pushed.stderr);
   t.is((await sc('pull', `${registry!.host}/pushed-from-tar:1`)).exitCode, 0);
+});
+
+test.serial("no --name: the image's name, as atomic; a command that exits 0 at once is installed and said to have exited", async (t) => {
+  const image = `busybox${tag}`;
+  const result = await sc('install', '--system', image);
+  t.is(result.exitCode, 0, result.stderr);
+  t.regex(result.stderr, new RegExp(`${image} exited \\(status 0\\) right after it started; it stays installed`));
+  t.truthy(await listed(image), 'installed under the image name');
+  t.true(existsSync(path.join(base, 'units', `${image}.service`)));
+  t.is((await sc('uninstall', image)).exitCode, 0);
+  t.false(existsSync(path.join(root(), image)));
+});
+
+test.serial('images list as atomic scripts read it (-q, -f, --all, > in use), images tag; mount and umount read-only', async (t) => {
+  const container = `${name}m`;
+  t.is((await sc('install', '--system', `--name=${container}`, `--set=RECEIVER=${secret}`, 'atomic-test-system')).exitCode, 0);
+  t.teardown(async () => void (await sc('uninstall', container)));
+  const id = (JSON.parse((await sc('images', 'info', '--json', 'atomic-test-system')).stdout) as { id: string }).id;
+
+  const table = (await sc('images', 'list')).stdout;
+  t.regex(table, new RegExp(`^> \\S*/atomic-test-system\\s+latest\\s+${id.slice(7, 19)}\\s`, 'm'), 'in use: marked');
+  t.regex(table, /^\S*\/atomic-test-system-update\s+latest\s/m, 'not in use: no marker');
+  const quiet = (await sc('images', 'list', '-q')).stdout.split('\n');
+  t.true(quiet.includes(id.slice(7, 19)) && quiet.every((line) => /^[0-9a-f]{12}$/.test(line)), quiet.join(' '));
+  t.true((await sc('images', 'list', '-q', '--no-trunc')).stdout.split('\n').includes(id));
+  const filtered = (await sc('images', 'list', '-f', 'repo=atomic-test-system', '-f', 'tag=v2')).stdout.split('\n').slice(1);
+  t.is(filtered.length, 1, filtered.join('\n'));
+  t.regex(filtered[0]!, /atomic-test-system\s+v2\s/);
+  const badKey = await sc('images', 'list', '-f', 'colour=blue');
+  t.is(badKey.exitCode, 2);
+  t.regex(badKey.stderr, /--filter "colour=blue": expected KEY=VALUE with KEY one of repo, tag/);
+  t.regex((await sc('images', 'list', '--all')).stdout, /^<none>\s+<none>\s+[0-9a-f]{12}\s/m, 'layers as <none>');
+
+  const tagged = await sc('images', 'tag', 'atomic-test-system', `localhost/retagged${tag}:1`);
+  t.is(tagged.exitCode, 0, tagged.stderr);
+  const retagged = JSON.parse((await sc('images', 'list', '--json', '-f', `repo=retagged${tag}`)).stdout) as { name: string; id: string }[];
+  t.deepEqual(retagged.map((i) => [i.name, i.id]), [[`localhost/retagged${tag}:1`, id]], 'the same image under a second name');
+  t.is((await sc('images', 'delete', `localhost/retagged${tag}:1`)).exitCode, 0);
+  t.is((await sc('images', 'info', 'atomic-test-system')).exitCode, 0, 'the first name stays');
+
+  const dir = path.join(base, 'mnt');
+  await mkdir(dir, { recursive: true });
+  t.teardown(() => execa('umount', [dir], { reject: false }).then(() => undefined));
+  for (const target of ['atomic-test-system:v2', container]) {
+    const mounted = await sc('mount', target, dir);
+    t.is(mounted.exitCode, 0, mounted.stderr);
+    t.regex(mounted.stdout, new RegExp(`^mounted (image|container) \\S*${target.split(':')[0]}\\S* read-only at ${dir}$`));
+    t.regex(await readFile(path.join(dir, 'usr/bin/greet.sh'), 'utf8'), /printf/);
+    await t.throwsAsync(writeFile(path.join(dir, 'usr/bin/greet.sh'), 'x'), { code: 'EROFS' }, 'read-only');
+    t.is((await sc('mount', target, dir)).exitCode, 1, 'a mount point in use is refused');
+    t.is((await sc('umount', dir)).exitCode, 0);
+    t.deepEqual(await readdir(dir), [], 'nothing left at the mount point');
+  }
+  const nothing = await sc('umount', dir);
+  t.is(nothing.exitCode, 1);
+  t.regex(nothing.stderr, /nothing is mounted at/);
 });
