@@ -106,7 +106,7 @@ export async function installImage(app: AppContext, input: InstallImageInput, ev
   const ctx = await runtimeFor(app, events);
   if (stored !== undefined && input.rootfs === undefined && runsOnce(stored)) {
     events.log?.(`${stored.name} is labelled atomic.run=once: running it once instead of installing a service`);
-    const run = await runImageOnce(ctx, stored, { name, set, allowPrivileges: input.privileged === true });
+    const run = await runImageOnce(ctx, stored, { name, set, allowPrivileges: input.privileged === true, privilegePolicy });
     return { mode: 'ran-once', image: stored.name, run };
   }
   const deployment = await install(ctx, {

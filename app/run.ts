@@ -3,6 +3,7 @@
 import { run as runtimeRun, type RunResult } from '../runtime/index.js';
 import { isLocalImageReference, pullImage } from '../store/index.js';
 import { runtimeFor, sourceSettings, type AppContext, type OperationEvents } from './context.js';
+import { privilegePolicyFor } from './install-image.js';
 
 export interface RunInput {
   /**
@@ -14,6 +15,10 @@ export interface RunInput {
   command?: readonly string[];
   set?: Readonly<Record<string, string>>;
   privileged?: boolean;
+  /** Who grants what the image's own /exports declare (install-image.ts); default 'consent'. */
+  privileges?: 'declared' | 'consent';
+  /** Refuse anything beyond the default confinement (also the site config's `[install] confined`). */
+  confined?: boolean;
   /** Attach the caller's stdin, stdout and stderr (output is then not captured). */
   interactive?: boolean;
 }
@@ -28,6 +33,7 @@ export async function run(app: AppContext, input: RunInput, events: OperationEve
     command: input.command ?? [],
     set: input.set ?? {},
     allowPrivileges: input.privileged === true,
+    privilegePolicy: privilegePolicyFor(app, input),
     interactive: input.interactive === true,
   });
 }

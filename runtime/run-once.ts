@@ -16,6 +16,7 @@ import { start } from './transactions/start-stop.js';
 import { renderDeployment, renderHostFilesOnly } from './render.js';
 import { rootfsInUse } from './rootfs-users.js';
 import { validateSetValues } from './values.js';
+import type { PrivilegePolicy } from './privileges.js';
 import type { ContainerSpec } from './container-spec.js';
 
 export interface RunOptions {
@@ -25,6 +26,8 @@ export interface RunOptions {
   command?: readonly string[];
   set?: Readonly<Record<string, string>>;
   allowPrivileges?: boolean;
+  /** Who decides about privileges beyond the default (privileges.ts); default `consent`. */
+  privilegePolicy?: PrivilegePolicy;
   /** Attach the caller's stdin/stdout/stderr (output is then not captured). */
   interactive?: boolean;
   /** Command, env, mounts, … over the image's (the REST service's one-off run). */
@@ -110,6 +113,7 @@ export async function runImageOnce<I extends RuntimeImage>(ctx: RuntimeContext<I
       runtimePath: ctx.runtimePath,
       set: { STATE_DIRECTORY: path.join(bundle, 'state'), ...(options.set ?? {}) },
       allowPrivileges: options.allowPrivileges,
+      ...(options.privilegePolicy !== undefined ? { privilegePolicy: options.privilegePolicy } : {}),
       ...(options.containerSpec !== undefined ? { containerSpec: options.containerSpec } : {}),
     };
     if ((await renderHostFilesOnly(input)) !== undefined) {

@@ -4,15 +4,16 @@
 import { run as runOperation, SyscontainerError } from '../../app/index.js';
 import { setValues } from '../arguments.js';
 import type { Command } from '../command.js';
-import { privilegedOption, runtimeOptions, setOption } from './runtime-options.js';
+import { confinedOption, privilegedOption, runtimeOptions, setOption } from './runtime-options.js';
 
 export const run: Command = {
   name: ['run'],
   summary: 'run a command in an installed container (none: start it), or run an image once (temporary bundle, removed afterwards)',
-  usage: '[--set KEY=VALUE]... [--privileged] [-i|--interactive] (NAME [CMD [ARG...]] | IMAGE [CMD [ARG...]])',
+  usage: '[--set KEY=VALUE]... [--privileged | --confined] [-i|--interactive] (NAME [CMD [ARG...]] | IMAGE [CMD [ARG...]])',
   options: {
     ...setOption,
     ...privilegedOption,
+    ...confinedOption,
     interactive: { type: 'boolean', short: 'i', description: 'attach standard input to the command (its output is then not captured)' },
     ...runtimeOptions,
   },
@@ -22,7 +23,16 @@ export const run: Command = {
     if (target === undefined) throw new SyscontainerError('EUSAGE', 'run needs a container NAME or an IMAGE');
     const result = await runOperation(
       app,
-      { target, command: [...extra, ...rest], set: setValues(options), privileged: options.privileged === true, interactive: options.interactive === true },
+      {
+        target,
+        command: [...extra, ...rest],
+        set: setValues(options),
+        privileged: options.privileged === true,
+        // An operator at the host's CLI, as for install: what the image's /exports declare is granted.
+        privileges: 'declared',
+        confined: options.confined === true,
+        interactive: options.interactive === true,
+      },
       { log: (line) => out.info(line) },
     );
     if (result.mode === 'started') {

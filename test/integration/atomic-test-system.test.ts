@@ -368,6 +368,9 @@ test.serial('dockertar: and docker-archive: round trip: pull, install, run, push
   t.true(existsSync(path.join(root(), `${tarName}.0`, `tmpfiles-${tarName}.conf`)));
   await waitFor('the greeting', async () => (await greeting(tarName)).includes(secret));
   t.is((await sc('uninstall', tarName)).exitCode, 0);
+  const ran = await sc('run', `docker-archive:${tar}`, 'echo', 'hello from the tar');
+  t.is(ran.exitCode, 0, ran.stderr);
+  t.is(ran.stdout, 'hello from the tar');
   const pushed = await sc('push', `docker-archive:${tar}:atomic-test-system:latest`, `${registry!.host}/pushed-from-tar:1`);
   t.is(pushed.exitCode, 0, pushed.stderr);
   t.is((await sc('pull', `${registry!.host}/pushed-from-tar:1`)).exitCode, 0);
