@@ -290,6 +290,7 @@ test('install --rootfs runs an existing exploded rootfs read-only, without a che
   // A rootfs is a directory with usr/ (Atomic's rule), and it has every mount point: nothing is
   // ever created in a rootfs given by --rootfs.
   for (const dir of ['usr', 'var/lib/etcd', 'var/run/etcd', 'etc/etcd']) await mkdir(path.join(rootfs, dir), { recursive: true });
+  for (const file of ['etc/resolv.conf', 'etc/hosts']) await writeFile(path.join(rootfs, file), '', { flag: 'a' });
   const result = await install(s.ctx, { name: s.name, image: 'local/etcd-rootfs', rootfs, set: s.set, allowPrivileges: true });
   t.is(result.info.externalRootfs, rootfs);
   t.is((await status(s.ctx, { name: s.name })).state, 'running');

@@ -22,7 +22,7 @@ test('--help lists every command; COMMAND --help its options', async (t) => {
 });
 
 test('usage errors: one line, exit status 2', async (t) => {
-  for (const args of [['frobnicate'], ['pull'], ['pull', '--no-such-option', 'x'], ['install', 'image-without-name']]) {
+  for (const args of [['frobnicate'], ['pull'], ['pull', '--no-such-option', 'x'], ['install'], ['install', '--privileged', '--confined', 'image'], ['images', 'tag', 'one-name']]) {
     const result = await runCli(args);
     t.is(result.exitCode, 2, args.join(' '));
     t.is(result.stderr.split('\n').filter((line) => line.startsWith('error:')).length, 1, result.stderr);
