@@ -22,9 +22,11 @@ export interface UnitState {
   result: string;
   /** The main process' exit status of the last run. */
   execMainStatus: number;
+  /** PIDFile= of the unit: runc detached, the container's pid read from it; '' when runc is the main process. */
+  pidFile: string;
 }
 
-const unitStateProperties = 'ActiveState,SubState,MainPID,NRestarts,UnitFileState,LoadState,Result,ExecMainStatus';
+const unitStateProperties = 'ActiveState,SubState,MainPID,NRestarts,UnitFileState,LoadState,Result,ExecMainStatus,PIDFile';
 
 /** `KEY=VALUE` lines (systemctl show) as a record. */
 function propertiesOf(text: string): Record<string, string> {
@@ -46,6 +48,7 @@ function unitStateOf(props: Record<string, string>): UnitState {
     loadState: props.LoadState ?? 'unknown',
     result: props.Result ?? 'unknown',
     execMainStatus: Number(props.ExecMainStatus ?? -1),
+    pidFile: props.PIDFile ?? '',
   };
 }
 

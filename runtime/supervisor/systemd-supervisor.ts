@@ -169,7 +169,9 @@ export class SystemdSupervisor implements Supervisor {
     await sleep(this.settleMs);
     const after = await this.systemd.unitState(unit);
     const running = (await this.runc.state(name))?.status === 'running';
-    const exited = after.activeState === 'inactive' && after.result === 'success' && after.execMainStatus === 0 && after.nRestarts === before.nRestarts;
+    // Ended with status 0, not restarted, and runc was the main process: its status is the
+    // container's. (A detached runc exits 0 whatever the container does next: no verdict there.)
+    const exited = after.activeState === 'inactive' && after.result === 'success' && after.execMainStatus === 0 && after.nRestarts === before.nRestarts && after.pidFile === '';
     if (exited) {
       await killAndDelete(this.runc, name);
       return 'exited';

@@ -408,12 +408,15 @@ test.serial('images list as atomic scripts read it (-q, -f, --all, > in use), im
   t.regex(badKey.stderr, /--filter "colour=blue": expected KEY=VALUE with KEY one of repo, tag/);
   t.regex((await sc('images', 'list', '--all')).stdout, /^<none>\s+<none>\s+[0-9a-f]{12}\s/m, 'layers as <none>');
 
-  const tagged = await sc('images', 'tag', 'atomic-test-system', `localhost/retagged${tag}:1`);
+  // (An image no container runs: images delete refuses any name of an image in use.)
+  const updateId = (JSON.parse((await sc('images', 'info', '--json', 'atomic-test-system-update')).stdout) as { id: string }).id;
+  const tagged = await sc('images', 'tag', 'atomic-test-system-update', `localhost/retagged${tag}:1`);
   t.is(tagged.exitCode, 0, tagged.stderr);
   const retagged = JSON.parse((await sc('images', 'list', '--json', '-f', `repo=retagged${tag}`)).stdout) as { name: string; id: string }[];
-  t.deepEqual(retagged.map((i) => [i.name, i.id]), [[`localhost/retagged${tag}:1`, id]], 'the same image under a second name');
-  t.is((await sc('images', 'delete', `localhost/retagged${tag}:1`)).exitCode, 0);
-  t.is((await sc('images', 'info', 'atomic-test-system')).exitCode, 0, 'the first name stays');
+  t.deepEqual(retagged.map((i) => [i.name, i.id]), [[`localhost/retagged${tag}:1`, updateId]], 'the same image under a second name');
+  const untagged = await sc('images', 'delete', `localhost/retagged${tag}:1`);
+  t.is(untagged.exitCode, 0, untagged.stderr);
+  t.is((await sc('images', 'info', 'atomic-test-system-update')).exitCode, 0, 'the first name stays');
 
   const dir = path.join(base, 'mnt');
   await mkdir(dir, { recursive: true });
