@@ -31,6 +31,13 @@ export async function makeGpgKey(dir: string, name: string): Promise<GpgKey> {
   const publicKeyring = join(dir, `${name}.gpg`);
   const exported = await execa('gpg', ['--batch', '--export', fingerprint], { env, encoding: 'buffer' });
   await writeFile(publicKeyring, exported.stdout);
+  // Once in a clean-clone run (session 4) the product found this keyring unreadable ("Unexpected
+  // end of packet") while 460 keys made the same way by hand all parsed: check it here, so a bad
+  // export fails the setup naming its bytes instead of failing a test about policies.
+  const { readKeys } = await import('openpgp');
+  await readKeys({ binaryKeys: exported.stdout }).catch((error: Error) => {
+    throw new Error(`gpg --export of ${name} (${exported.stdout.length} bytes, ${Buffer.from(exported.stdout.subarray(0, 16)).toString('hex')}…) is not a keyring: ${error.message}`);
+  });
   return { home, fingerprint, publicKeyring };
 }
 
