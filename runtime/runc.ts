@@ -3,7 +3,7 @@
 // command prefix (nsenter into the test harness); failures become ERUNTIME errors carrying
 // runc's own stderr line.
 import { spawn } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { execa } from 'execa';
 import { SyscontainerError } from '../common/errors.js';
 import { withPrefix } from './command-prefix.js';
@@ -29,6 +29,24 @@ export interface ExecResult {
   exitCode: number;
   stdout: string;
   stderr: string;
+}
+
+/** What was appended to `file` after byte `from` (at most the last 4 KiB of it). */
+function readTail(file: string, from: number): string {
+  try {
+    const fd = openSync(file, 'r');
+    try {
+      const size = fstatSync(fd).size;
+      const start = Math.max(from, size - 4096);
+      const buffer = Buffer.alloc(Math.max(0, size - start));
+      readSync(fd, buffer, 0, buffer.length, start);
+      return buffer.toString('utf8');
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return '';
+  }
 }
 
 function lastLine(text: string): string {
@@ -76,6 +94,7 @@ export class Runc {
     const [file, argv] = this.command(args);
     // The container inherits these descriptors: pipes would keep execa waiting for ever.
     const fd = openSync(options.logFile, 'a', 0o640);
+    const logStart = fstatSync(fd).size;
     let exitCode: number | null;
     try {
       // child_process directly: execa would pipe or wait on descriptors the container keeps.
@@ -90,7 +109,10 @@ export class Runc {
       closeSync(fd);
     }
     if (exitCode !== 0) {
-      throw new SyscontainerError('ERUNTIME', `container ${id}: runc run failed (exit ${exitCode ?? 'by signal'}); see ${options.logFile}`);
+      // runc's own reason is the last line it wrote to the log: name it, not only the file.
+      const runcSaid = lastLine(readTail(options.logFile, logStart));
+      const reason = runcSaid === '' ? '' : `: ${runcSaid}`;
+      throw new SyscontainerError('ERUNTIME', `container ${id}: runc run failed (exit ${exitCode ?? 'by signal'})${reason}; see ${options.logFile}`);
     }
   }
 
