@@ -2,27 +2,19 @@
 // `gscrivano/spc-etcd` (short name, resolved through registries.conf), a full reference,
 // `oci:DIR[:TAG]`, `oci-archive:FILE[:TAG]`, `docker-archive:FILE[:NAME:TAG]` or `dockertar:/FILE`.
 import { basename } from 'node:path';
-import { inContext } from '../../common/errors.js';
 import type { ImageStore } from '../image-store.js';
 import { isOciLayoutSpec, OciLayoutSource, parseOciLayoutSpec, type OciLayoutSpec } from '../sources/oci-layout-source.js';
 import { pullFromSource, type PullOptions, type PullResult } from './pull-from-source.js';
 import { formatReference, manifestReferenceOf, parseReference, qualifyReference } from '../oci/reference.js';
-import { loadRegistriesConf } from '../registry/registries-conf.js';
-import { openFirstAvailable } from '../sources/registry-source.js';
-import { retryOptions, type RetryOptions } from '../registry/retry.js';
+import { retryOptions } from '../registry/retry.js';
+import { openRegistrySource, type RegistrySourceSettings } from './open-registry-source.js';
 import { pullTrust } from '../trust/pull-trust.js';
 import type { TrustSettings } from '../trust/trust-settings.js';
 import { DockerArchiveSource, isDockerArchiveSpec, parseDockerArchiveSpec, type DockerArchiveSpec } from '../sources/docker-archive-source.js';
 
-export interface SourceSettings {
-  /** registries.conf to read (default /etc/containers/registries.conf; missing = defaults). */
-  registriesConf?: string | undefined;
-  /** auth.json to read credentials from (default: the containers/docker search path). */
-  authFile?: string | undefined;
+export interface SourceSettings extends RegistrySourceSettings {
   /** Where the signature policy and registries.d are; absent: nothing is verified. */
   trust?: TrustSettings | undefined;
-  /** Retry, backoff and timeout tuning of registry requests (default: defaultRetryOptions). */
-  retry?: Partial<RetryOptions> | undefined;
   /** Largest uncompressed layer accepted, unless the pull's options say (default: defaultMaxUncompressedBytes, 64 GiB). */
   maxUncompressedBytes?: number | undefined;
 }
@@ -55,15 +47,7 @@ export async function pullImage(
     const spec = parseDockerArchiveSpec(input);
     return pullFromDockerArchive(store, spec, { ...options, trust: await trust?.layout('docker-archive', spec.path) });
   }
-  const conf = await loadRegistriesConf(settings.registriesConf);
-  const candidates = qualifyReference(parseReference(input), conf);
-  const source = await openFirstAvailable(candidates, {
-    conf,
-    retry: settings.retry ?? {},
-    ...(settings.authFile !== undefined ? { authFile: settings.authFile } : {}),
-  }).catch((error: unknown) => {
-    throw inContext(error, `image ${candidates.length === 1 ? formatReference(candidates[0]!) : input}`);
-  });
+  const source = await openRegistrySource(input, settings);
   const { requestTimeoutMs, stallTimeoutMs } = retryOptions(settings.retry ?? {});
   const check = trust?.registry(source, source.reference, { requestTimeoutMs, stallTimeoutMs });
   return pullFromSource(store, source, manifestReferenceOf(source.reference), formatReference(source.reference), { ...options, trust: check });

@@ -6,7 +6,7 @@ import type { Credentials } from '../registry/auth-file.js';
 import { IntegrityError, RegistryError, SyscontainerError } from '../../common/errors.js';
 import type { FetchedManifest, ImageSource } from './image-source.js';
 import { digestPattern, limits, MediaType, type Descriptor } from '../oci/oci-types.js';
-import { formatReference, manifestReferenceOf, parseReference, qualifyReference, type ImageReference } from '../oci/reference.js';
+import { formatReference, manifestReferenceOf, type ImageReference } from '../oci/reference.js';
 import { registryFor, type PullFromMirror, type RegistriesConf } from '../registry/registries-conf.js';
 import { verifiedBlobStream } from '../content/verified-blob.js';
 import { sha256Digest, shortDigest } from '../../common/digest.js';
@@ -262,13 +262,4 @@ export async function openFirstAvailable(candidates: readonly ImageReference[], 
   throw new SyscontainerError(notFound ? 'ENOTFOUND' : lastError instanceof SyscontainerError ? lastError.code : 'ENOTFOUND', `image not found in any search registry (${failures.join('; ')})`, {
     cause: lastError,
   });
-}
-
-/**
- * From what the user typed to a source: parse, qualify through registries.conf (aliases,
- * unqualified-search-registries), then openFirstAvailable. Resolve with
- * `resolveImage(source, source.defaultManifestReference, platform)`.
- */
-export async function openRegistry(input: string, options: OpenFirstOptions): Promise<RegistrySource> {
-  return openFirstAvailable(qualifyReference(parseReference(input), options.conf), options);
 }

@@ -6,7 +6,8 @@ import test from 'ava';
 import { IntegrityError, RegistryError, SyscontainerError } from '../../common/errors.js';
 import { limits } from '../../store/oci/oci-types.js';
 import { defaultRegistriesConf, loadRegistriesConf } from '../../store/registry/registries-conf.js';
-import { openFirstAvailable, openRegistry, RegistrySource } from '../../store/sources/registry-source.js';
+import { openFirstAvailable, RegistrySource } from '../../store/sources/registry-source.js';
+import { openRegistrySource } from '../../store/pull/open-registry-source.js';
 import { TokenCache } from '../../store/registry/token-cache.js';
 import { fakeRegistrySource, fastRetry, imageMaps, serveImages, startFakeServer, tinyImage } from '../helpers/fake-registry.js';
 import { testNeeding } from '../helpers/host-requirements.js';
@@ -170,15 +171,18 @@ test('a blocked registry is refused before any request', async (t) => {
   t.regex(error!.message, /registry blocked\.example is blocked in registries\.conf/);
 });
 
-test('openRegistry qualifies a short name through the search registries', async (t) => {
+test('openRegistrySource qualifies a short name through the search registries', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'syscontainer-search-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
   const empty = await startFakeServer(serveImages(new Map(), new Map()));
   const full = await startFakeServer(serveImages(manifests, blobs));
   t.teardown(() => Promise.all([empty.stop(), full.stop()]).then(() => undefined));
-  const conf = { ...defaultRegistriesConf(), unqualifiedSearchRegistries: [empty.host, full.host] };
-  const source = await openRegistry('foo', { conf, retry: fastRetry, tokenCache: new TokenCache() });
+  const registriesConf = join(dir, 'registries.conf');
+  await writeFile(registriesConf, `unqualified-search-registries = ["${empty.host}", "${full.host}"]\n`);
+  const source = await openRegistrySource('foo', { registriesConf, retry: fastRetry });
   t.is(source.description, `${full.host}/foo:latest`);
   t.is(source.defaultManifestReference, 'latest');
-  await t.throwsAsync(openRegistry('Foo', { conf }), { message: /must be lowercase/ });
+  await t.throwsAsync(openRegistrySource('Foo', { registriesConf }), { message: /must be lowercase/ });
 });
 
 testNeeding({ tools: ['openssl'] })('an untrusted TLS certificate fails at once with a hint; loopback TLS registries work unverified', async (t) => {
