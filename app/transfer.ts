@@ -1,5 +1,5 @@
 // pull and push: images between registries (or OCI layouts) and the store.
-import { parsePlatform, pullImage, pushImage, type PullEvent, type PullResult, type PushImageEvent } from '../store/index.js';
+import { parsePlatform, pullImage, pushImage, type PullEvent, type PullResult, type PushImageEvent, type PushImageResult } from '../store/index.js';
 import { sourceSettings, type AppContext } from './context.js';
 
 export interface PullInput {
@@ -25,15 +25,8 @@ export interface PushInput {
   mountFrom?: readonly string[];
 }
 
-export interface PushResult {
-  source: string;
-  destination: string;
-  /** Digest of the manifest (or index) pushed. */
-  digest: string;
-  uploaded: number;
-  mounted: number;
-  present: number;
-}
+/** What a push did: store's own result, as it is. */
+export type PushResult = PushImageResult;
 
 /** Uploads the image; blobs the destination has are skipped, the manifest goes last. */
 export function push(app: AppContext, input: PushInput, events: { onPush?: (event: PushImageEvent) => void } = {}): Promise<PushResult> {

@@ -32,7 +32,7 @@ export { parsePlatform, hostPlatform, formatPlatform } from './oci/platform.js';
 export { login, logout } from './registry/login.js';
 export { loadRegistriesConf } from './registry/registries-conf.js';
 export { readImageFiles } from './image-files.js';
-export { pushImage, type PushImageEvent } from './push/push-image.js';
+export { pushImage, type PushImageEvent, type PushImageResult } from './push/push-image.js';
 export { storeLockDir, imageLockDir } from './store-locks.js';
 export type { RetryOptions } from './registry/retry.js';
 
