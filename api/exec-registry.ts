@@ -11,6 +11,7 @@ export interface ExecRecord {
   command: string[];
   attachStdout: boolean;
   attachStderr: boolean;
+  attachStdin: boolean;
   running: boolean;
   started: boolean;
   exitCode: number | null;

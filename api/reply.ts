@@ -12,6 +12,7 @@ export interface HijackedStream {
   end(): void;
   /** Input from the client (stdin of attach/exec), already past the request's head. */
   onData(listener: (chunk: Buffer) => void): void;
+  /** Once: the client finished sending (its half-close) or went, the end of stdin. */
   onEnd(listener: () => void): void;
 }
 
@@ -104,10 +105,16 @@ export class Reply {
         onData: (listener) => {
           if (head.length > 0) queueMicrotask(() => listener(head));
           socket.on('data', listener);
+          // Reading the body may have paused it; a paused stream ignores a new listener.
+          socket.resume();
         },
         onEnd: (listener) => {
-          socket.once('end', listener);
-          socket.once('close', listener);
+          let done = false;
+          const once = () => {
+            if (!done) (done = true), listener();
+          };
+          socket.once('end', once);
+          socket.once('close', once);
         },
       };
     }

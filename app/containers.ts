@@ -2,6 +2,7 @@
 // rollback, uninstall, start/stop/restart, status, logs, exec; and the listing.
 import {
   exec,
+  startExec,
   kill,
   launch,
   followLogs as runtimeFollowLogs,
@@ -17,6 +18,7 @@ import {
   type ContainerStatus,
   type DeploymentResult,
 } from '../runtime/index.js';
+import type { Writable } from 'node:stream';
 import { runtimeFor, type AppContext, type OperationEvents } from './context.js';
 import { installedContainers } from './installed.js';
 import { listFilter } from './list-filters.js';
@@ -131,6 +133,42 @@ export function execInContainer(app: AppContext, input: ExecInput): Promise<Exec
     ...(input.tty !== undefined ? { tty: input.tty } : {}),
     ...(input.user !== undefined ? { user: input.user } : {}),
   });
+}
+
+export interface StreamingExecInput extends ContainerInput {
+  command: readonly string[];
+  user?: string;
+  /** KEY=VALUE set for the command besides the container's own. */
+  env?: readonly string[];
+  /** Give the command a stdin the caller writes (returned as `stdin`, ended by the caller). */
+  stdin?: boolean;
+  /** Each chunk of output as the command writes it, on the stream it wrote it to. */
+  onOutput: (stream: 'stdout' | 'stderr', chunk: Buffer) => void;
+}
+
+export interface StreamingExec {
+  stdin: Writable | undefined;
+  pid: number;
+  /** The exit code, once the command ended and all its output went to onOutput. */
+  exitCode: Promise<number>;
+  kill(): void;
+}
+
+/**
+ * Starts a command in the running container, its output handed on while it runs (what the
+ * REST service's exec start streams); rejects when it cannot start (not installed, not running).
+ */
+export async function execStreaming(app: AppContext, input: StreamingExecInput): Promise<StreamingExec> {
+  const child = await startExec(app.runtime, {
+    name: input.name,
+    command: input.command,
+    ...(input.user !== undefined ? { user: input.user } : {}),
+    ...(input.env !== undefined ? { env: input.env } : {}),
+    ...(input.stdin ? { stdin: true } : {}),
+  });
+  child.stdout.on('data', (chunk: Buffer) => input.onOutput('stdout', chunk));
+  child.stderr.on('data', (chunk: Buffer) => input.onOutput('stderr', chunk));
+  return { stdin: child.stdin, pid: child.pid, exitCode: child.exited, kill: () => child.kill() };
 }
 
 /**

@@ -22,6 +22,7 @@ export {
   containerLogs,
   followContainerLogs,
   execInContainer,
+  execStreaming,
   listContainers,
   containerFilterKeys,
   type ContainerInput,
@@ -29,6 +30,8 @@ export {
   type LogsInput,
   type ExecInput,
   type ExecResult,
+  type StreamingExec,
+  type StreamingExecInput,
   type ContainerSummary,
 } from './containers.js';
 export { run, type RunInput } from './run.js';

@@ -13,14 +13,14 @@ export { withContainerLock } from './container-lock.js';
 export { status, type ContainerStatus } from './queries/status.js';
 export { list, type ContainerListEntry } from './queries/list.js';
 export { logs, followLogs } from './queries/logs.js';
-export { exec } from './exec.js';
+export { exec, startExec } from './exec.js';
 // Who runs containers.
 export type { Supervisor, SupervisedState } from './supervisor/supervisor.js';
 export { chooseSupervisor, supervisorOf } from './supervisor/choose.js';
 export { SystemdSupervisor } from './supervisor/systemd-supervisor.js';
 export { RuncSupervisor } from './supervisor/runc-supervisor.js';
 export { RolledBackError } from './transactions/rolled-back-error.js';
-export { Runc, type RuncOptions, type RuncState } from './runc.js';
+export { Runc, type RuncOptions, type RuncState, type ExecProcess } from './runc.js';
 export { Systemd, type SystemdOptions, type UnitState } from './systemd.js';
 export { nsenterPrefix, nsenterPidVariable } from './command-prefix.js';
 export { runcOf } from './context.js';

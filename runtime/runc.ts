@@ -4,6 +4,8 @@
 // runc's own stderr line.
 import { spawn } from 'node:child_process';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
+import type { Readable, Writable } from 'node:stream';
 import { execa } from 'execa';
 import { SyscontainerError } from '../common/errors.js';
 import { withPrefix } from './command-prefix.js';
@@ -23,6 +25,17 @@ export interface RuncState {
   status: 'creating' | 'created' | 'running' | 'paused' | 'stopped' | string;
   bundle: string;
   created?: string;
+}
+
+/** A command running inside a container, its pipes as they come (Runc.execProcess). */
+export interface ExecProcess {
+  stdin: Writable | undefined;
+  stdout: Readable;
+  stderr: Readable;
+  pid: number;
+  exited: Promise<number>;
+  /** Kills the runtime's exec process (runc passes the signal on to the command). */
+  kill(signal?: NodeJS.Signals): void;
 }
 
 export interface ExecResult {
@@ -158,6 +171,28 @@ export class Runc {
       throw new SyscontainerError('ERUNTIME', `container ${id}: runc exec: ${result.shortMessage}`, { cause: result });
     }
     return { exitCode: result.exitCode, stdout: String(result.stdout ?? ''), stderr: String(result.stderr ?? '') };
+  }
+
+  /**
+   * Starts `args` inside container `id` and hands back its pipes as they are, for output that
+   * must reach a client while the command runs (the REST service's exec). `stdin` gives the
+   * command a pipe (ended by the caller: the command sees EOF then); without it, /dev/null.
+   * `exited` resolves to the exit code (128 + the signal's number when killed), and rejects
+   * only when the runtime could not be started at all.
+   */
+  execProcess(id: string, args: readonly string[], options: { stdin?: boolean; env?: readonly string[]; user?: { uid: number; gid: number } } = {}): ExecProcess {
+    const flags: string[] = [];
+    if (options.user !== undefined) flags.push('--user', `${options.user.uid}:${options.user.gid}`);
+    for (const e of options.env ?? []) flags.push('--env', e);
+    const [file, argv] = this.command(['exec', ...flags, id, ...args]);
+    const child = spawn(file, argv, { stdio: [options.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
+    const exited = new Promise<number>((resolve, reject) => {
+      child.once('error', (error) => reject(new SyscontainerError('ERUNTIME', `container ${id}: cannot run ${this.runtimePath}: ${error.message}`, { cause: error })));
+      child.once('close', (code, signal) => resolve(code ?? 128 + (signal !== null ? (osConstants.signals[signal] ?? 0) : 0)));
+    });
+    // A client gone before the command read its input: the pipe's EPIPE is no failure of ours.
+    child.stdin?.on('error', () => undefined);
+    return { stdin: child.stdin ?? undefined, stdout: child.stdout!, stderr: child.stderr!, pid: child.pid ?? 0, exited, kill: (signal = 'SIGKILL') => void child.kill(signal) };
   }
 
   /**

@@ -1,8 +1,11 @@
 // Exec: POST /containers/{id}/exec makes a record, POST /exec/{id}/start runs the command in
 // the running container (its output in frames, over a hijacked connection when the client
-// upgrades), GET /exec/{id}/json tells its exit code. An exec belongs to the project that
+// upgrades), GET /exec/{id}/json tells its exit code. Output goes out in frames as the
+// command writes it; with AttachStdin the client's bytes are its stdin, and the client's
+// half-close its EOF (`echo hi | docker exec -i C cat`). No TTY: runc's console needs a
+// socket this service does not hold (refused with 400 at create). An exec belongs to the project that
 // made it: others get 404.
-import { execInContainer, maySee } from '../../app/index.js';
+import { execStreaming, maySee } from '../../app/index.js';
 import { HttpError } from '../http-error.js';
 import { encodeFrames } from '../multiplexed-stream.js';
 import { parseJsonBody } from '../request-body.js';
@@ -24,6 +27,7 @@ async function createExec(call: RouteCall): Promise<void> {
     command: body.Cmd,
     attachStdout: body.AttachStdout !== false,
     attachStderr: body.AttachStderr !== false,
+    attachStdin: body.AttachStdin === true,
   });
   call.reply.json(201, { Id: record.id });
 }
@@ -40,29 +44,44 @@ async function startExec(call: RouteCall): Promise<void> {
   if (record.started) throw new HttpError(409, `exec ${record.id} has already run`);
   record.started = true;
   record.running = true;
-  const run = execInContainer(call.services.app, { name: record.containerName, command: record.command }).then(
-    (result) => {
-      call.services.execs.finished(record, result.exitCode);
-      return result;
-    },
-    (error: unknown) => {
-      call.services.execs.finished(record, 126);
-      throw error;
-    },
-  );
-  if (body.Detach === true) {
-    run.catch(() => undefined);
-    return call.reply.noContent(200);
-  }
-  const stream = call.reply.isUpgrade ? call.reply.hijack(multiplexedType) : undefined;
-  const out = stream ?? call.reply.stream(200, multiplexedType);
+  const detached = body.Detach === true;
+  // The stream opens before the command starts, so not a byte of its output waits for its end.
+  let out: { write(chunk: Uint8Array): unknown; end(): void } | undefined;
+  const pending: Buffer[] = [];
+  const send = (stream: 'stdout' | 'stderr', chunk: Buffer) => {
+    if (detached || !(stream === 'stdout' ? record.attachStdout : record.attachStderr)) return;
+    const frame = encodeFrames(stream, chunk);
+    if (out === undefined) pending.push(frame);
+    else out.write(frame);
+  };
+  let running;
   try {
-    const result = await run;
-    if (record.attachStdout) out.write(encodeFrames('stdout', result.stdout === '' || result.stdout.endsWith('\n') ? result.stdout : `${result.stdout}\n`));
-    if (record.attachStderr) out.write(encodeFrames('stderr', result.stderr === '' || result.stderr.endsWith('\n') ? result.stderr : `${result.stderr}\n`));
+    running = await execStreaming(call.services.app, { name: record.containerName, command: record.command, stdin: record.attachStdin && !detached, onOutput: send });
   } catch (error) {
-    out.write(encodeFrames('system', `${error instanceof Error ? error.message : String(error)}\n`));
+    call.services.execs.finished(record, 126);
+    throw error;
   }
+  record.pid = running.pid;
+  const exited = running.exitCode.then(
+    (code) => call.services.execs.finished(record, code),
+    () => call.services.execs.finished(record, 126),
+  );
+  if (detached) return call.reply.noContent(200);
+  if (call.reply.isUpgrade) {
+    const stream = call.reply.hijack(multiplexedType);
+    out = stream;
+    const stdin = running.stdin;
+    if (stdin !== undefined) {
+      // Raw bytes (no frames) from the client; its half-close (docker's CloseWrite) is the command's EOF.
+      stream.onData((chunk) => void stdin.write(chunk));
+      stream.onEnd(() => stdin.end());
+    }
+  } else {
+    out = call.reply.stream(200, multiplexedType);
+    running.stdin?.end();
+  }
+  for (const frame of pending.splice(0)) out.write(frame);
+  await exited;
   out.end();
 }
 
@@ -73,7 +92,7 @@ async function inspectExec(call: RouteCall): Promise<void> {
     Running: record.running,
     ExitCode: record.exitCode,
     ProcessConfig: { tty: false, entrypoint: record.command[0], arguments: record.command.slice(1), privileged: false, user: '' },
-    OpenStdin: false,
+    OpenStdin: record.attachStdin,
     OpenStderr: record.attachStderr,
     OpenStdout: record.attachStdout,
     CanRemove: !record.running && record.started,

@@ -72,7 +72,7 @@ export type ContainerCreateBody = z.infer<typeof containerCreateSchema>;
 export const execCreateSchema = z
   .object({
     Cmd: z.array(text(65536)).min(1, 'Cmd: a command to run is required').max(4096),
-    AttachStdin: z.literal(false, 'AttachStdin: exec with stdin is not supported by syscontainer').optional(),
+    AttachStdin: z.boolean().optional(),
     AttachStdout: z.boolean().optional(),
     AttachStderr: z.boolean().optional(),
     Detach: z.boolean().optional(),

