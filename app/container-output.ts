@@ -1,6 +1,6 @@
-// A container's output with the time of each line, for the REST service's logs: the unit's
-// journal under systemd (stdout and stderr as one stream: the journal keeps no difference),
-// the deployment's container.log without (no times there: the file's mtime stands in).
+// A container's output with the time and stream of each line, for the REST service's logs: the
+// unit's journal under systemd (stderr apart, at PRIORITY err: runtime/systemd.ts), the
+// deployment's container.log without (one stream, no times: the file's mtime stands in).
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -30,7 +30,7 @@ export async function containerOutput(app: AppContext, query: OutputQuery): Prom
   let lines = text.split('\n');
   if (lines.at(-1) === '') lines.pop();
   if (query.tail !== undefined) lines = query.tail === 0 ? [] : lines.slice(-query.tail);
-  return { entries: lines.map((message) => ({ timeUsec, message })), cursor: String(Buffer.byteLength(text)) };
+  return { entries: lines.map((message) => ({ timeUsec, message, stream: 'stdout' as const })), cursor: String(Buffer.byteLength(text)) };
 }
 
 /** New output after `cursor`, every `pollMs`, until `signal` aborts or `stop()` says so (the container exited). */
@@ -57,7 +57,7 @@ export async function followContainerOutput(
       const offset = Number(cursor ?? 0);
       if (bytes.length > offset) {
         const text = bytes.subarray(offset).toString('utf8');
-        for (const message of text.split('\n').filter((l, i, all) => l !== '' || i < all.length - 1)) write({ timeUsec: Date.now() * 1000, message });
+        for (const message of text.split('\n').filter((l, i, all) => l !== '' || i < all.length - 1)) write({ timeUsec: Date.now() * 1000, message, stream: 'stdout' });
       }
       cursor = String(bytes.length);
     }

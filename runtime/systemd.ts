@@ -60,6 +60,8 @@ export interface JournalEntry {
   /** Microseconds since the epoch. */
   timeUsec: number;
   message: string;
+  /** The stream it was written to: stderr is what the journal has at PRIORITY err or above. */
+  stream: 'stdout' | 'stderr';
 }
 
 export class Systemd {
@@ -217,10 +219,12 @@ export class Systemd {
   /**
    * What the unit's processes wrote to stdout/stderr (not systemd's own lines about the unit),
    * each line with its time: the last `lines`, those since `sinceMs`, or those after `cursor`.
-   * The journal does not keep which of the two streams a line came from.
+   * Our units give stderr a journal stream of its own at PRIORITY=3 (templates/service.ejs):
+   * a line at err or above is stderr's; the rest (and every line of a unit that writes both
+   * to one stream, as an image's own template may) stdout's.
    */
   async outputEntries(unit: string, options: { lines?: number; sinceMs?: number; untilMs?: number; cursor?: string } = {}): Promise<{ entries: JournalEntry[]; cursor: string | undefined }> {
-    const args = ['--no-pager', `_SYSTEMD_UNIT=${unit}`, '_TRANSPORT=stdout', '-o', 'json', '--output-fields=MESSAGE'];
+    const args = ['--no-pager', `_SYSTEMD_UNIT=${unit}`, '_TRANSPORT=stdout', '-o', 'json', '--output-fields=MESSAGE,PRIORITY'];
     if (options.cursor !== undefined) args.push(`--after-cursor=${options.cursor}`);
     if (options.sinceMs !== undefined) args.push(`--since=@${(options.sinceMs / 1000).toFixed(6)}`);
     if (options.untilMs !== undefined) args.push(`--until=@${(options.untilMs / 1000).toFixed(6)}`);
@@ -230,7 +234,7 @@ export class Systemd {
     let cursor = options.cursor;
     for (const line of out.split('\n')) {
       if (line.trim() === '' || !line.startsWith('{')) continue;
-      let record: { MESSAGE?: unknown; __REALTIME_TIMESTAMP?: unknown; __CURSOR?: unknown };
+      let record: { MESSAGE?: unknown; PRIORITY?: unknown; __REALTIME_TIMESTAMP?: unknown; __CURSOR?: unknown };
       try {
         record = JSON.parse(line) as typeof record;
       } catch {
@@ -239,7 +243,8 @@ export class Systemd {
       if (typeof record.__CURSOR === 'string') cursor = record.__CURSOR;
       // Binary messages come as arrays of bytes.
       const message = typeof record.MESSAGE === 'string' ? record.MESSAGE : Array.isArray(record.MESSAGE) ? Buffer.from(record.MESSAGE as number[]).toString('utf8') : '';
-      entries.push({ timeUsec: Number(record.__REALTIME_TIMESTAMP ?? 0), message });
+      const priority = typeof record.PRIORITY === 'string' ? Number(record.PRIORITY) : 6;
+      entries.push({ timeUsec: Number(record.__REALTIME_TIMESTAMP ?? 0), message, stream: priority <= 3 ? 'stderr' : 'stdout' });
     }
     return { entries, cursor };
   }

@@ -2,7 +2,7 @@
 // connection carrying its output from now until it exits), in docker's multiplexed frames.
 import { containerOutput, followContainerOutput, readRunRecord, type JournalEntry } from '../../app/index.js';
 import { HttpError } from '../http-error.js';
-import { encodeFrames, type StreamKind } from '../multiplexed-stream.js';
+import { encodeFrames } from '../multiplexed-stream.js';
 import type { RouteCall, RouteHandler } from '../server.js';
 import type { Router } from '../router.js';
 import { resolveTarget } from '../container-target.js';
@@ -29,10 +29,10 @@ async function logs(call: RouteCall): Promise<void> {
   const untilMs = parseDockerTime(call.query.get('until'), 'until');
   const timestamps = flag(call, 'timestamps');
   const follow = flag(call, 'follow');
-  // The journal keeps one stream: its lines go out as stdout when asked for, else as stderr.
-  const kind: StreamKind = stdout ? 'stdout' : 'stderr';
   const out = call.reply.stream(200, multiplexedType);
-  const write = (entry: JournalEntry) => out.write(encodeFrames(kind, `${timestamps ? `${timestamp(entry.timeUsec)} ` : ''}${entry.message}\n`));
+  const write = (entry: JournalEntry) => {
+    if (entry.stream === 'stdout' ? stdout : stderr) out.write(encodeFrames(entry.stream, `${timestamps ? `${timestamp(entry.timeUsec)} ` : ''}${entry.message}\n`));
+  };
   if (target.kind === 'one-off') {
     // A one-off run's output goes to whoever attached; none is kept.
     if (follow && target.run.state === 'running') {
@@ -74,7 +74,7 @@ async function attach(call: RouteCall): Promise<void> {
   const app = call.services.app;
   const startedBefore = (await readRunRecord(view.dir)).startedAt?.getTime();
   // From now until the container's next exit (it may not have started yet: docker's run attaches first).
-  await followContainerOutput(app, { name: view.name, dir: view.dir, sinceMs: since, cursor: undefined }, (entry) => send('stdout', `${entry.message}\n`), call.reply.closed, async () => {
+  await followContainerOutput(app, { name: view.name, dir: view.dir, sinceMs: since, cursor: undefined }, (entry) => send(entry.stream, `${entry.message}\n`), call.reply.closed, async () => {
     const record = await readRunRecord(view.dir);
     const startedAgain = record.startedAt !== undefined && record.startedAt.getTime() !== startedBefore;
     return record.exit !== undefined && (startedAgain || view.state === 'running');

@@ -62,3 +62,31 @@ test.serial('docker exec -i passes stdin to the command, and its end is the comm
   t.is(noStdin.exitCode, 0);
   t.is(noStdin.stdout, '');
 });
+
+test.serial('docker logs prints stderr on stderr; --tail, --timestamps, --since and --follow keep working; journalctl -u shows both', async (t) => {
+  const box = name('logs');
+  const script = 'echo out1; echo err1 >&2; sleep 2; echo out2; echo err2 >&2; sleep 1; exit 0';
+  t.is((await s.docker(['run', '-d', '--name', box, s.image, 'sh', '-c', script])).exitCode, 0);
+  t.teardown(() => s.docker(['rm', '-f', box]).then(() => undefined));
+  // Followed from the start: the lines come as written, and the stream ends with the container.
+  const followed = await s.docker(['logs', '--follow', box], { timeoutMs: 30_000 });
+  t.is(followed.exitCode, 0, followed.stderr);
+  t.is(followed.stdout, 'out1\nout2');
+  t.is(followed.stderr, 'err1\nerr2');
+  const all = await s.docker(['logs', box]);
+  t.deepEqual([all.stdout, all.stderr], ['out1\nout2', 'err1\nerr2']);
+  const tail = await s.docker(['logs', '--tail', '1', box]);
+  t.deepEqual([tail.stdout, tail.stderr], ['', 'err2'], 'the last line of both streams together');
+  const stamped = await s.docker(['logs', '--timestamps', box]);
+  const stamps = stamped.stderr.split('\n').map((line) => line.split(' '));
+  t.deepEqual(stamps.map(([, text]) => text), ['err1', 'err2']);
+  for (const [stamp] of stamps) t.regex(stamp!, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z$/);
+  const secondAt = Date.parse(stamps[1]![0]!);
+  const since = await s.docker(['logs', '--since', new Date(secondAt - 500).toISOString(), box]);
+  t.deepEqual([since.stdout, since.stderr], ['out2', 'err2'], 'only what came after --since');
+  // The journal shows both, as before; stderr is its err priority.
+  const journal = await s.harness.exec(['journalctl', '--no-pager', '-o', 'cat', '-u', `${box}.service`, '_TRANSPORT=stdout']);
+  t.deepEqual(journal.stdout.trim().split('\n'), ['out1', 'err1', 'out2', 'err2']);
+  const errors = await s.harness.exec(['journalctl', '--no-pager', '-o', 'cat', '-p', 'err', '-u', `${box}.service`, '_TRANSPORT=stdout']);
+  t.deepEqual(errors.stdout.trim().split('\n'), ['err1', 'err2']);
+});
