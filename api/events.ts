@@ -1,8 +1,9 @@
-// The events of GET /events: what this service did to containers and images (create, start,
-// die with its exit code, stop, destroy, health_status, pull, delete), in Docker's shape, each
-// carrying the project it belongs to. Kept in memory (the last `capacity`) for `since`, and
-// handed to every open stream as it happens.
-import { maySee, projectLabel } from '../app/index.js';
+// The events of GET /events: what happened to containers and images (create, start, die with
+// its exit code, stop, destroy, health_status, pull, delete), in Docker's shape, each carrying
+// the project it belongs to. Kept by the application's event journal (on disk, bounded: a
+// restart of the service keeps the history `since` asks for) and handed to every open stream
+// as they happen.
+import { maySee, projectLabel, type EventJournal, type RecordedEvent } from '../app/index.js';
 import type { Principal } from './auth.js';
 
 export interface ApiEvent {
@@ -20,34 +21,45 @@ export interface ApiEvent {
 
 export type EventFilters = Record<string, string[]>;
 
+function dockerShape(event: RecordedEvent): ApiEvent {
+  return {
+    Type: event.type,
+    Action: event.action,
+    Actor: { ID: event.id, Attributes: event.attributes },
+    scope: 'local',
+    time: Math.floor(event.timeNano / 1e9),
+    timeNano: event.timeNano,
+    status: event.action,
+    id: event.id,
+    ...(event.attributes.image !== undefined ? { from: event.attributes.image } : {}),
+  };
+}
+
 export class EventLog {
-  private readonly events: ApiEvent[] = [];
   private readonly listeners = new Set<(event: ApiEvent) => void>();
 
-  constructor(private readonly capacity = 1000) {}
+  constructor(private readonly journal: EventJournal) {}
 
+  /** An event of now, done by this service. */
   emit(type: ApiEvent['Type'], action: string, id: string, attributes: Record<string, string>, project?: string): ApiEvent {
-    const now = Date.now();
-    const event: ApiEvent = {
-      Type: type,
-      Action: action,
-      Actor: { ID: id, Attributes: { ...attributes, ...(project !== undefined ? { [projectLabel]: project } : {}) } },
-      scope: 'local',
-      time: Math.floor(now / 1000),
-      timeNano: now * 1_000_000,
-      status: action,
-      id,
-      ...(attributes.image !== undefined ? { from: attributes.image } : {}),
-    };
-    this.events.push(event);
-    if (this.events.length > this.capacity) this.events.splice(0, this.events.length - this.capacity);
+    return this.record({ type, action, id, attributes: { ...attributes, ...(project !== undefined ? { [projectLabel]: project } : {}) }, timeNano: Date.now() * 1_000_000 });
+  }
+
+  /** An event as recorded (its own time: an exit or a health change seen after it happened). */
+  record(recorded: RecordedEvent): ApiEvent {
+    void this.journal.append(recorded);
+    const event = dockerShape(recorded);
     for (const listener of this.listeners) listener(event);
     return event;
   }
 
-  /** Events at or after `sinceMs` (ms since the epoch). */
+  /** Events at or after `sinceMs` (ms since the epoch), oldest first. */
   history(sinceMs: number): ApiEvent[] {
-    return this.events.filter((e) => e.timeNano / 1_000_000 >= sinceMs);
+    return this.journal
+      .all()
+      .filter((e) => e.timeNano / 1_000_000 >= sinceMs)
+      .map(dockerShape)
+      .sort((a, b) => a.timeNano - b.timeNano);
   }
 
   subscribe(listener: (event: ApiEvent) => void): () => void {

@@ -1,9 +1,8 @@
 // `syscontainer serve`: the REST service. Builds the routes and services once, opens the
 // listeners, and closes them on stop().
-import { OneOffRuns, QuotaStore, repairDebris, serviceFiles, TokenStore, projectLabel, type AppContext } from '../app/index.js';
+import { ContainerEventWatcher, EventJournal, OneOffRuns, QuotaStore, repairDebris, serviceFiles, TokenStore, projectLabel, type AppContext } from '../app/index.js';
 import { EventLog } from './events.js';
 import { ExecRegistry } from './exec-registry.js';
-import { watchHealth } from './health-events.js';
 import type { ListenAddress } from './listen-address.js';
 import { openListeners, type OpenListener } from './listeners.js';
 import { Router } from './router.js';
@@ -48,7 +47,11 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   const files = serviceFiles(app.settings.root, options.tokensFile);
   const log = options.log ?? (() => undefined);
   for (const name of await repairDebris(app)) log(`removed the half-made container ${name} (a command was interrupted while making it)`);
-  const events = new EventLog();
+  const journal = new EventJournal(files.events, 1000, (error) => log(`events: cannot write ${files.events}: ${error instanceof Error ? error.message : String(error)}`));
+  await journal.load();
+  const events = new EventLog(journal);
+  // Exits and health changes, from the containers' own records (also what happened while the service was down).
+  const watcher = new ContainerEventWatcher(app, (event) => events.record(event), journal.all());
   const shutdown = new AbortController();
   const oneOffs = new OneOffRuns(app, (run, action) => {
     const attributes: Record<string, string> = { name: run.name, image: run.image, ...(action === 'die' ? { exitCode: String(run.exitCode ?? 0) } : {}) };
@@ -60,11 +63,13 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     execs: new ExecRegistry(),
     tokens: new TokenStore(files.tokens),
     events,
+    watcher,
     version: options.version,
     log,
     shutdown: shutdown.signal,
   };
-  watchHealth(app, events, shutdown.signal);
+  await watcher.look();
+  watcher.watch(shutdown.signal);
   const listeners = await openListeners({ addresses: options.listen, tls: options.tls, env: options.env }, requestHandlers(buildRouter(), services));
   return {
     listeners,

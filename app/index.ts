@@ -59,6 +59,8 @@ export { TokenStore, parseDuration, type TokenRecord, type TokenGrant } from './
 export { QuotaStore, type ProjectQuota } from './quotas.js';
 export { validateProjectName, isValidProjectName } from './project-name.js';
 export { serviceFiles, type ServiceFiles } from './service-files.js';
+export { EventJournal, type RecordedEvent } from './event-journal.js';
+export { ContainerEventWatcher, type ObservedEvent } from './container-events.js';
 
 // What front ends need with them: errors, input parsing, result and event types.
 export { SyscontainerError, isSyscontainerError, type ErrorCode } from '../common/errors.js';

@@ -8,7 +8,6 @@ import {
   healthOptionsFromDocker,
   killContainer,
   launchContainer,
-  nextExit,
   parseContainerSpec,
   projectLabel,
   stopContainer,
@@ -185,13 +184,6 @@ async function inspect(call: RouteCall): Promise<void> {
   call.reply.json(200, inspectDocument(facts, call.services.execs.forContainer(targetId(target))));
 }
 
-/** Emits `die` with the exit code once a unit container started here exits (the unit records it). */
-function watchExit(call: RouteCall, view: ContainerView): void {
-  void nextExit(view, Date.now(), call.services.shutdown)
-    .then((exitCode) => call.services.events.emit('container', 'die', view.id, { name: view.name, image: view.image, exitCode: String(exitCode) }, view.labels[projectLabel]))
-    .catch(() => undefined);
-}
-
 async function start(call: RouteCall): Promise<void> {
   const target = await resolveTarget(call, call.params.id as string);
   if (target.kind === 'one-off') {
@@ -202,7 +194,6 @@ async function start(call: RouteCall): Promise<void> {
   if (target.view.state === 'running') return call.reply.noContent(304);
   await launchContainer(call.services.app, { name: target.view.name });
   call.services.events.emit('container', 'start', target.view.id, { name: target.view.name, image: target.view.image }, targetProject(target));
-  watchExit(call, target.view);
   call.reply.noContent();
 }
 
@@ -228,6 +219,8 @@ async function stopRoute(call: RouteCall): Promise<void> {
   } else {
     if (target.view.state !== 'running') return call.reply.noContent(304);
     await stopContainer(call.services.app, { name: target.view.name, ...(timeoutSec !== undefined ? { timeoutSec } : {}) });
+    // The unit recorded the exit as it stopped: its die comes before the stop, as docker's.
+    await call.services.watcher.look(target.view.name);
   }
   call.services.events.emit('container', 'stop', targetId(target), attributes, targetProject(target));
   call.reply.noContent();
@@ -238,9 +231,9 @@ async function restart(call: RouteCall): Promise<void> {
   if (target.kind === 'one-off') throw new HttpError(409, `container ${target.run.name} is a one-off run (--rm): it cannot be restarted`);
   const timeoutSec = stopTimeout(call);
   await stopContainer(call.services.app, { name: target.view.name, ...(timeoutSec !== undefined ? { timeoutSec } : {}) });
+  await call.services.watcher.look(target.view.name);
   await launchContainer(call.services.app, { name: target.view.name });
   call.services.events.emit('container', 'restart', target.view.id, { name: target.view.name, image: target.view.image }, targetProject(target));
-  watchExit(call, target.view);
   call.reply.noContent();
 }
 

@@ -91,6 +91,8 @@ async function events(call: RouteCall): Promise<void> {
   const until = parseDockerTime(call.query.get('until'), 'until');
   const matches = (e: ApiEvent) => eventMatches(e, filters, call.principal) && (until === undefined || e.timeNano / 1e6 <= until);
   const out = call.reply.stream(200, 'application/json');
+  // What the containers' records say now (an exit a moment ago) belongs in the history too.
+  if (since !== undefined) await call.services.watcher.look();
   for (const event of call.services.events.history(since ?? Date.now())) if (matches(event)) out.write(`${JSON.stringify(event)}\n`);
   if (until !== undefined && until <= Date.now()) {
     out.end();

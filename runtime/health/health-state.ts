@@ -13,7 +13,13 @@ export type HealthStatus = 'starting' | 'healthy' | 'unhealthy';
 const statuses: readonly string[] = ['starting', 'healthy', 'unhealthy'];
 
 /** How much of a check's output is kept per result, and how many results. */
-export const healthLogLimits = { outputBytes: 4096, results: 5 } as const;
+export const healthLogLimits = { outputBytes: 4096, results: 5, changes: 10 } as const;
+
+/** A change of status, when the result that made it ended: what health_status events are made from. */
+export interface HealthChange {
+  status: HealthStatus;
+  at: string;
+}
 
 export interface HealthResult {
   /** The check's exit code; -1 when it was killed after its timeout. */
@@ -31,6 +37,11 @@ export interface HealthState {
   /** Identifies the container start these results belong to (runc's `created` time). */
   containerStart?: string;
   log: HealthResult[];
+  /**
+   * The last changes of status (healthy/unhealthy), oldest first, kept across container starts:
+   * a reader that looks now and then still sees a change that flipped back in between.
+   */
+  changes?: HealthChange[];
   /** The last on-failure action taken, for status: what, when, with the failing output. */
   lastAction?: { action: string; at: string; output: string };
 }
@@ -43,12 +54,18 @@ function isResult(v: unknown): v is HealthResult {
   return typeof v === 'object' && v !== null && Number.isInteger(r.exitCode) && isString(r.start) && isString(r.end) && isString(r.output);
 }
 
+function isChange(v: unknown): v is HealthChange {
+  const c = v as HealthChange;
+  return typeof v === 'object' && v !== null && statuses.includes(c.status) && isString(c.at);
+}
+
 /** `value` when it is a well-formed state, else undefined. Pure. */
 export function parseHealthState(value: unknown): HealthState | undefined {
   const s = value as HealthState;
   if (typeof value !== 'object' || value === null || s.version !== 1 || !statuses.includes(s.status) || !isCount(s.failingStreak)) return undefined;
   if (s.containerStart !== undefined && !isString(s.containerStart)) return undefined;
   if (!Array.isArray(s.log) || s.log.length > healthLogLimits.results || !s.log.every(isResult)) return undefined;
+  if (s.changes !== undefined && (!Array.isArray(s.changes) || s.changes.length > healthLogLimits.changes || !s.changes.every(isChange))) return undefined;
   const a = s.lastAction;
   if (a !== undefined && (typeof a !== 'object' || a === null || !isString(a.action) || !isString(a.at) || !isString(a.output))) return undefined;
   return s;
@@ -106,15 +123,17 @@ export interface RecordOptions {
 export function recordHealthResult(previous: HealthState | undefined, result: HealthResult, options: RecordOptions): { state: HealthState; actionDue: boolean } {
   let state: HealthState = previous ?? initialHealthState(options.containerStart);
   if (options.containerStart !== undefined && state.containerStart !== options.containerStart) {
-    state = { ...initialHealthState(options.containerStart), log: state.log };
+    state = { ...initialHealthState(options.containerStart), log: state.log, ...(state.changes !== undefined ? { changes: state.changes } : {}) };
   }
   const entry = { ...result, output: cutOutput(result.output) };
   const log = [...state.log, entry].slice(-healthLogLimits.results);
-  if (result.exitCode === 0) return { state: { ...state, status: 'healthy', failingStreak: 0, log }, actionDue: false };
+  const changed = (next: HealthState): HealthState =>
+    next.status === state.status ? next : { ...next, changes: [...(state.changes ?? []), { status: next.status, at: result.end }].slice(-healthLogLimits.changes) };
+  if (result.exitCode === 0) return { state: changed({ ...state, status: 'healthy', failingStreak: 0, log }), actionDue: false };
   if (options.inStartPeriod && state.status === 'starting') return { state: { ...state, log }, actionDue: false };
   const failingStreak = state.failingStreak + 1;
   const due = failingStreak >= options.retries;
-  return { state: { ...state, status: due ? 'unhealthy' : state.status, failingStreak, log }, actionDue: due };
+  return { state: changed({ ...state, status: due ? 'unhealthy' : state.status, failingStreak, log }), actionDue: due };
 }
 
 /** The state after the on-failure action ran: the streak starts again (the status stays until the next result). Pure. */

@@ -3,6 +3,9 @@
 // stdin, logs with stderr apart from stdout, and events kept across a restart of the service.
 // The containers are system containers run by a real systemd (the test harness). Needs root,
 // systemd, runc, docker-registry, busybox, docker and python3-docker.
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import test from 'ava';
 import { startApiService, type ApiService } from '../helpers/api-service.js';
@@ -14,7 +17,7 @@ const python = (script: string) => fileURLToPath(new URL(`../../../test/helpers/
 
 test.before(async () => {
   if (process.getuid?.() !== 0) throw new Error('these integration tests need root');
-  s = await startApiService('api-streams', { server: { Cmd: ['/bin/sh', '-c', "echo server-up; trap 'exit 0' TERM; while true; do sleep 1; done"] } });
+  s = await startApiService('api-streams', { server: { Cmd: ['/bin/sh', '-c', "echo server-up; trap 'exit 0' TERM; while true; do sleep 1; done"] }, spare: { Cmd: ['true'] } });
   for (const image of [s.image, `${s.registry.host}/test/server:1`]) {
     const pulled = await s.cli(['pull', image]);
     if (pulled.exitCode !== 0) throw new Error(pulled.stderr);
@@ -89,4 +92,37 @@ test.serial('docker logs prints stderr on stderr; --tail, --timestamps, --since 
   t.deepEqual(journal.stdout.trim().split('\n'), ['out1', 'err1', 'out2', 'err2']);
   const errors = await s.harness.exec(['journalctl', '--no-pager', '-o', 'cat', '-p', 'err', '-u', `${box}.service`, '_TRANSPORT=stdout']);
   t.deepEqual(errors.stdout.trim().split('\n'), ['err1', 'err2']);
+});
+
+test.serial('events are kept across a restart of the service, with what happened while it was down: a health change that flipped back, a die', async (t) => {
+  const box = name('events');
+  const since = Math.floor(Date.now() / 1000) - 1;
+  const spare = `${s.registry.host}/test/spare:1`;
+  t.is((await s.docker(['pull', spare])).exitCode, 0);
+  t.is((await s.docker(['rmi', spare])).exitCode, 0);
+  const sick = path.join(s.shared, `${box}-sick`);
+  const run = await s.docker(['run', '-d', '--name', box, '-v', `${s.shared}:/shared:ro`, '--health-cmd', `test ! -e /shared/${box}-sick`, '--health-interval', '1s', '--health-retries', '1', server()]);
+  t.is(run.exitCode, 0, run.stderr);
+  t.teardown(() => s.docker(['rm', '-f', box]).then(() => undefined));
+  const health = async () => (JSON.parse(await readFile(path.join(s.root, box, 'health.json'), 'utf8').catch(() => '{}')) as { status?: string }).status;
+  const until = async (status: string) => {
+    for (let i = 0; i < 120 && (await health()) !== status; i++) await sleep(250);
+    t.is(await health(), status);
+  };
+  await until('healthy');
+  // The service goes; the container turns unhealthy and healthy again, then stops (the CLI's stop).
+  await s.kill('SIGKILL');
+  await writeFile(sick, '');
+  await until('unhealthy');
+  await rm(sick);
+  await until('healthy');
+  t.is((await s.cli(['stop', box])).exitCode, 0);
+  await s.restart();
+  const events = await s.docker(['events', '--since', String(since), '--until', String(Math.ceil(Date.now() / 1000)), '--format', '{{.Type}} {{.Action}} {{.Actor.Attributes.name}} {{.Actor.Attributes.exitCode}}']);
+  t.is(events.exitCode, 0, events.stderr);
+  const lines = events.stdout.split('\n').map((l) => l.replace(/ <no value>$/, '').trim());
+  const mine = lines.filter((l) => l.startsWith('container ') && l.includes(` ${box}`)).map((l) => l.replace(` ${box}`, ''));
+  t.deepEqual(mine, ['container create', 'container start', 'container health_status: healthy', 'container health_status: unhealthy', 'container health_status: healthy', 'container die 0'], events.stdout);
+  t.true(lines.includes(`image pull ${spare}`), events.stdout);
+  t.true(lines.some((l) => l.startsWith('image delete ')), events.stdout);
 });

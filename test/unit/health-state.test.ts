@@ -5,6 +5,7 @@ import test from 'ava';
 import {
   cutOutput,
   initialHealthState,
+  parseHealthState,
   readHealthState,
   recordHealthAction,
   recordHealthResult,
@@ -98,4 +99,20 @@ test('the state file is written atomically and read back; a broken one reads as 
   t.is(JSON.parse(await readFile(path.join(dir, 'health.json'), 'utf8')).status, 'healthy');
   await writeHealthState(dir, initialHealthState());
   t.is((await readHealthState(dir))?.status, 'starting');
+});
+
+test('every change of status is kept with its time, so one that flipped back between two looks is seen', (t) => {
+  const { state } = run([0, 1, 0, 0, 1, 1], { retries: 1 });
+  t.deepEqual(
+    state.changes?.map((c) => c.status),
+    ['healthy', 'unhealthy', 'healthy', 'unhealthy'],
+  );
+  t.true(state.changes!.every((c, i, all) => i === 0 || Date.parse(c.at) > Date.parse(all[i - 1]!.at)), 'in order, at the end of the result that made each');
+  const restarted = recordHealthResult(state, result(0), { retries: 1, inStartPeriod: false, containerStart: 'later' }).state;
+  t.is(restarted.changes?.at(-1)?.status, 'healthy', 'a new container start begins at starting: healthy again is a change');
+  t.is(restarted.changes?.length, 5, 'kept across starts');
+  const many = run(Array.from({ length: 40 }, (_, i) => i % 2), { retries: 1 }).state;
+  t.is(many.changes?.length, 10, 'bounded');
+  t.deepEqual(parseHealthState(JSON.parse(JSON.stringify(many))), many, 'read back as written');
+  t.is(parseHealthState({ ...many, changes: [{ status: 'sick', at: 'now' }] }), undefined, 'a change of an unknown status refuses the record');
 });
