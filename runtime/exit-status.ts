@@ -1,13 +1,19 @@
-// The durable record of a container's runs, written by its own unit (templates/service.ejs):
-// DESTDIR/started is touched by ExecStartPre (its mtime is the start time) and
-// DESTDIR/exit-status is written by ExecStopPost from systemd's SERVICE_RESULT, EXIT_CODE and
-// EXIT_STATUS (its mtime is the finish time) before the unit counts as stopped. Reading never
-// changes it; a restart of whoever reads loses nothing.
+// The durable record of a container's runs, written by whoever watches the container run:
+// under systemd its own unit (templates/service.ejs), without systemd its monitor
+// (supervisor/container-monitor.ts). DESTDIR/started is touched at the start (ExecStartPre; its
+// mtime is the start time) and DESTDIR/exit-status is written when it ended (ExecStopPost, from
+// systemd's SERVICE_RESULT, EXIT_CODE and EXIT_STATUS; its mtime is the finish time), through a
+// temporary name, before the unit counts as stopped. Reading never changes it; a restart of
+// whoever reads loses nothing.
 import { watch } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
+import { readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { writeFileAtomic } from '../common/atomic-file.js';
 import { SyscontainerError } from '../common/errors.js';
 import { pathExists } from '../common/path-exists.js';
+
+export const startedFile = 'started';
+export const exitStatusFile = 'exit-status';
 
 export interface ContainerExit {
   /** systemd's SERVICE_RESULT: success, exit-code, signal, timeout, … */
@@ -34,10 +40,24 @@ export function parseExitStatus(text: string, finishedAt: Date): ContainerExit |
   return { result, exitCode, finishedAt };
 }
 
+/** What the unit's ExecStartPre does: the last run's exit forgotten, this start's time marked. */
+export async function markStarted(dir: string): Promise<void> {
+  await rm(path.join(dir, exitStatusFile), { force: true });
+  await writeFile(path.join(dir, startedFile), '');
+}
+
+/**
+ * Records an exit as the unit's ExecStopPost does: `RESULT HOW STATUS` (success exited 0,
+ * exit-code exited 3, signal killed TERM, …), atomically.
+ */
+export async function recordExit(dir: string, exit: { result: string; how: string; status: string | number }): Promise<void> {
+  await writeFileAtomic(path.join(dir, exitStatusFile), `${exit.result} ${exit.how} ${exit.status}\n`);
+}
+
 /** The run record in deployment directory `dir`. */
 export async function readRunRecord(dir: string): Promise<RunRecord> {
-  const started = await stat(path.join(dir, 'started')).catch(() => undefined);
-  const file = path.join(dir, 'exit-status');
+  const started = await stat(path.join(dir, startedFile)).catch(() => undefined);
+  const file = path.join(dir, exitStatusFile);
   const [text, info] = await Promise.all([readFile(file, 'utf8').catch(() => undefined), stat(file).catch(() => undefined)]);
   return {
     startedAt: started?.mtime,

@@ -3,7 +3,6 @@
 // command prefix (nsenter into the test harness); failures become ERUNTIME errors carrying
 // runc's own stderr line.
 import { spawn } from 'node:child_process';
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import type { Readable, Writable } from 'node:stream';
 import { execa } from 'execa';
@@ -44,22 +43,10 @@ export interface ExecResult {
   stderr: string;
 }
 
-/** What was appended to `file` after byte `from` (at most the last 4 KiB of it). */
-function readTail(file: string, from: number): string {
-  try {
-    const fd = openSync(file, 'r');
-    try {
-      const size = fstatSync(fd).size;
-      const start = Math.max(from, size - 4096);
-      const buffer = Buffer.alloc(Math.max(0, size - start));
-      readSync(fd, buffer, 0, buffer.length, start);
-      return buffer.toString('utf8');
-    } finally {
-      closeSync(fd);
-    }
-  } catch {
-    return '';
-  }
+/** The message of the last error runc logged in `output` (`level=error msg="..."`), or ''. */
+export function runcError(output: string): string {
+  const errors = output.split('\n').filter((line) => /level=error msg="/.test(line));
+  return errors.length === 0 ? '' : lastLine(errors[errors.length - 1] as string);
 }
 
 function lastLine(text: string): string {
@@ -97,36 +84,12 @@ export class Runc {
   }
 
   /**
-   * Starts container `id` from `bundle` in the background (`run -d`) and returns when runc has
-   * started it. Its stdout/stderr go to `logFile` (appended). Not idempotent: fails if `id` exists.
+   * The command line that runs container `id` from `bundle` in the foreground (`run`): it
+   * returns when the container's process exits, with its exit code (128 + the signal's number
+   * when a signal killed it), after runc deleted the container. For a monitor to spawn.
    */
-  async runDetached(id: string, bundle: string, options: { pidFile?: string; logFile: string }): Promise<void> {
-    const args = ['run', '--detach', '--bundle', bundle];
-    if (options.pidFile !== undefined) args.push('--pid-file', options.pidFile);
-    args.push(id);
-    const [file, argv] = this.command(args);
-    // The container inherits these descriptors: pipes would keep execa waiting for ever.
-    const fd = openSync(options.logFile, 'a', 0o640);
-    const logStart = fstatSync(fd).size;
-    let exitCode: number | null;
-    try {
-      // child_process directly: execa would pipe or wait on descriptors the container keeps.
-      exitCode = await new Promise<number | null>((resolve, reject) => {
-        const child = spawn(file, argv, { stdio: ['ignore', fd, fd] });
-        child.once('error', reject);
-        child.once('exit', (code) => resolve(code));
-      });
-    } catch (error) {
-      throw new SyscontainerError('ERUNTIME', `container ${id}: cannot run ${this.runtimePath}: ${(error as Error).message}`, { cause: error });
-    } finally {
-      closeSync(fd);
-    }
-    if (exitCode !== 0) {
-      // runc's own reason is the last line it wrote to the log: name it, not only the file.
-      const runcSaid = lastLine(readTail(options.logFile, logStart));
-      const reason = runcSaid === '' ? '' : `: ${runcSaid}`;
-      throw new SyscontainerError('ERUNTIME', `container ${id}: runc run failed (exit ${exitCode ?? 'by signal'})${reason}; see ${options.logFile}`);
-    }
+  runCommand(id: string, bundle: string): [string, string[]] {
+    return this.command(['run', '--bundle', bundle, id]);
   }
 
   /** State of container `id`, or undefined when runc does not know it. */
@@ -201,7 +164,7 @@ export class Runc {
    * are attached and the output is not captured. runc deletes the container when it exits.
    */
   async runForeground(id: string, bundle: string, options: { interactive?: boolean; onOutput?: (stream: 'stdout' | 'stderr', chunk: Buffer) => void } = {}): Promise<ExecResult> {
-    const [file, argv] = this.command(['run', '--bundle', bundle, id]);
+    const [file, argv] = this.runCommand(id, bundle);
     let result;
     if (options.interactive) result = await execa(file, argv, { reject: false, stdio: 'inherit' });
     else {

@@ -94,7 +94,9 @@ async function backendFor(app: AppContext, input: ApplyInput, events: ApplyEvent
     },
     remove: (name) => uninstallContainer(app, { name }, events),
     isUp: async (name) => {
-      const state = (await (await supervisorOf(ctx)).status(name)).state;
+      const active = await new DeploymentStore(ctx.root).active(name);
+      if (active === undefined) return false;
+      const state = (await (await supervisorOf(ctx)).status(name, active.dir)).state;
       return state === 'running' || state === 'exited';
     },
     start: (name) => startContainer(app, { name }, events),

@@ -227,6 +227,7 @@ const status: Command = {
     out.result(`Name:       ${result.name}`);
     out.result(`Image:      ${result.image} (${shortId(result.imageId)})`);
     out.result(`State:      ${result.state}${result.pid ? ` (pid ${result.pid})` : ''}`);
+    if (result.lastExit) out.result(`Last exit:  status ${result.lastExit.exitCode} (${result.lastExit.result}) at ${result.lastExit.finishedAt.toISOString()}`);
     out.result(`Managed by: ${result.managedBy}${result.enabled === undefined ? '' : result.enabled ? ', enabled' : ', disabled'}`);
     out.result(`Runtime:    ${result.runtime}`);
     out.result(`Deployment: ${result.deployment} (revision ${result.revision})${result.origin === 'atomic' ? ', written by atomic' : ''}`);

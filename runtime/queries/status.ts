@@ -4,6 +4,7 @@ import { supervisorOf } from '../supervisor/choose.js';
 import type { ActiveDeployment } from '../deployment.js';
 import { containerHealth, type ContainerHealth } from '../health/container-health.js';
 import { dependenciesOf, type Dependencies } from '../service/service-options.js';
+import { readRunRecord, type ContainerExit } from '../exit-status.js';
 
 /** What status shows of the service options and the health check. */
 async function serviceFields(active: ActiveDeployment, timer: boolean): Promise<Pick<ContainerStatus, 'health' | 'dependencies' | 'restart' | 'notify' | 'autoUpdate'>> {
@@ -38,6 +39,8 @@ export interface ContainerStatus {
   restart?: string;
   notify?: boolean;
   autoUpdate?: boolean;
+  /** How its last run ended, when it does not run now and a run was recorded. */
+  lastExit?: ContainerExit;
   /** What it was granted beyond the default confinement, one line each. */
   privileges: string[];
   /** Who wrote the deployment: syscontainer, or atomic (a host atomic managed). */
@@ -48,7 +51,8 @@ export interface ContainerStatus {
 export async function status(ctx: RuntimeContext, options: { name: string }): Promise<ContainerStatus> {
   const active = await new DeploymentStore(ctx.root).requireActive(options.name);
   const supervisor = await supervisorOf(ctx);
-  const supervised = await supervisor.status(options.name);
+  const supervised = await supervisor.status(options.name, active.dir);
+  const exit = (await readRunRecord(active.dir)).exit;
   return {
     name: options.name,
     image: active.info.image,
@@ -63,6 +67,7 @@ export async function status(ctx: RuntimeContext, options: { name: string }): Pr
     managedBy: supervisor.kind,
     enabled: supervised.enabled,
     details: supervised.details,
+    ...(supervised.pid === undefined && exit !== undefined ? { lastExit: exit } : {}),
     ...(await serviceFields(active, supervisor.schedulesHealthChecks)),
   };
 }

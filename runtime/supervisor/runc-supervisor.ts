@@ -1,19 +1,26 @@
-// The runc-direct supervisor, for hosts without a systemd manager (containers, CI): runc runs
-// the container in the background (`runc run -d`, pid file DIR/container.pid), its output
-// appended to DIR/container.log. Nothing restarts it or starts it at boot; the unit file is
-// written all the same, for when the host runs systemd.
+// The runc-direct supervisor, for hosts without a systemd manager (containers, CI): each
+// container runs under its monitor (container-monitor.ts: `runc run NAME` in the foreground,
+// output appended to DIR/container.log, the exit recorded in DIR/exit-status as the unit does
+// under systemd). Nothing restarts it or starts it at boot; the unit file is written all the
+// same, for when the host runs systemd.
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SyscontainerError } from '../../common/errors.js';
-import type { Runc } from '../runc.js';
+import { runcError, type Runc } from '../runc.js';
 import type { StartOutcome, SupervisedState, Supervisor } from './supervisor.js';
 import { removeUnitCgroups } from './unit-cgroups.js';
 import { isOneshotBundle, oneshotSuccessCodes } from '../oneshot.js';
 import { podNetnsName } from '../container-spec.js';
 import { IpNetns } from '../ip-netns.js';
+import { markStarted, readRunRecord, recordExit, type ContainerExit } from '../exit-status.js';
+import { containerLogName, monitorEnded, recordLostExit, spawnMonitor } from './container-monitor.js';
 
-export const containerLogName = 'container.log';
+export { containerLogName };
+
+/** How long a stop waits for the container to exit after TERM, then after KILL. */
+const stopGraceMs = 5000;
+const killGraceMs = 3000;
 
 /** The last `lines` lines of `text` (all of it when undefined), as journalctl -n counts them. */
 export function lastLines(text: string, lines: number | undefined): string {
@@ -22,8 +29,8 @@ export function lastLines(text: string, lines: number | undefined): string {
 
 /**
  * Stops what runc runs as `name`: TERM, up to 5 s for it to exit, then `runc delete --force`
- * (KILL to whatever is left). Idempotent. Both supervisors end a stop with it: under systemd it
- * clears the state runc keeps after the unit stopped, which would refuse the next `runc run NAME`.
+ * (KILL to whatever is left). Idempotent. The systemd supervisor ends a stop with it: it clears
+ * the state runc keeps after the unit stopped, which would refuse the next `runc run NAME`.
  */
 export async function killAndDelete(runc: Runc, name: string): Promise<void> {
   const state = await runc.state(name);
@@ -38,6 +45,11 @@ export async function killAndDelete(runc: Runc, name: string): Promise<void> {
 export async function runcStates(runc: Runc, names: readonly string[]): Promise<Map<string, string>> {
   const known = new Map((await runc.list().catch(() => [])).map((s) => [s.id, s.status]));
   return new Map(names.map((name) => [name, known.get(name) ?? 'stopped']));
+}
+
+/** The state word of a container that does not run, as systemd's: exited with 0, failed otherwise, stopped before any run. */
+function stateOfExit(exit: ContainerExit | undefined): string {
+  return exit === undefined ? 'stopped' : exit.exitCode === 0 ? 'exited' : 'failed';
 }
 
 export class RuncSupervisor implements Supervisor {
@@ -66,8 +78,13 @@ export class RuncSupervisor implements Supervisor {
   }
 
   async launch(name: string, bundle: string): Promise<void> {
-    await this.runc.delete(name, { force: true });
-    await this.runc.runDetached(name, bundle, { logFile: path.join(bundle, containerLogName), pidFile: path.join(bundle, 'container.pid') });
+    await this.clear(name);
+    await spawnMonitor(bundle, this.runc.runCommand(name, bundle));
+    // Until runc runs it or it has already exited (bounded), so the next listing sees it started.
+    for (let i = 0; i < 50; i++) {
+      if ((await readRunRecord(bundle)).exit !== undefined || (await this.runc.state(name))?.status === 'running') return;
+      await sleep(100);
+    }
   }
 
   async kill(name: string, signal: string): Promise<void> {
@@ -75,12 +92,14 @@ export class RuncSupervisor implements Supervisor {
   }
 
   async start(name: string, bundle: string): Promise<StartOutcome> {
-    await this.runc.delete(name, { force: true });
+    await this.clear(name);
     const logFile = path.join(bundle, containerLogName);
     if (await isOneshotBundle(bundle)) {
-      // Runs to completion in the foreground; its output goes where a service's would.
+      // Runs to completion in the foreground; its output and exit go where a service's would.
+      await markStarted(bundle);
       const result = await this.runc.runForeground(name, bundle);
       await writeFile(logFile, `${result.stdout}${result.stderr}`).catch(() => undefined);
+      await recordExit(bundle, { result: result.exitCode === 0 ? 'success' : 'exit-code', how: 'exited', status: result.exitCode });
       if (!(await oneshotSuccessCodes(bundle)).includes(result.exitCode)) {
         const output = `${result.stdout}${result.stderr}`.trim();
         throw new SyscontainerError('ERUNTIME', `container ${name} (run once) exited with ${result.exitCode}`, {
@@ -89,20 +108,66 @@ export class RuncSupervisor implements Supervisor {
       }
       return 'exited';
     }
-    await this.runc.runDetached(name, bundle, { logFile, pidFile: path.join(bundle, 'container.pid') });
+    const logStart = (await readFile(logFile).catch(() => Buffer.alloc(0))).length;
+    await spawnMonitor(bundle, this.runc.runCommand(name, bundle));
     await sleep(this.settleMs);
-    const state = await this.runc.state(name);
-    if (state?.status !== 'running') {
-      const log = await readFile(logFile, 'utf8').catch(() => '');
-      throw new SyscontainerError('ERUNTIME', `container ${name} did not stay running (runc: ${state?.status ?? 'gone'})`, {
-        hint: log.trim() === '' ? undefined : `last output:\n${log.trim().split('\n').slice(-5).join('\n')}`,
-      });
+    let exit = (await readRunRecord(bundle)).exit;
+    const state = exit === undefined ? await this.runc.state(name) : undefined;
+    if (exit === undefined && state?.status !== 'running') {
+      // Not running and not recorded yet: the monitor is writing it, or runc is still starting it.
+      await monitorEnded(bundle, 2000);
+      exit = (await readRunRecord(bundle)).exit;
     }
-    return 'running';
+    // Ended with status 0 (the monitor saw runc's, which is the container's): a one-shot service.
+    if (exit?.exitCode === 0) return 'exited';
+    if (exit === undefined && (state?.status === 'running' || (await this.runc.state(name))?.status === 'running')) return 'running';
+    await this.stop(name).catch(() => undefined);
+    // Its monitor done with the directory (a failed install removes it next).
+    await monitorEnded(bundle, killGraceMs);
+    const log = (await readFile(logFile).catch(() => Buffer.alloc(0))).subarray(logStart).toString('utf8').trim();
+    // runc's own reason, when it could not run the container at all (its cgroup, the rootfs, …).
+    const reason = runcError(log);
+    const why = reason !== '' ? `runc: ${reason}` : exit === undefined ? `runc: ${state?.status ?? 'gone'}` : `exited with ${exit.exitCode}`;
+    throw new SyscontainerError('ERUNTIME', `container ${name} did not stay running (${why})`, {
+      hint: log === '' ? undefined : `last output:\n${log.split('\n').slice(-5).join('\n')}`,
+    });
   }
 
-  stop(name: string): Promise<void> {
-    return killAndDelete(this.runc, name);
+  /**
+   * Stops the container: TERM, up to 5 s for it to exit, then KILL; returns once its monitor
+   * recorded the exit and runc forgot it. A container whose monitor was killed gets the lost
+   * exit recorded here instead.
+   */
+  async stop(name: string): Promise<void> {
+    const state = await this.runc.state(name);
+    if (state === undefined) return;
+    const bundle = state.bundle;
+    if (state.status === 'running') {
+      await this.runc.kill(name, 'TERM').catch(() => undefined);
+      if (!(await this.exited(name, bundle, stopGraceMs))) {
+        await this.runc.kill(name, 'KILL').catch(() => undefined);
+        await this.exited(name, bundle, killGraceMs);
+      }
+    }
+    await this.clear(name);
+    await recordLostExit(bundle);
+  }
+
+  /** Whether, within `ms`, the container stopped running and its monitor (when it has one) ended. */
+  private async exited(name: string, bundle: string, ms: number): Promise<boolean> {
+    for (const deadline = Date.now() + ms; ; ) {
+      if ((await this.runc.state(name))?.status !== 'running') return monitorEnded(bundle, Math.max(0, deadline - Date.now()));
+      if (Date.now() >= deadline) return false;
+      await sleep(50);
+    }
+  }
+
+  /** runc's state of a container that no longer runs removed, so its name can run again. */
+  private async clear(name: string): Promise<void> {
+    await this.runc.delete(name, { force: true }).catch(async (error: unknown) => {
+      // Its monitor's runc deleted it meanwhile: that is what was wanted.
+      if ((await this.runc.state(name)) !== undefined) throw error;
+    });
   }
 
   async restart(name: string, bundle: string): Promise<StartOutcome> {
@@ -130,9 +195,12 @@ export class RuncSupervisor implements Supervisor {
     return removeUnitCgroups(name);
   }
 
-  async status(name: string): Promise<SupervisedState> {
+  async status(name: string, bundle: string): Promise<SupervisedState> {
     const state = await this.runc.state(name);
-    return { state: state?.status ?? 'stopped', pid: state?.pid, enabled: undefined, details: undefined };
+    if (state?.status === 'running') return { state: 'running', pid: state.pid, enabled: undefined, details: undefined };
+    // Not running: a monitor killed by KILL left no record of the exit; one is written now.
+    await recordLostExit(bundle);
+    return { state: stateOfExit((await readRunRecord(bundle)).exit), pid: undefined, enabled: undefined, details: undefined };
   }
 
   states(names: readonly string[]): Promise<Map<string, string>> {

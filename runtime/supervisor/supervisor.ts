@@ -1,7 +1,8 @@
 // Who runs an installed container. With a systemd manager, systemd does: the unit's main
 // process is `runc run NAME`, so restarts, boot and the journal are systemd's. Without one
-// (containers, CI) runc runs it directly in the background (`runc run -d`), with its output in
-// the deployment's container.log. The transactions and queries call this interface and never
+// (containers, CI) a small monitor process per container runs `runc run` (container-monitor.ts),
+// with its output in the deployment's container.log. Both record each run's exit in the
+// deployment (exit-status.ts). The transactions and queries call this interface and never
 // ask which of the two it is; the choice is made once per RuntimeContext (choose.ts).
 //
 // Every method names the container; those that start it also take its bundle, the directory of
@@ -110,8 +111,12 @@ export interface Supervisor {
   /** Removes the pod's network namespace and its unit file. Idempotent. */
   removePodNetwork(pod: string, unitFile: string): Promise<void>;
 
-  /** The container's state now; a never started container is `stopped`. Read-only. */
-  status(name: string): Promise<SupervisedState>;
+  /**
+   * The container's state now, `bundle` the deployment it runs (or ran) from; a never started
+   * container is `stopped`. Read-only, but for one repair: without systemd, a run whose monitor
+   * was killed gets its lost exit recorded (exit-status.ts).
+   */
+  status(name: string, bundle: string): Promise<SupervisedState>;
 
   /** The state word (as status().state) of each of `names`, with one runc call for them all. Read-only. */
   states(names: readonly string[]): Promise<Map<string, string>>;

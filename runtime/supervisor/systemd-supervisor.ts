@@ -131,7 +131,7 @@ export class SystemdSupervisor implements Supervisor {
     await this.systemd.resetFailed(unit).catch(() => undefined);
   }
 
-  async status(name: string): Promise<SupervisedState> {
+  async status(name: string, _bundle: string): Promise<SupervisedState> {
     const unit = await this.systemd.unitState(unitName(name));
     return {
       state: unit.activeState === 'active' ? unit.subState : unit.activeState,

@@ -86,19 +86,29 @@ async function spawnService(s: { root: string; socketPath: string; env: Record<s
 
 export async function startApiService(label: string, images: Record<string, ContainerConfig> = {}): Promise<ApiService> {
   const base = await testBaseDir(`${label}-${process.pid}`);
+  const harness = await SystemdHarness.boot({ unitDir: path.join(base, 'units'), workDir: path.join(base, 'harness') });
+  // Assigned onto the service, not spread: its port and pid are getters (they change on restart).
+  return Object.assign(await startService(base, images, harness), { harness });
+}
+
+/** The service where no systemd runs (a build box, CI): its containers run under their monitors (runc-direct). */
+export async function startApiServiceWithoutSystemd(label: string, images: Record<string, ContainerConfig> = {}): Promise<Omit<ApiService, 'harness'>> {
+  return startService(await testBaseDir(`${label}-${process.pid}`), images, undefined);
+}
+
+async function startService(base: string, images: Record<string, ContainerConfig>, harness: SystemdHarness | undefined): Promise<Omit<ApiService, 'harness'>> {
   const root = path.join(base, 'root');
   const units = path.join(base, 'units');
   const shared = path.join(base, 'shared');
   for (const dir of [root, units, shared, path.join(base, 'tmpfiles'), path.join(base, 'docker')]) await mkdir(dir, { recursive: true });
-  const harness = await SystemdHarness.boot({ unitDir: units, workDir: path.join(base, 'harness') });
   let registry: RegistryServer | undefined;
   try {
     registry = await startRegistry();
     const push = new RegistryPush({ registry: registry.host, conf: defaultRegistriesConf() });
     const all: Record<string, ContainerConfig> = { busybox: { Cmd: ['/bin/sh', '-c', 'echo hello-from-busybox'] }, ...images };
     for (const [name, config] of Object.entries(all)) await pushBuiltImage(push, `test/${name}`, '1', await busyboxImage(config));
-    const env = {
-      SYSCONTAINER_SYSTEMD_NSENTER_PID: String(harness.pid),
+    const env: Record<string, string> = {
+      ...(harness !== undefined ? { SYSCONTAINER_SYSTEMD_NSENTER_PID: String(harness.pid) } : {}),
       SYSCONTAINER_UNIT_DIR: units,
       SYSCONTAINER_TMPFILES_DIR: path.join(base, 'tmpfiles'),
       SYSCONTAINER_REGISTRIES_CONF: '/nonexistent/registries.conf',
@@ -109,7 +119,7 @@ export async function startApiService(label: string, images: Record<string, Cont
     let running = await spawnService({ root, socketPath, env, logFile, allowBind: shared });
     const dockerConfig = (token?: string, project?: string) => path.join(base, 'docker', `${token === undefined ? 'plain' : `${project}-${token.slice(-8)}`}`);
     const reg = registry;
-    const service: ApiService = {
+    const service: Omit<ApiService, 'harness'> = {
       base,
       root,
       shared,
@@ -121,7 +131,6 @@ export async function startApiService(label: string, images: Record<string, Cont
         return running.child.pid ?? 0;
       },
       registry: reg,
-      harness,
       image: `${reg.host}/test/busybox:1`,
       env,
       async docker(args, options = {}) {
@@ -160,7 +169,7 @@ export async function startApiService(label: string, images: Record<string, Cont
       },
       async stop() {
         await service.kill('SIGTERM').catch(() => undefined);
-        await harness.stop();
+        await harness?.stop();
         await reg.stop();
         if (process.env.SYSCONTAINER_TEST_KEEP_LOG) await execa('cp', [logFile, process.env.SYSCONTAINER_TEST_KEEP_LOG], { reject: false });
         await rm(base, { recursive: true, force: true });
@@ -171,7 +180,7 @@ export async function startApiService(label: string, images: Record<string, Cont
     };
     return service;
   } catch (error) {
-    await harness.stop();
+    await harness?.stop();
     await registry?.stop();
     throw error;
   }

@@ -126,3 +126,30 @@ test('install --system from oci:DIR:TAG not yet pulled: pulled, stored under its
   t.regex(exec.stdout, /^inside$/m);
 });
 
+
+test('without systemd the container outlives the CLI that started it, and its exit is recorded for status', async (t) => {
+  const s = await setup(t, {
+    svc: { Cmd: ['/bin/sh', '-c', 'echo serving; while [ ! -e /tmp/done ]; do sleep 0.2; done; echo done; exit 5'] },
+    once: { Cmd: ['/bin/sh', '-c', 'echo ran-once'] },
+  });
+  const name = s.name('m');
+  const installed = await runCli(['install', '--system', '--name', name, 'localhost/svc:v1'], s.env);
+  t.is(installed.exitCode, 0, installed.stderr);
+  // The CLI has exited (its output pipes closed: the monitor holds none of them); the container runs.
+  t.regex((await runCli(['status', name], s.env)).stdout, /^State:\s+running \(pid \d+\)$/m);
+  t.is((await runCli(['run', name, 'sh', '-c', ': > /tmp/done'], s.env)).exitCode, 0);
+  let status = '';
+  for (let i = 0; i < 50 && !/Last exit/.test(status); i++) status = (await runCli(['status', name], s.env)).stdout;
+  t.regex(status, /^State:\s+failed$/m);
+  t.regex(status, /^Last exit:\s+status 5 \(exit-code\) at \d{4}-/m);
+  t.regex((await runCli(['logs', name], s.env)).stdout, /serving\n[\s\S]*done/);
+
+  // busybox sh's way: a command that exits 0 at once installs (issue 16), status says so.
+  const once = s.name('o');
+  const result = await runCli(['install', '--system', '--name', once, 'localhost/once:v1'], s.env);
+  t.is(result.exitCode, 0, result.stderr);
+  t.regex(result.stderr, new RegExp(`${once} exited \\(status 0\\) right after it started; it stays installed`));
+  const json = JSON.parse((await runCli(['status', '--json', once], s.env)).stdout) as { state: string; lastExit?: { exitCode: number } };
+  t.is(json.state, 'exited');
+  t.is(json.lastExit?.exitCode, 0);
+});

@@ -5,7 +5,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, readdir, readlink, rm, rmdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ExecutionContext } from 'ava';
-import { exec, followLogs, install, list, logs, rollback, start, status, stop, uninstall, update } from '../../runtime/index.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { exec, followLogs, install, list, logs, readRunRecord, rollback, start, status, stop, uninstall, update, type ContainerExit } from '../../runtime/index.js';
 import type { RuntimeContext } from '../../runtime/context.js';
 import { Runc } from '../../runtime/runc.js';
 import { Systemd } from '../../runtime/systemd.js';
@@ -112,9 +113,105 @@ test('install runs the container with runc; exec works; the rootfs is read-only 
 
   await stop(ctx, { name });
   t.false(alive(st.pid), 'stop leaves no process');
-  t.is((await status(ctx, { name })).state, 'stopped');
+  const stopped = await status(ctx, { name });
+  t.is(stopped.state, 'exited', 'its TERM trap exits 0');
+  t.is(stopped.lastExit?.exitCode, 0);
+  await start(ctx, { name });
+  const again = await status(ctx, { name });
+  t.is(again.state, 'running');
+  t.is(again.lastExit, undefined, 'a new run: the last exit is forgotten');
+});
+
+/** The run record of `name`'s active deployment once its exit is written (or what is there after 10 s). */
+async function recordedExit(ctx: RuntimeContext, name: string): Promise<ContainerExit | undefined> {
+  const dir = path.join(ctx.root, name);
+  for (let i = 0; i < 100; i++) {
+    const exit = (await readRunRecord(dir)).exit;
+    if (exit !== undefined) return exit;
+    await sleep(100);
+  }
+  return undefined;
+}
+
+test('without systemd the monitor records every exit as the unit would: by itself, stop, runc kill', async (t) => {
+  const image = testImage('127.0.0.1:5000/svc:1', { Cmd: ['/bin/sh', '-c', 'echo up; trap "echo bye; exit 7" TERM; while [ ! -e /tmp/done ]; do sleep 0.2; done; echo leaving; exit 3'] });
+  const { ctx, name, stateDir, runc } = await setup(t, [image]);
+  await install(ctx, { name, image: image.name, set: { STATE_DIRECTORY: stateDir } });
+  const dir = path.join(ctx.root, name);
+  t.truthy((await readRunRecord(dir)).startedAt, 'the start is marked');
+  t.is((await readRunRecord(dir)).exit, undefined);
+
+  // By itself: exit 3.
+  t.is((await exec(ctx, { name, command: ['touch', '/tmp/done'] })).exitCode, 0);
+  const own = await recordedExit(ctx, name);
+  t.like(own, { result: 'exit-code', exitCode: 3 });
+  t.is(await readFile(path.join(dir, 'exit-status'), 'utf8'), 'exit-code exited 3\n', "in the unit's words");
+  t.is(await runc.state(name), undefined, 'runc forgot it');
+  const st = await status(ctx, { name });
+  t.is(st.state, 'failed');
+  t.is(st.lastExit?.exitCode, 3);
+  t.regex(await logs(ctx, { name }), /up\n[\s\S]*leaving/, 'the output is in the log');
+
+  // stop: the TERM trap's 7, recorded before stop returns.
+  await start(ctx, { name });
+  await sleep(300); // the trap is set
+  await stop(ctx, { name });
+  t.like((await readRunRecord(dir)).exit, { exitCode: 7 });
+
+  // runc kill (outside syscontainer): 128 + 9.
+  await start(ctx, { name });
+  const pid = (await status(ctx, { name })).pid;
+  await runc.kill(name, 'KILL');
+  t.like(await recordedExit(ctx, name), { result: 'exit-code', exitCode: 137 });
+  t.false(alive(pid));
+  t.is((await status(ctx, { name })).state, 'failed');
+});
+
+test('the monitor killed with -9: the container runs on, status and stop record the lost exit, start runs it again', async (t) => {
+  const image = testImage('127.0.0.1:5000/svc:1', { Cmd: serviceScript('monitored') });
+  const { ctx, name, stateDir, runc } = await setup(t, [image]);
+  await install(ctx, { name, image: image.name, set: { STATE_DIRECTORY: stateDir } });
+  const dir = path.join(ctx.root, name);
+  const monitor = Number(await readFile(path.join(dir, 'monitor.pid'), 'utf8'));
+  t.true(alive(monitor));
+  t.regex(readFileSync(`/proc/${monitor}/cmdline`, 'utf8'), /syscontainer-monitor/);
+  process.kill(monitor, 'SIGTERM');
+  await sleep(200);
+  t.true(alive(monitor), 'TERM to the monitor is ignored');
+  process.kill(monitor, 'SIGKILL');
+  await sleep(2500); // past the start's grace
+  t.is((await status(ctx, { name })).state, 'running', 'the container runs on');
+
+  // It ends while nobody watches: status finds no monitor and no record, and records the loss.
+  const pid = (await status(ctx, { name })).pid;
+  await runc.kill(name, 'KILL');
+  for (let i = 0; i < 50 && alive(pid); i++) await sleep(100);
+  const st = await status(ctx, { name });
+  t.is(st.state, 'failed');
+  t.like(st.lastExit, { result: 'unknown', exitCode: 255 });
   await start(ctx, { name });
   t.is((await status(ctx, { name })).state, 'running');
+  t.is((await readRunRecord(dir)).exit, undefined);
+
+  // Stopped while unwatched: stop writes the record.
+  process.kill(Number(await readFile(path.join(dir, 'monitor.pid'), 'utf8')), 'SIGKILL');
+  await sleep(2100);
+  await stop(ctx, { name });
+  t.like((await readRunRecord(dir)).exit, { result: 'unknown', exitCode: 255 });
+  t.is(await runc.state(name), undefined);
+});
+
+test('a command that exits 0 at once installs without systemd too, and status says it exited 0', async (t) => {
+  const image = testImage('127.0.0.1:5000/once:1', { Cmd: ['/bin/sh', '-c', 'echo did-it'] });
+  const { ctx, name, stateDir } = await setup(t, [image]);
+  const result = await install(ctx, { name, image: image.name, set: { STATE_DIRECTORY: stateDir } });
+  t.false(result.started);
+  const st = await status(ctx, { name });
+  t.is(st.state, 'exited');
+  t.like(st.lastExit, { result: 'success', exitCode: 0 });
+  t.regex(await logs(ctx, { name }), /did-it/);
+  await start(ctx, { name });
+  t.is((await status(ctx, { name })).state, 'exited', 'start runs it again');
 });
 
 test('names and existing containers are checked before anything is written', async (t) => {

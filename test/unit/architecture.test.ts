@@ -148,7 +148,7 @@ test('settings come from the environment where the context is built: cli/main.ts
 
 test('only the supervisors drive systemd units and runc containers; the choice between them is made in one place', async (t) => {
   const runtime = await sources(['runtime']);
-  const supervising = /\bsystemd\.(start|stop|restart|enable|disable|daemonReload|resetFailed|unitState|statusText|journal|followJournal)\(|\brunc(?:Of\(ctx\))?\.(runDetached|kill)\(/;
+  const supervising = /\bsystemd\.(start|stop|restart|enable|disable|daemonReload|resetFailed|unitState|statusText|journal|followJournal)\(|\brunc(?:Of\(ctx\))?\.(runCommand|kill)\(/;
   const users = [...runtime].filter(([, text]) => supervising.test(text)).map(([file]) => file).sort();
   t.deepEqual(users, ['runtime/supervisor/runc-supervisor.ts', 'runtime/supervisor/systemd-supervisor.ts']);
   const choosers = [...runtime].filter(([, text]) => /\.isRunning\(\)/.test(text)).map(([file]) => file);
