@@ -10,15 +10,15 @@
 // is verified while it streams (the config's diff_ids are checked by the pull as for any
 // source). `close()` removes the extraction.
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { lstat, mkdir, mkdtemp, open, rm } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { lstat, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import tar from 'tar-stream';
 import * as z from 'zod';
+import { sha256Digest } from '../../common/digest.js';
 import { SyscontainerError } from '../../common/errors.js';
+import { extractArchive, readBounded, safeArchiveName } from './archive-files.js';
 import type { FetchedManifest, ImageSource } from './image-source.js';
 import { type Descriptor, type ImageManifest, MediaType, imageConfigSchema, limits, parseJson } from '../oci/oci-types.js';
 import { verifiedBlobStream } from '../content/verified-blob.js';
@@ -30,8 +30,9 @@ export interface DockerArchiveSpec {
   name: string | undefined;
 }
 
-const maxArchiveEntries = 100_000;
 const maxManifestListBytes = 1024 * 1024;
+/** How a file manifest.json names and the archive lacks is reported. */
+const notInArchive = { code: 'EMANIFEST', text: 'not in the archive' } as const;
 
 const archiveManifestSchema = z
   .array(
@@ -75,48 +76,6 @@ export function parseDockerArchiveSpec(reference: string): DockerArchiveSpec {
 /** NAME with `:latest` when it has no tag. Pure. */
 function withTag(name: string): string {
   return name.slice(name.lastIndexOf('/') + 1).includes(':') ? name : `${name}:latest`;
-}
-
-/** A name inside the archive as a safe relative path, or undefined. */
-function safeName(raw: string): string | undefined {
-  const name = path.posix.normalize(raw.replace(/^(\.\/)+/, '')).replace(/\/$/, '');
-  if (name === '' || name === '.' || name.startsWith('/') || name.split('/').includes('..')) return undefined;
-  return name;
-}
-
-async function extractArchive(file: string, dest: string): Promise<void> {
-  const extract = tar.extract();
-  const feeding = pipeline(createReadStream(file), extract);
-  // Read errors surface through the loop as well; the loop's error is the one reported.
-  feeding.catch(() => undefined);
-  let entries = 0;
-  for await (const entry of extract) {
-    entries += 1;
-    if (entries > maxArchiveEntries) throw new SyscontainerError('ELIMIT', `${file}: more than ${maxArchiveEntries} entries`);
-    const name = safeName(entry.header.name);
-    if (entry.header.type !== 'file' || name === undefined) {
-      entry.resume();
-      continue;
-    }
-    const target = path.join(dest, name);
-    await mkdir(path.dirname(target), { recursive: true });
-    // 'wx': a name repeated in the archive is refused instead of silently replaced.
-    await pipeline(entry, createWriteStream(target, { flags: 'wx', mode: 0o600 }));
-  }
-  await feeding;
-}
-
-async function readBounded(file: string, max: number, what: string): Promise<Buffer> {
-  const handle = await open(file, 'r').catch((error: unknown) => {
-    throw new SyscontainerError('EMANIFEST', `${what}: not in the archive`, { cause: error });
-  });
-  try {
-    const { size } = await handle.stat();
-    if (size > max) throw new SyscontainerError('ELIMIT', `${what}: ${size} bytes exceeds the limit of ${max}`);
-    return await handle.readFile();
-  } finally {
-    await handle.close();
-  }
 }
 
 /** sha256, size and compression (by its first bytes) of a file. */
@@ -168,22 +127,22 @@ export class DockerArchiveSource implements ImageSource {
         if (error instanceof SyscontainerError) throw error;
         throw new SyscontainerError('ELAYER', `${description}: cannot read the archive`, { cause: error });
       });
-      const list = parseJson(archiveManifestSchema, await readBounded(path.join(dir, 'manifest.json'), maxManifestListBytes, `${description}: manifest.json`), `${description}: manifest.json`);
+      const list = parseJson(archiveManifestSchema, await readBounded(path.join(dir, 'manifest.json'), maxManifestListBytes, `${description}: manifest.json`, notInArchive), `${description}: manifest.json`);
       const entry = pickEntry(list, spec.name, description);
       const imageName = spec.name ?? (entry.RepoTags?.[0] !== undefined ? withTag(entry.RepoTags[0]) : `${path.basename(spec.path).replace(/\.tar$/, '') || 'image'}:latest`);
       const files = new Map<string, string>();
       const located = (name: string, what: string): string => {
-        const safe = safeName(name);
+        const safe = safeArchiveName(name);
         if (safe === undefined) throw new SyscontainerError('EMANIFEST', `${description}: manifest.json names ${what} ${JSON.stringify(name)}, not a plain path in the archive`);
         return path.join(dir, safe);
       };
       const configFile = located(entry.Config, 'the config');
-      const configBytes = await readBounded(configFile, limits.configBytes, `${description}: config ${entry.Config}`);
+      const configBytes = await readBounded(configFile, limits.configBytes, `${description}: config ${entry.Config}`, notInArchive);
       const config = parseJson(imageConfigSchema, configBytes, `${description}: config ${entry.Config}`);
       if (config.rootfs.diff_ids.length !== entry.Layers.length) {
         throw new SyscontainerError('EMANIFEST', `${description}: config lists ${config.rootfs.diff_ids.length} diff_ids for ${entry.Layers.length} layers`);
       }
-      const configDigest = `sha256:${createHash('sha256').update(configBytes).digest('hex')}`;
+      const configDigest = sha256Digest(configBytes);
       files.set(configDigest, configFile);
       const layers: Descriptor[] = [];
       for (const layer of entry.Layers) {
@@ -201,7 +160,7 @@ export class DockerArchiveSource implements ImageSource {
         layers,
       };
       const bytes = Buffer.from(JSON.stringify(manifest));
-      const digest = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+      const digest = sha256Digest(bytes);
       return new DockerArchiveSource(description, imageName, dir, { bytes, mediaType: MediaType.ociManifest, digest }, files);
     } catch (error) {
       await rm(dir, { recursive: true, force: true });

@@ -5,17 +5,16 @@
 // An archive is extracted once, as it streams, into a private temporary directory (only
 // `oci-layout`, `index.json` and `blobs/sha256/<hex>` regular files; anything else is skipped,
 // hostile names are refused); `close()` removes it.
-import { createReadStream, createWriteStream } from 'node:fs';
-import { lstat, mkdir, mkdtemp, open, rm } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { lstat, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import tar from 'tar-stream';
 import * as z from 'zod';
 import { sha256Digest } from '../../common/digest.js';
 import { IntegrityError, SyscontainerError } from '../../common/errors.js';
 import type { FetchedManifest, ImageSource } from './image-source.js';
+import { extractArchive, readBounded } from './archive-files.js';
 import {
   type Descriptor,
   type ImageIndex,
@@ -33,9 +32,8 @@ import { verifiedBlobStream } from '../content/verified-blob.js';
 export const refNameAnnotation = 'org.opencontainers.image.ref.name';
 export const ociLayoutVersion = '1.0.0';
 
-// Bounds for archives and layout metadata, so hostile input cannot exhaust disk or memory.
+// A bound on index.json, so a hostile layout cannot exhaust memory (the archive's own bounds are in archive-files).
 const maxIndexBytes = limits.manifestBytes;
-const maxArchiveEntries = 100_000;
 
 const layoutFileSchema = z.object({ imageLayoutVersion: z.string().min(1) });
 
@@ -79,27 +77,6 @@ export function layoutBlobPath(dir: string, digest: string): string {
     throw new SyscontainerError('EMANIFEST', `${digest}: not a sha256 digest`);
   }
   return path.join(dir, 'blobs', 'sha256', digest.slice('sha256:'.length));
-}
-
-async function readBounded(file: string, max: number, what: string): Promise<Buffer> {
-  let handle;
-  try {
-    handle = await open(file, 'r');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new SyscontainerError('ENOTFOUND', `${what}: not found`, { cause: error });
-    }
-    throw new SyscontainerError('EMANIFEST', `${what}: cannot be read`, { cause: error });
-  }
-  try {
-    const { size } = await handle.stat();
-    if (size > max) {
-      throw new SyscontainerError('ELIMIT', `${what}: ${size} bytes exceeds the limit of ${max}`);
-    }
-    return await handle.readFile();
-  } finally {
-    await handle.close();
-  }
 }
 
 /**
@@ -153,33 +130,9 @@ function sniffManifestMediaType(bytes: Buffer, what: string): string {
   throw new SyscontainerError('EMANIFEST', `${what} is neither a manifest nor an index`);
 }
 
-/** Extracts the parts of an OCI archive we read into `dest`; refuses links and escaping names. */
-async function extractArchive(file: string, dest: string): Promise<void> {
-  const extract = tar.extract();
-  const feeding = pipeline(createReadStream(file), extract);
-  // A read error also comes out of the loop below; a loop error destroys `extract`, which
-  // rejects `feeding` too. Either way the loop's error is the one reported.
-  feeding.catch(() => undefined);
-  let entries = 0;
-  for await (const entry of extract) {
-    entries += 1;
-    if (entries > maxArchiveEntries) {
-      throw new SyscontainerError('ELIMIT', `${file}: more than ${maxArchiveEntries} entries`);
-    }
-    const name = path.posix.normalize(entry.header.name.replace(/^(\.\/)+/, '')).replace(/\/$/, '');
-    const wanted =
-      entry.header.type === 'file' &&
-      (name === 'oci-layout' || name === 'index.json' || /^blobs\/sha256\/[a-f0-9]{64}$/.test(name));
-    if (!wanted) {
-      entry.resume();
-      continue;
-    }
-    const target = path.join(dest, name);
-    await mkdir(path.dirname(target), { recursive: true });
-    // 'wx': a name repeated in the archive is refused instead of silently replaced.
-    await pipeline(entry, createWriteStream(target, { flags: 'wx', mode: 0o600 }));
-  }
-  await feeding;
+/** The parts of an OCI archive a layout source reads. */
+function isLayoutFile(name: string): boolean {
+  return name === 'oci-layout' || name === 'index.json' || /^blobs\/sha256\/[a-f0-9]{64}$/.test(name);
 }
 
 /**
@@ -217,7 +170,7 @@ export class OciLayoutSource implements ImageSource {
     const temp = await mkdtemp(path.join(tmpdir(), 'syscontainer-oci-archive-'));
     const source = new OciLayoutSource(description, temp, spec.tag, temp);
     try {
-      await extractArchive(spec.path, temp);
+      await extractArchive(spec.path, temp, isLayoutFile);
       await source.#loadIndex();
     } catch (error) {
       await source.close();
