@@ -153,13 +153,14 @@ export async function runAndKill(args: string[], env: Record<string, string>, af
 }
 
 /** Runs the CLI under GNU time: the result plus peak RSS (KiB) and wall time (ms). */
-export async function measuredCli(args: string[], env: Record<string, string>, timeoutMs = 120_000): Promise<CliResult & { peakRssKiB: number; ms: number }> {
+export async function measuredCli(args: string[], env: Record<string, string>, timeoutMs = 120_000): Promise<CliResult & { peakRssKiB: number; ms: number; timedOut: boolean }> {
   const began = Date.now();
   const result = await execa('/usr/bin/time', ['-f', 'PEAK_RSS_KIB=%M', process.execPath, cliPath, ...args], { reject: false, env, stdin: 'ignore', timeout: timeoutMs });
   const ms = Date.now() - began;
   const match = /PEAK_RSS_KIB=(\d+)\s*$/.exec(result.stderr);
+  if (result.timedOut) return { exitCode: -1, stdout: result.stdout, stderr: `${result.stderr}\n(killed: still running after ${timeoutMs} ms)`, peakRssKiB: Number(match?.[1] ?? 0), ms, timedOut: true };
   if (!match) throw new Error(`no peak RSS in: ${result.stderr.slice(-300)}`);
-  return { exitCode: result.exitCode ?? -1, stdout: result.stdout, stderr: result.stderr.replace(/(Command exited with non-zero status \d+\n)?PEAK_RSS_KIB=\d+\s*$/, '').trim(), peakRssKiB: Number(match[1]), ms };
+  return { exitCode: result.exitCode ?? -1, stdout: result.stdout, stderr: result.stderr.replace(/(Command exited with non-zero status \d+\n)?PEAK_RSS_KIB=\d+\s*$/, '').trim(), peakRssKiB: Number(match[1]), ms, timedOut: false };
 }
 
 /**

@@ -1,6 +1,8 @@
 // A misbehaving HTTP proxy on 127.0.0.1 in front of a real registry: for each request a
 // `decide` function picks a fault (reset, stall, drip, wrong length, another blob, redirect
-// loop, endless body, an error status) or passes it through. stop() closes every connection.
+// loop, endless body, an error status) or passes it through. Every request is logged, so a
+// test asserts what the client did (retried, resumed with Range, waited out Retry-After)
+// rather than how long it took. stop() closes every connection.
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -31,11 +33,24 @@ export interface ProxyRequest {
   count: number;
 }
 
+export interface ProxyLogEntry extends ProxyRequest {
+  /** What the proxy did with it. */
+  action: FaultAction['kind'];
+  /** The request's Range header, if any (a resumed download sends `bytes=N-`). */
+  range: string | undefined;
+  /** When it arrived (Date.now()). */
+  at: number;
+}
+
 export interface FaultProxy {
   host: string;
   /** Requests answered with a fault (anything but pass). */
   faults: number;
   requests: number;
+  /** Every request, in arrival order. */
+  log: readonly ProxyLogEntry[];
+  /** The logged requests of `method` `path`, in order. */
+  requestsOf(method: string, path: string): ProxyLogEntry[];
   stop(): Promise<void>;
 }
 
@@ -75,6 +90,7 @@ export async function startFaultProxy(upstream: string, decide: (req: ProxyReque
   const counts = new Map<string, number>();
   const timers = new Set<NodeJS.Timeout>();
   const state = { faults: 0, requests: 0, stopped: false };
+  const log: ProxyLogEntry[] = [];
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const path = req.url ?? '/';
@@ -82,7 +98,9 @@ export async function startFaultProxy(upstream: string, decide: (req: ProxyReque
     const count = (counts.get(key) ?? 0) + 1;
     counts.set(key, count);
     state.requests++;
-    const action = decide({ method: req.method ?? 'GET', path: new URL(path, 'http://x').pathname, count });
+    const request = { method: req.method ?? 'GET', path: new URL(path, 'http://x').pathname, count };
+    const action = decide(request);
+    log.push({ ...request, action: action.kind, range: req.headers.range, at: Date.now() });
     if (action.kind !== 'pass') state.faults++;
     switch (action.kind) {
       case 'status':
@@ -166,6 +184,8 @@ export async function startFaultProxy(upstream: string, decide: (req: ProxyReque
     get requests() {
       return state.requests;
     },
+    log,
+    requestsOf: (method, path) => log.filter((entry) => entry.method === method && entry.path === path),
     stop: async () => {
       state.stopped = true;
       for (const timer of timers) clearTimeout(timer);
