@@ -3,6 +3,9 @@
 // parseable.
 import { isSyscontainerError } from '../app/index.js';
 
+/** The --json option of every command whose result a script may read; see Output.jsonOr. */
+export const jsonOption = { json: { type: 'boolean', description: 'print JSON' } } as const;
+
 /** log-update's renderer: redraws a block of lines in place, wrapped and clipped to the terminal. */
 interface LiveBlock {
   (text: string): void;
@@ -34,6 +37,15 @@ export class Output {
 
   json(value: unknown): void {
     this.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+  }
+
+  /**
+   * A command's result: `value` as JSON when the command was given --json (jsonOption), else
+   * what `present` prints for a person (a table, lines). The one place that chooses.
+   */
+  jsonOr(options: { readonly json?: unknown }, value: unknown, present: () => void): void {
+    if (options.json === true) this.json(value);
+    else present();
   }
 
   /** Columns padded to the widest cell; the header is printed even for an empty list. */

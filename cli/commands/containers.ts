@@ -26,7 +26,7 @@ import {
 import { onlyArgument, setValues, stringList, stringOption } from '../arguments.js';
 import type { Command } from '../command.js';
 import { formatAge, shortId } from '../format.js';
-import type { Output } from '../output.js';
+import { jsonOption, type Output } from '../output.js';
 import { pullProgress } from './pull-progress.js';
 import { confinedOption, privilegedOption, runtimeOptions, setOption } from './runtime-options.js';
 import { healthDeadlineOf, healthDeadlineOption, serviceOptions, serviceOptionsOf, serviceOptionsUsage } from './service-options.js';
@@ -194,8 +194,6 @@ function simple(verb: 'start' | 'stop' | 'restart', summary: string, operation: 
   };
 }
 
-const jsonOption = { json: { type: 'boolean', description: 'print JSON' } } as const;
-
 /** What status says of the restart policy, ordering, notify, auto-update and health. */
 function serviceLines(result: ContainerStatus): string[] {
   const lines: string[] = [];
@@ -223,17 +221,18 @@ const status: Command = {
   options: { ...jsonOption, ...runtimeOptions },
   async run({ app, out, args, options }) {
     const result = await containerStatus(app, { name: onlyArgument(args, 'status') });
-    if (options.json) return out.json(result);
-    out.result(`Name:       ${result.name}`);
-    out.result(`Image:      ${result.image} (${shortId(result.imageId)})`);
-    out.result(`State:      ${result.state}${result.pid ? ` (pid ${result.pid})` : ''}`);
-    if (result.lastExit) out.result(`Last exit:  status ${result.lastExit.exitCode} (${result.lastExit.result}) at ${result.lastExit.finishedAt.toISOString()}`);
-    out.result(`Managed by: ${result.managedBy}${result.enabled === undefined ? '' : result.enabled ? ', enabled' : ', disabled'}`);
-    out.result(`Runtime:    ${result.runtime}`);
-    out.result(`Deployment: ${result.deployment} (revision ${result.revision})${result.origin === 'atomic' ? ', written by atomic' : ''}`);
-    for (const [index, privilege] of result.privileges.entries()) out.result(`${index === 0 ? 'Privileges:' : '           '} ${privilege}`);
-    for (const line of serviceLines(result)) out.result(line);
-    if (result.details) out.result(`\n${result.details}`);
+    out.jsonOr(options, result, () => {
+      out.result(`Name:       ${result.name}`);
+      out.result(`Image:      ${result.image} (${shortId(result.imageId)})`);
+      out.result(`State:      ${result.state}${result.pid ? ` (pid ${result.pid})` : ''}`);
+      if (result.lastExit) out.result(`Last exit:  status ${result.lastExit.exitCode} (${result.lastExit.result}) at ${result.lastExit.finishedAt.toISOString()}`);
+      out.result(`Managed by: ${result.managedBy}${result.enabled === undefined ? '' : result.enabled ? ', enabled' : ', disabled'}`);
+      out.result(`Runtime:    ${result.runtime}`);
+      out.result(`Deployment: ${result.deployment} (revision ${result.revision})${result.origin === 'atomic' ? ', written by atomic' : ''}`);
+      for (const [index, privilege] of result.privileges.entries()) out.result(`${index === 0 ? 'Privileges:' : '           '} ${privilege}`);
+      for (const line of serviceLines(result)) out.result(line);
+      if (result.details) out.result(`\n${result.details}`);
+    });
   },
 };
 
@@ -253,16 +252,17 @@ const containers: Command = {
   async run({ app, out, args, options }) {
     if (args.length > 0) throw new SyscontainerError('EUSAGE', `containers list takes no arguments (got ${args[0]})`);
     const entries = await listContainers(app, { filters: stringList(options, 'filter') });
-    if (options.json) return out.json(entries);
-    if (options.quiet) {
-      for (const e of entries) out.result(e.name);
-      return;
-    }
-    const full = options['no-trunc'] === true;
-    out.table(
-      ['NAME', 'IMAGE', 'IMAGE ID', 'COMMAND', 'CREATED', 'STATE', 'HEALTH', 'CONFIG', 'BACKEND', 'RUNTIME'],
-      entries.map((e) => [e.name, e.image, full ? e.imageId : shortId(e.imageId), !full && e.command.length > 30 ? `${e.command.slice(0, 29)}…` : e.command, formatAge(e.created), e.state, e.health ?? '-', e.config ?? '-', e.backend, e.runtime]),
-    );
+    out.jsonOr(options, entries, () => {
+      if (options.quiet) {
+        for (const e of entries) out.result(e.name);
+        return;
+      }
+      const full = options['no-trunc'] === true;
+      out.table(
+        ['NAME', 'IMAGE', 'IMAGE ID', 'COMMAND', 'CREATED', 'STATE', 'HEALTH', 'CONFIG', 'BACKEND', 'RUNTIME'],
+        entries.map((e) => [e.name, e.image, full ? e.imageId : shortId(e.imageId), !full && e.command.length > 30 ? `${e.command.slice(0, 29)}…` : e.command, formatAge(e.created), e.state, e.health ?? '-', e.config ?? '-', e.backend, e.runtime]),
+      );
+    });
   },
 };
 

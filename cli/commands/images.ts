@@ -1,10 +1,9 @@
 // The stored images: list, info, delete, prune, verify.
-import { deleteImage, describeImage, imageFilterKeys, listImages, pruneImages, splitImageName, SyscontainerError, tagImage, verifyImage, type TrustRecord } from '../../app/index.js';
+import { deleteImage, describeImage, imageFilterKeys, listImages, pruneImages, splitImageName, SyscontainerError, tagImage, verifyImage, type ImageDetails, type TrustRecord } from '../../app/index.js';
 import { onlyArgument, stringList } from '../arguments.js';
 import type { Command } from '../command.js';
 import { formatAge, formatBytes, shortId } from '../format.js';
-
-const jsonOption = { json: { type: 'boolean', description: 'print JSON' } } as const;
+import { jsonOption, type Output } from '../output.js';
 
 const list: Command = {
   name: ['images', 'list'],
@@ -20,30 +19,28 @@ const list: Command = {
   async run({ app, out, args, options }) {
     if (args.length > 0) throw new SyscontainerError('EUSAGE', `images list takes no arguments (got ${args[0]})`);
     const { images, unreadable, layers, inUse } = await listImages(app, { all: options.all === true, filters: stringList(options, 'filter') });
-    if (options.json) {
-      const used = new Set(inUse);
-      // Layers are not images: the JSON lists images (and, with --all, the unreadable ones) only.
-      out.json([...images.map((image) => ({ ...image, inUse: used.has(image.id) })), ...unreadable.map((name) => ({ name, broken: true }))]);
-      return;
-    }
-    const id = (digest: string) => (options['no-trunc'] === true ? digest : shortId(digest));
-    if (options.quiet) {
-      for (const image of images) out.result(id(image.id));
-      for (const layer of layers) out.result(id(layer));
-      return;
-    }
     const used = new Set(inUse);
-    // Atomic's marker: `>` before the name of an image an installed container runs.
-    const repository = (image: { name: string; id: string }) => `${used.has(image.id) ? '> ' : ''}${splitImageName(image.name)[0]}`;
-    out.table(
-      ['REPOSITORY', 'TAG', 'IMAGE ID', 'CREATED', 'SIZE'],
-      [
-        ...images.map((image) => [repository(image), splitImageName(image.name)[1], id(image.id), formatAge(image.created ?? undefined), formatBytes(image.size)]),
-        ...unreadable.map((name) => [...splitImageName(name), '<broken>', '-', '-']),
-        ...layers.map((layer) => ['<none>', '<none>', id(layer), '-', '-']),
-      ],
-    );
-    if (unreadable.length > 0) out.info(`${unreadable.length} image(s) cannot be read: run images verify NAME, or pull them again`);
+    // Layers are not images: the JSON lists images (and, with --all, the unreadable ones) only.
+    const json = [...images.map((image) => ({ ...image, inUse: used.has(image.id) })), ...unreadable.map((name) => ({ name, broken: true }))];
+    out.jsonOr(options, json, () => {
+      const id = (digest: string) => (options['no-trunc'] === true ? digest : shortId(digest));
+      if (options.quiet) {
+        for (const image of images) out.result(id(image.id));
+        for (const layer of layers) out.result(id(layer));
+        return;
+      }
+      // Atomic's marker: `>` before the name of an image an installed container runs.
+      const repository = (image: { name: string; id: string }) => `${used.has(image.id) ? '> ' : ''}${splitImageName(image.name)[0]}`;
+      out.table(
+        ['REPOSITORY', 'TAG', 'IMAGE ID', 'CREATED', 'SIZE'],
+        [
+          ...images.map((image) => [repository(image), splitImageName(image.name)[1], id(image.id), formatAge(image.created ?? undefined), formatBytes(image.size)]),
+          ...unreadable.map((name) => [...splitImageName(name), '<broken>', '-', '-']),
+          ...layers.map((layer) => ['<none>', '<none>', id(layer), '-', '-']),
+        ],
+      );
+      if (unreadable.length > 0) out.info(`${unreadable.length} image(s) cannot be read: run images verify NAME, or pull them again`);
+    });
   },
 };
 
@@ -66,32 +63,36 @@ const info: Command = {
   options: jsonOption,
   async run({ app, out, args, options }) {
     const details = await describeImage(app, { image: onlyArgument(args, 'images info', 'IMAGE') });
-    if (options.json) return out.json(details);
-    out.result(`Image:      ${details.name}`);
-    out.result(`Image ID:   ${details.id}`);
-    out.result(`Digest:     ${details.digest}`);
-    out.result(`Created:    ${details.created ?? '-'}`);
-    out.result(`Platform:   ${details.platform}`);
-    out.result(`Command:    ${JSON.stringify([...(details.entrypoint ?? []), ...(details.cmd ?? [])])}`);
-    out.result('Labels:');
-    for (const [key, value] of Object.entries(details.labels)) out.result(`  ${key}=${value}`);
-    out.result(`Signatures: ${describeTrustRecord(details.trust)}`);
-    out.result('Layers:');
-    for (const layer of details.layers) out.result(`  ${layer.digest}  ${formatBytes(layer.size)} (${formatBytes(layer.uncompressedSize)} uncompressed)`);
-    if (details.templates.length === 0) {
-      out.result('Templates:  none under /exports (syscontainer renders its own from the image config)');
-      return;
-    }
-    out.result(`Templates:  ${details.templates.map((file) => `/exports/${file}`).join(', ')}`);
-    const kinds: [string, string][] = [['installer', 'Set by the installer'], ['default', 'With defaults (--set to change)'], ['required', 'Required (give with --set NAME=VALUE)']];
-    for (const [kind, title] of kinds) {
-      const of = details.variables.filter((variable) => variable.kind === kind);
-      if (of.length === 0) continue;
-      out.result(`${title}:`);
-      for (const variable of of) out.result(`  ${variable.name}${variable.default !== undefined ? `=${variable.default}` : ''}`);
-    }
+    out.jsonOr(options, details, () => printImageDetails(out, details));
   },
 };
+
+/** images info for a person: the image, then its /exports templates and their variables. */
+function printImageDetails(out: Output, details: ImageDetails): void {
+  out.result(`Image:      ${details.name}`);
+  out.result(`Image ID:   ${details.id}`);
+  out.result(`Digest:     ${details.digest}`);
+  out.result(`Created:    ${details.created ?? '-'}`);
+  out.result(`Platform:   ${details.platform}`);
+  out.result(`Command:    ${JSON.stringify([...(details.entrypoint ?? []), ...(details.cmd ?? [])])}`);
+  out.result('Labels:');
+  for (const [key, value] of Object.entries(details.labels)) out.result(`  ${key}=${value}`);
+  out.result(`Signatures: ${describeTrustRecord(details.trust)}`);
+  out.result('Layers:');
+  for (const layer of details.layers) out.result(`  ${layer.digest}  ${formatBytes(layer.size)} (${formatBytes(layer.uncompressedSize)} uncompressed)`);
+  if (details.templates.length === 0) {
+    out.result('Templates:  none under /exports (syscontainer renders its own from the image config)');
+    return;
+  }
+  out.result(`Templates:  ${details.templates.map((file) => `/exports/${file}`).join(', ')}`);
+  const kinds: [string, string][] = [['installer', 'Set by the installer'], ['default', 'With defaults (--set to change)'], ['required', 'Required (give with --set NAME=VALUE)']];
+  for (const [kind, title] of kinds) {
+    const of = details.variables.filter((variable) => variable.kind === kind);
+    if (of.length === 0) continue;
+    out.result(`${title}:`);
+    for (const variable of of) out.result(`  ${variable.name}${variable.default !== undefined ? `=${variable.default}` : ''}`);
+  }
+}
 
 /** Who signed the image under which name, by which policy scope; "none verified" otherwise (details in --json). */
 function describeTrustRecord(record: TrustRecord | null): string {

@@ -2,6 +2,9 @@
 // tokens (shown once, stored as sha256 in a 0600 file) and per-project quotas.
 import { parseDuration, QuotaStore, serviceFiles, SyscontainerError, TokenStore } from '../../app/index.js';
 import type { Command, CommandContext } from '../command.js';
+import { jsonOption } from '../output.js';
+
+const tokensOption = { tokens: { type: 'string', placeholder: 'FILE', description: 'the tokens file (default ROOT/.service/tokens.json)' } } as const;
 
 function tokenStore(context: CommandContext): TokenStore {
   return new TokenStore(serviceFiles(context.app.settings.root, typeof context.options.tokens === 'string' ? context.options.tokens : undefined).tokens);
@@ -15,7 +18,7 @@ const tokenCreate: Command = {
     project: { type: 'string', placeholder: 'PROJECT', description: 'the project the token grants' },
     admin: { type: 'boolean', description: 'grant every project' },
     expires: { type: 'string', placeholder: 'DURATION', description: 'expire after this long (30d, 12h, 90m)' },
-    tokens: { type: 'string', placeholder: 'FILE', description: 'the tokens file (default ROOT/.service/tokens.json)' },
+    ...tokensOption,
   },
   async run(context) {
     const { options, out } = context;
@@ -32,17 +35,18 @@ const tokenList: Command = {
   name: ['token', 'list'],
   summary: 'list the REST service tokens (ids, projects, expiry; never the tokens)',
   usage: '[--json] [--tokens FILE]',
-  options: { json: { type: 'boolean', description: 'print JSON' }, tokens: { type: 'string', placeholder: 'FILE', description: 'the tokens file (default ROOT/.service/tokens.json)' } },
+  options: { ...jsonOption, ...tokensOption },
   async run(context) {
     const records = await tokenStore(context).list();
-    if (context.options.json) {
-      context.out.json(records.map(({ sha256: _hash, ...shown }) => shown));
-      return;
-    }
     const now = Date.now();
-    context.out.table(
-      ['ID', 'PROJECT', 'ADMIN', 'CREATED', 'EXPIRES'],
-      records.map((r) => [r.id, r.project, r.admin ? 'yes' : 'no', r.created, r.expires === undefined ? 'never' : `${r.expires}${Date.parse(r.expires) <= now ? ' (expired)' : ''}`]),
+    context.out.jsonOr(
+      context.options,
+      records.map(({ sha256: _hash, ...shown }) => shown),
+      () =>
+        context.out.table(
+          ['ID', 'PROJECT', 'ADMIN', 'CREATED', 'EXPIRES'],
+          records.map((r) => [r.id, r.project, r.admin ? 'yes' : 'no', r.created, r.expires === undefined ? 'never' : `${r.expires}${Date.parse(r.expires) <= now ? ' (expired)' : ''}`]),
+        ),
     );
   },
 };
@@ -51,7 +55,7 @@ const tokenRevoke: Command = {
   name: ['token', 'revoke'],
   summary: 'revoke a REST service token by its id: refused from the next request on',
   usage: '[--tokens FILE] ID',
-  options: { tokens: { type: 'string', placeholder: 'FILE', description: 'the tokens file (default ROOT/.service/tokens.json)' } },
+  options: tokensOption,
   async run(context) {
     const [id, ...extra] = context.args;
     if (id === undefined || extra.length > 0) throw new SyscontainerError('EUSAGE', 'token revoke takes exactly one ID');
@@ -79,14 +83,10 @@ const quotaList: Command = {
   name: ['quota', 'list'],
   summary: 'list the projects\' quotas',
   usage: '[--json]',
-  options: { json: { type: 'boolean', description: 'print JSON' } },
+  options: jsonOption,
   async run({ app, out, options }) {
     const all = await new QuotaStore(serviceFiles(app.settings.root).quotas).all();
-    if (options.json) {
-      out.json(all);
-      return;
-    }
-    out.table(['PROJECT', 'CONTAINERS'], Object.entries(all).map(([p, q]) => [p, q.containers === undefined ? 'no limit' : String(q.containers)]));
+    out.jsonOr(options, all, () => out.table(['PROJECT', 'CONTAINERS'], Object.entries(all).map(([p, q]) => [p, q.containers === undefined ? 'no limit' : String(q.containers)])));
   },
 };
 

@@ -1,7 +1,8 @@
 // `trust show` and `trust set`, like `podman image trust` and `atomic trust`: the signature
 // policy (containers-policy.json) that every pull is checked against.
-import { setTrust, showTrust, SyscontainerError, trustTypes, type ScopeSummary, type TrustType } from '../../app/index.js';
+import { setTrust, showTrust, SyscontainerError, trustTypes, type PolicySummary, type ScopeSummary, type TrustType } from '../../app/index.js';
 import type { Command } from '../command.js';
+import { jsonOption, type Output } from '../output.js';
 
 const typeNames: Record<string, string> = { insecureAcceptAnything: 'accept', reject: 'reject', signedBy: 'signedBy', sigstoreSigned: 'sigstoreSigned', signedBaseLayer: 'signedBaseLayer' };
 
@@ -27,22 +28,26 @@ const show: Command = {
   name: ['trust', 'show'],
   summary: 'show the signature policy pulls are checked against, per scope',
   usage: '[--json]',
-  options: { json: { type: 'boolean', description: 'print JSON' } },
+  options: jsonOption,
   async run({ app, out, args, options }) {
     if (args.length > 0) throw new SyscontainerError('EUSAGE', `trust show takes no arguments (got ${args[0]})`);
     const summary = await showTrust(app);
-    if (options.json) return out.json(summary);
-    if (summary.policy === null) {
-      out.result(`No signature policy (looked for ${summary.searched.join(', ')}): images are not verified.`);
-      out.result('Set one with: syscontainer trust set --type signedBy --pubkeysfile KEY.gpg REGISTRY[/REPOSITORY]');
-      return;
-    }
-    out.result(`Policy: ${summary.policy}`);
-    out.table(['SCOPE', 'TYPE', 'KEYS', 'IDENTITY', 'SIGNATURES FROM'], summary.scopes.flatMap(rows));
-    const unsupported = summary.scopes.flatMap((scope) => scope.requirements.flatMap((requirement) => (requirement.unsupported ?? []).map((what) => `${scope.name}: ${what}`)));
-    if (unsupported.length > 0) out.info(`not verified by this version, images in these scopes are refused: ${unsupported.join('; ')}`);
+    out.jsonOr(options, summary, () => printTrust(out, summary));
   },
 };
+
+/** trust show for a person: the policy file, then a row per scope and requirement. */
+function printTrust(out: Output, summary: PolicySummary): void {
+  if (summary.policy === null) {
+    out.result(`No signature policy (looked for ${summary.searched.join(', ')}): images are not verified.`);
+    out.result('Set one with: syscontainer trust set --type signedBy --pubkeysfile KEY.gpg REGISTRY[/REPOSITORY]');
+    return;
+  }
+  out.result(`Policy: ${summary.policy}`);
+  out.table(['SCOPE', 'TYPE', 'KEYS', 'IDENTITY', 'SIGNATURES FROM'], summary.scopes.flatMap(rows));
+  const unsupported = summary.scopes.flatMap((scope) => scope.requirements.flatMap((requirement) => (requirement.unsupported ?? []).map((what) => `${scope.name}: ${what}`)));
+  if (unsupported.length > 0) out.info(`not verified by this version, images in these scopes are refused: ${unsupported.join('; ')}`);
+}
 
 const set: Command = {
   name: ['trust', 'set'],
