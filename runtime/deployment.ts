@@ -3,12 +3,13 @@
 // tmpfiles-NAME.conf (tmpfiles, when any; NAME.conf in slots written before) and `info`, which
 // is written last (temp + rename): a slot without a readable info is debris from an
 // interrupted command and is cleared before reuse. Slots atomic wrote are read too (atomic-info.ts).
-import { lstat, mkdir, readFile, readlink, readdir, rename, rm, symlink, chmod } from 'node:fs/promises';
+import { lstat, mkdir, readFile, readlink, readdir, rename, rm, symlink } from 'node:fs/promises';
 import path from 'node:path';
 import * as z from 'zod';
 import { SyscontainerError } from '../common/errors.js';
 import { writeFileAtomic } from '../common/atomic-file.js';
 import { pathExists } from '../common/path-exists.js';
+import { removeTree } from '../common/remove-tree.js';
 import { containerSpecSchema } from './container-spec.js';
 import { readAtomicInfo } from './atomic-info.js';
 import { validateContainerName } from './container-name.js';
@@ -198,15 +199,9 @@ export class DeploymentStore {
   async removeTree(dir: string): Promise<void> {
     // `info` first: a removal cut short must not leave a half-removed slot that looks complete.
     await rm(path.join(dir, 'info'), { force: true }).catch(() => undefined);
-    try {
-      await rm(dir, { recursive: true, force: true });
-    } catch (error) {
-      // Read-only directories (from the image) refuse unlinking their entries: open them up.
-      await makeWritable(dir);
-      await rm(dir, { recursive: true, force: true }).catch((again: unknown) => {
-        throw new SyscontainerError('ERUNTIME', `cannot remove ${dir}: ${(again as Error).message}`, { cause: error });
-      });
-    }
+    await removeTree(dir).catch((error: unknown) => {
+      throw new SyscontainerError('ERUNTIME', `cannot remove ${dir}: ${(error as Error).message}`, { cause: error });
+    });
   }
 
   /** Names that have an active, complete deployment. */
@@ -238,16 +233,4 @@ export class DeploymentStore {
     );
     return found.filter((d) => d !== undefined);
   }
-}
-
-async function makeWritable(dir: string): Promise<void> {
-  let stats;
-  try {
-    stats = await lstat(dir);
-  } catch {
-    return;
-  }
-  if (!stats.isDirectory()) return;
-  await chmod(dir, 0o700).catch(() => undefined);
-  for (const entry of await readdir(dir).catch(() => [] as string[])) await makeWritable(path.join(dir, entry));
 }
