@@ -10,13 +10,13 @@
 // again only while it is still empty.
 // Everything lands under `hostRoot` (default /): paths are plain (no `..`), existing parent
 // symlinks must resolve inside hostRoot, and files are created without following links.
-import { createHash } from 'node:crypto';
 import { link, lstat, mkdir, open, readdir, readFile, readlink, realpath, rename, rm, rmdir, symlink, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { SyscontainerError } from '../common/errors.js';
 import { renderAtomicTemplate, type TemplateValues } from './atomic-template.js';
 import { checkHostfsPath, isCleanAbsolutePath, renamePath } from './rename-files.js';
 import { resolveInRootfs } from './rootfs-files.js';
+import { sha256Digest } from '../common/digest.js';
 
 /** One host file of a deployment, as recorded in its info. */
 export interface HostFileRecord {
@@ -32,8 +32,6 @@ const maxFiles = 10_000;
 const maxFileBytes = 64 * 1024 * 1024;
 const maxTotalBytes = 256 * 1024 * 1024;
 const maxTemplateBytes = 1024 * 1024;
-
-const sha256 = (data: Buffer | string) => `sha256:${createHash('sha256').update(data).digest('hex')}`;
 
 /** Host path of `p` under `hostRoot`. `p` must be a clean absolute path. Pure. */
 export function hostPathOf(hostRoot: string, p: string): string {
@@ -55,7 +53,7 @@ export async function currentDigest(file: string): Promise<string | undefined> {
   if (stats.isSymbolicLink()) return `symlink:${await readlink(file)}`;
   if (stats.isDirectory()) return (await readdir(file)).length === 0 ? emptyDirectory : 'directory';
   if (!stats.isFile()) return 'other';
-  return sha256(await readFile(file));
+  return sha256Digest(await readFile(file));
 }
 
 /** Whether a symlink at host path `linkPath` (clean, absolute) with `target` stays inside the root. Pure. */
@@ -139,7 +137,7 @@ export async function stageHostFiles(input: StageInput): Promise<HostFileRecord[
       }
       const mode = stats.mode & 0o777;
       await writeFile(staged, content, { mode, flag: 'wx' });
-      records.set(target, { path: target, digest: sha256(content), mode });
+      records.set(target, { path: target, digest: sha256Digest(content), mode });
     }
   };
   await walk('');
@@ -187,7 +185,7 @@ async function putFile(hostRoot: string, stageDir: string, record: HostFileRecor
     return;
   }
   const content = await readFile(staged);
-  if (sha256(content) !== record.digest) throw new SyscontainerError('EINTEGRITY', `staged host file ${staged}: content does not match its recorded digest`);
+  if (sha256Digest(content) !== record.digest) throw new SyscontainerError('EINTEGRITY', `staged host file ${staged}: content does not match its recorded digest`);
   const temp = path.join(path.dirname(dest), `.${path.basename(dest)}.syscontainer-tmp`);
   await rm(temp, { force: true });
   const handle = await open(temp, 'wx', record.mode);

@@ -2,7 +2,6 @@
 // rootfs linked, config.json, unit and tmpfiles rendered and checked, the image's host files
 // staged, and `info` written last, so a slot is complete or removed.
 import { lstat, mkdir, rm, symlink } from 'node:fs/promises';
-import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { SyscontainerError } from '../common/errors.js';
 import { say, warn, type RuntimeContext, type RuntimeImage } from './context.js';
@@ -15,6 +14,7 @@ import { renderDeployment, renderHostFilesOnly, type RenderedDeployment } from '
 import { slotTmpfilesName, unitName } from './unit-files.js';
 import { healthRunCommand, healthServiceName, healthTimerName } from './health/health-units.js';
 import type { ServiceOptions } from './service/service-options.js';
+import { sha256Digest } from '../common/digest.js';
 
 /**
  * The image an `install --rootfs` deployment records: the stored one when the store has
@@ -26,7 +26,7 @@ export async function externalRootfsImage<I extends RuntimeImage>(ctx: RuntimeCo
   if (stats === undefined || !stats.isDirectory()) throw new SyscontainerError('ENOTFOUND', `rootfs ${absolute} is not a directory`);
   const stored = await ctx.store.getImage(image);
   if (stored !== undefined) return stored;
-  const digest = `sha256:${createHash('sha256').update(`rootfs:${absolute}`).digest('hex')}`;
+  const digest = sha256Digest(`rootfs:${absolute}`);
   const standIn: RuntimeImage = {
     name: image,
     configDigest: digest,

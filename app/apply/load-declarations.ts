@@ -2,7 +2,6 @@
 // documents, every field, the ConfigMaps and env files they use, the host paths they mount, the
 // names and the order. The result is either the declared containers or the full list of
 // problems (one line each); apply changes nothing when there are errors.
-import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { parseContainerSpec, validateServiceOptions } from '../../runtime/index.js';
 import type { DeclaredContainer, DeclaredExec, DeclarationProblem } from './declared-container.js';
@@ -15,6 +14,7 @@ import { fieldPath, validateWith, type FieldIssue } from './formats/validate.js'
 import { afterAnnotation, podContainers, podsAfter, type ConfigMapData, type KubePodInput } from './kube-containers.js';
 import { serviceOptionsOf } from './service-options.js';
 import { envFilesOf, paunchContainers, type PaunchDeclared, type PaunchExecDeclared } from './paunch-containers.js';
+import { sha256Digest } from '../../common/digest.js';
 
 export interface Declarations {
   containers: DeclaredContainer[];
@@ -244,7 +244,7 @@ export async function loadDeclarations(paths: readonly string[], options: LoadOp
       const stats = await stat(hostPath.path).catch(() => undefined);
       if (stats?.isFile() && stats.size <= maxDigestedFile && !fileDigests.has(hostPath.path)) {
         const content = await readFile(hostPath.path).catch(() => undefined);
-        if (content !== undefined) fileDigests.set(hostPath.path, `sha256:${createHash('sha256').update(content).digest('hex')}`);
+        if (content !== undefined) fileDigests.set(hostPath.path, sha256Digest(content));
       }
     }
   }

@@ -2,8 +2,8 @@
 // the normalised declaration (not the file's text, so formatting and comments change nothing),
 // the image's resolved manifest digest (a moved tag is a change, once pulled) and the content of
 // every file the container reads from the host (a changed config file is a change).
-import { createHash } from 'node:crypto';
 import type { DeclaredContainer } from './declared-container.js';
+import { sha256Digest } from '../../common/digest.js';
 
 /** JSON with object keys sorted at every level: the same value always gives the same text. Pure. */
 export function canonicalJson(value: unknown): string {
@@ -32,5 +32,5 @@ export function specDigest(container: DeclaredContainer, manifestDigest: string,
       return digest === undefined ? [] : [[p, digest]];
     });
   const text = canonicalJson({ version: 1, container: declaredContent(container), manifestDigest, files });
-  return `sha256:${createHash('sha256').update(text).digest('hex')}`;
+  return sha256Digest(text);
 }
