@@ -1,6 +1,6 @@
-// Public entry of the store for runtime/, the application layer and cli/. Only what is
-// exported here may be used from outside store/. Generic primitives (errors, locks, atomic
-// files, pathExists, removeTree) live in common/ and are imported from there.
+// Public entry of the store for runtime/ and the application layer. Only what is exported
+// here may be used from outside store/. Generic primitives (errors, locks, atomic files,
+// pathExists, removeTree) live in common/ and are imported from there, never through here.
 export type { ImageManifest, ImageConfig, Descriptor, Compression } from './oci/oci-types.js';
 export {
   ImageStore,
@@ -36,13 +36,6 @@ export { pushImage, type PushImageEvent, type PushImageResult } from './push/pus
 export { storeLockDir, imageLockDir } from './store-locks.js';
 export type { RetryOptions } from './registry/retry.js';
 
-// Transitional: branches written before common/ existed import these from here. New code
-// imports them from common/; this block goes once nothing outside store/ uses it.
-export { SyscontainerError, IntegrityError, RegistryError, isSyscontainerError, type ErrorCode } from '../common/errors.js';
-export { withLock, acquireLock, type LockMode, type LockOptions, type HeldLock } from '../common/file-lock.js';
-export { writeFileAtomic, temporarySibling } from '../common/atomic-file.js';
-export { pathExists } from '../common/path-exists.js';
-export { removeTree } from '../common/remove-tree.js';
 export { trustSettings, type TrustSettings } from './trust/trust-settings.js';
 export type { TrustRecord } from './trust/trust-record.js';
 export { describeTrust, type PolicySummary, type ScopeSummary } from './trust/policy-summary.js';

@@ -4,7 +4,9 @@
 // plan has an error (a name clash, an unknown dependency); one config id at a time (a lock).
 import path from 'node:path';
 import { DeploymentStore, ensurePod, removePod, supervisorOf, type ContainerSpec } from '../../runtime/index.js';
-import { pullImage, SyscontainerError, withLock } from '../../store/index.js';
+import { SyscontainerError } from '../../common/errors.js';
+import { withLock } from '../../common/file-lock.js';
+import { pullImage } from '../../store/index.js';
 import { runtimeFor, sourceSettings, type AppContext, type OperationEvents } from '../context.js';
 import { installImage } from '../install-image.js';
 import { updateContainer } from '../update.js';

@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { DeploymentStore, type ContainerMount, type ContainerSpec, type DeploymentInfo } from '../../runtime/index.js';
-import { SyscontainerError } from '../../store/index.js';
+import { SyscontainerError } from '../../common/errors.js';
 import type { AppContext } from '../context.js';
 import type { DeclaredCheck, DeclaredContainer } from './declared-container.js';
 import { generateKube, type GeneratedKind, type GeneratedPod, type GenerateResult } from './generate-kube.js';
