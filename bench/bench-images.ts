@@ -35,7 +35,7 @@ export const busyboxPath = '/bin/busybox';
 /** The line the images' command prints first; the start measurement waits for it. */
 export const readyLine = 'bench ready';
 /** The images' command: print a line at once, then sleep; exit 0 on SIGTERM (sh as PID 1 would ignore it). */
-const imageCommand = ['/bin/busybox', 'sh', '-c', `trap 'exit 0' TERM; echo ${readyLine}; /bin/busybox sleep 86400 & wait`];
+export const imageCommand = ['/bin/busybox', 'sh', '-c', `trap 'exit 0' TERM; echo ${readyLine}; /bin/busybox sleep 86400 & wait`];
 
 export type Variant = 'large' | 'sibling' | 'small';
 
@@ -171,14 +171,14 @@ function* updateLayer(variant: Variant, n: Counts): Generator<TarEntry> {
 
 const layerGenerators = [baseLayer, binaryLayer, dataLayer, updateLayer];
 
-async function writeBlob(blobsDir: string, bytes: Buffer): Promise<string> {
+export async function writeBlob(blobsDir: string, bytes: Buffer): Promise<string> {
   const digest = sha256Digest(bytes);
   await writeFile(join(blobsDir, digest.slice('sha256:'.length)), bytes);
   return digest;
 }
 
 /** Streams one layer: entries → tar (hashed: diff_id) → gzip (hashed: digest) → blob file. */
-async function writeLayer(blobsDir: string, entries: Iterable<TarEntry>): Promise<WrittenLayer> {
+export async function writeLayer(blobsDir: string, entries: Iterable<TarEntry>, level: number = zlibConstants.Z_DEFAULT_COMPRESSION): Promise<WrittenLayer> {
   let fileEntries = 0;
   const counted = function* (): Generator<TarEntry> {
     for (const entry of entries) {
@@ -192,7 +192,7 @@ async function writeLayer(blobsDir: string, entries: Iterable<TarEntry>): Promis
   await pipeline(
     layerTar(counted()),
     tarMeter,
-    createGzip({ level: zlibConstants.Z_DEFAULT_COMPRESSION }),
+    createGzip({ level }),
     blobMeter,
     createWriteStream(temporary),
   );

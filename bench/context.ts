@@ -31,5 +31,7 @@ export interface Measurement {
   name: string;
   /** The floor column's heading for sections of this measurement whose floor is not skopeo. */
   floorLabels?: Readonly<Record<string, string>>;
+  /** Left out of a run unless asked for by name (--only) or by its own flag (--big). */
+  optIn?: boolean;
   run(ctx: BenchContext): Promise<Row[]>;
 }

@@ -2,7 +2,7 @@
 // skopeo as the transfer floor), side by side in one run on this machine, on deterministic
 // test images served by a loopback docker-registry. Prints one table per section and writes
 // the figures as JSON under bench/results/ (gitignored).
-//   node dist/bench/run.js [--quick] [--runs N] [--only NAME,...] [--many 1,10,100] [--image-cache DIR] [--keep]
+//   node dist/bench/run.js [--quick] [--runs N] [--only NAME,...] [--many 1,10,100] [--big] [--image-cache DIR] [--keep]
 // Measurements are files of their own (measure-*.ts), listed below; each returns rows.
 import { execFile } from 'node:child_process';
 import { access, mkdir, mkdtemp, writeFile } from 'node:fs/promises';
@@ -15,12 +15,14 @@ import { writeBenchImages } from './bench-images.js';
 import type { BenchContext, Measurement } from './context.js';
 import { cliStart } from './measure-cli-start.js';
 import { coldPull } from './measure-cold-pull.js';
+import { big, deep } from './measure-deep-big.js';
 import { disk } from './measure-disk.js';
 import { healthcheck } from './measure-healthcheck.js';
 import { install } from './measure-install.js';
 import { manyContainers } from './measure-many.js';
 import { pullBreakdown } from './measure-pull-breakdown.js';
 import { start } from './measure-start.js';
+import { update } from './measure-update.js';
 import { warmPull } from './measure-warm-pull.js';
 import { api } from './measure-api.js';
 import { timeBinary } from './runner.js';
@@ -30,7 +32,7 @@ import { podmanSupports, removeTree, type PodmanDriver } from './tools.js';
 const run = promisify(execFile);
 
 /** In table order. Add a measurement: write bench/measure-NAME.ts, list it here. */
-const measurements: Measurement[] = [cliStart, coldPull, warmPull, disk, pullBreakdown, install, start, manyContainers, api, healthcheck];
+const measurements: Measurement[] = [cliStart, coldPull, warmPull, disk, pullBreakdown, update, deep, big, install, start, manyContainers, api, healthcheck];
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const quickScale = 0.2;
@@ -61,6 +63,7 @@ async function main(): Promise<void> {
       'image-cache': { type: 'string' },
       keep: { type: 'boolean' },
       many: { type: 'string' },
+      big: { type: 'boolean' },
     },
   });
   const quick = values.quick === true;
@@ -71,7 +74,7 @@ async function main(): Promise<void> {
     throw new Error(`bench: --many needs rising counts like 1,10,100, not ${values.many}`);
   }
   const only = values.only?.split(',');
-  const selected = only ? measurements.filter((m) => only.includes(m.name)) : measurements;
+  const selected = only ? measurements.filter((m) => only.includes(m.name)) : measurements.filter((m) => !m.optIn || (m.name === 'big' && values.big === true));
   if (selected.length === 0) throw new Error(`bench: --only names none of ${measurements.map((m) => m.name).join(', ')}`);
   await requireTools();
   const cli = join(repoRoot, 'dist', 'syscontainer.mjs');

@@ -74,6 +74,11 @@ export function podmanCreate(driver: PodmanDriver, root: string, name: string, r
   return { argv: ['podman', ...podmanGlobal(driver, root), 'create', ...podmanContainerOptions, '--name', name, ref] };
 }
 
+/** `podman run -d --name NAME` of an image (pulled when missing) with its own command, as one argv. */
+export function podmanRunDetached(driver: PodmanDriver, root: string, name: string, ref: string): string[] {
+  return ['podman', ...podmanGlobal(driver, root), 'run', '-d', '--tls-verify=false', ...podmanContainerOptions, '--name', name, ref];
+}
+
 /** `podman run --rm --name NAME` of a stored image with `command` (the image's own command when empty). */
 export function podmanRun(driver: PodmanDriver, root: string, name: string, ref: string, command: string[]): CommandSpec {
   return { argv: ['podman', ...podmanGlobal(driver, root), 'run', '--rm', ...podmanContainerOptions, '--name', name, ref, ...command] };
