@@ -5,52 +5,12 @@
 // wrappers of a pull's stream buffers sooner, which frees their memory sooner: the pull of a
 // 590 MiB image peaks at ~125 MiB instead of ~145 MiB, in the same time.
 // Start-up: only argv parsing and `--version` are imported statically. The commands, the
-// application layer and everything under it come through `await import()` once a command is
-// known to need them, so the bundle (scripts/bundle.mjs) leaves them unevaluated until then.
+// application layer and everything under it are in ./run-command.js, imported once a command
+// is known to need them; the bundle (scripts/bundle.mjs) keeps that part out of what V8
+// compiles at start (cli/deferred-code.ts).
 import { parseArgs } from 'node:util';
-import type { Command, OptionSpecs, OptionValues } from './command.js';
-import { commandUsage, globalOptions, parseArgsOptions, usage } from './help.js';
+import { globalOptions, parseArgsOptions } from './help.js';
 import { version } from './version.js';
-
-/** `syscontainer images` alone means `images list`, as with podman. */
-const defaultSubcommands: Record<string, string> = { images: 'list', containers: 'list' };
-
-/** Finds the longest command name that the leading positional words spell. */
-function findCommand(commands: Command[], words: string[]): Command | undefined {
-  let best: Command | undefined;
-  for (const command of commands) {
-    const matches = command.name.every((part, index) => words[index] === part);
-    if (matches && (!best || command.name.length > best.name.length)) best = command;
-  }
-  return best;
-}
-
-/** Splits argv so that, for exec-like commands, the words after N positionals stay untouched. */
-function splitRaw(argv: string[], command: Command): { parsed: string[]; rest: string[] } {
-  if (command.rawAfter === undefined) return { parsed: argv, rest: [] };
-  let positionals = 0;
-  const specs: OptionSpecs = { ...globalOptions, ...command.options };
-  const stringOptions = new Set(
-    Object.entries(specs)
-      .filter(([, spec]) => spec.type === 'string')
-      .flatMap(([name, spec]) => [`--${name}`, ...(spec.short ? [`-${spec.short}`] : [])]),
-  );
-  for (let index = 0; index < argv.length; index++) {
-    const word = argv[index] as string;
-    if (word === '--') return { parsed: argv.slice(0, index), rest: argv.slice(index + 1) };
-    if (word.startsWith('-')) {
-      if (stringOptions.has(word)) index++;
-      continue;
-    }
-    positionals++;
-    if (positionals === command.name.length + command.rawAfter) {
-      return { parsed: argv.slice(0, index + 1), rest: argv.slice(index + 1) };
-    }
-  }
-  return { parsed: argv, rest: [] };
-}
-
-const text = (values: OptionValues, name: string) => (typeof values[name] === 'string' ? (values[name] as string) : undefined);
 
 export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const first = parseArgs({ args: argv, options: parseArgsOptions(globalOptions), strict: false, allowPositionals: true });
@@ -58,64 +18,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
     process.stdout.write(`syscontainer ${version()}\n`);
     return 0;
   }
-  const [{ commands }, { createContext, readSettings, settingVariables, SyscontainerError }, { Output }] = await Promise.all([
-    import('./commands/index.js'),
-    import('../app/index.js'),
-    import('./output.js'),
-  ]);
-  let out = new Output();
-  let debug = env[settingVariables.debug] === '1';
-  try {
-    const words = first.positionals;
-    const implied = words.length === 1 ? defaultSubcommands[words[0] as string] : undefined;
-    if (implied !== undefined) argv = [...argv, implied];
-    const command = findCommand(commands, implied !== undefined ? [...words, implied] : words);
-    if (!command) {
-      if (words.length === 0) {
-        out.result(usage(commands));
-        return first.values.help ? 0 : 2;
-      }
-      throw new SyscontainerError('EUSAGE', `unknown command: ${words.slice(0, 2).join(' ')}`, {
-        hint: 'run `syscontainer --help` for the list of commands',
-      });
-    }
-    const { parsed, rest } = splitRaw(argv, command);
-    const { values, positionals } = parseArgs({
-      args: parsed,
-      options: parseArgsOptions({ ...globalOptions, ...command.options }),
-      strict: true,
-      allowPositionals: true,
-    });
-    if (values.help) {
-      out.result(commandUsage(command));
-      return 0;
-    }
-    const settings = readSettings(env, {
-      root: text(values, 'root'),
-      registriesConf: text(values, 'registries-conf'),
-      authFile: text(values, 'auth-file'),
-      debug: values.debug === true,
-      unitDir: text(values, 'unit-dir'),
-      runtimePath: text(values, 'runtime'),
-      signaturePolicy: text(values, 'signature-policy'),
-      registriesD: text(values, 'registries.d'),
-    });
-    debug = settings.debug;
-    out = new Output(process.stdout, process.stderr, values.quiet === true);
-    if (command.progress) await out.enableLiveProgress();
-    const status = await command.run({ app: createContext(settings), out, args: positionals.slice(command.name.length), options: values, rest });
-    return status ?? 0;
-  } catch (error) {
-    const shown =
-      error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS')
-        ? new SyscontainerError('EUSAGE', error.message, { hint: 'run with --help for the options' })
-        : error;
-    out.close();
-    out.error(shown, debug);
-    return shown instanceof SyscontainerError && shown.code === 'EUSAGE' ? 2 : 1;
-  } finally {
-    out.close();
-  }
+  const { runCommand } = await import('./run-command.js');
+  return runCommand(argv, env, first);
 }
 
 process.exitCode = await main(process.argv.slice(2), process.env);

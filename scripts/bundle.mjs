@@ -15,7 +15,10 @@
 // openpgp (~1 MB) is loaded only when a signature policy asks for signedBy: left out of the
 // bundle, every other command does not even parse it. It is a dependency, so node_modules has it.
 import { builtinModules, createRequire } from 'node:module';
+import { createHash } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
 import { build } from 'esbuild';
+import { deferredMarker } from '../dist/cli/deferred-code.js';
 
 const syscontainerRequire = createRequire(import.meta.url);
 
@@ -45,6 +48,23 @@ const lazyBuiltins = {
   },
 };
 
+// execa (~50 ms to load: its signal tables, stream helpers, …) is loaded when first called,
+// not when a module that imports it loads: status, list and a health check run their short
+// commands through common/captured-command.ts and never load it. Our code imports only the
+// `execa` function from it (and types).
+const lazyExeca = {
+  name: 'lazy-execa',
+  setup(bundle) {
+    bundle.onResolve({ filter: /^execa$/ }, (args) => (args.pluginData === 'real' ? undefined : { path: 'execa', namespace: 'lazy-execa' }));
+    bundle.onLoad({ filter: /.*/, namespace: 'lazy-execa' }, () => ({
+      resolveDir: process.cwd(),
+      loader: 'js',
+      contents: ["let loaded; const load = () => (loaded ??= require('execa-real'));", 'export function execa(...args) { return load().execa(...args); }'].join('\n'),
+    }));
+    bundle.onResolve({ filter: /^execa-real$/ }, (args) => bundle.resolve('execa', { kind: 'require-call', resolveDir: args.resolveDir, pluginData: 'real' }));
+  },
+};
+
 const common = {
   bundle: true,
   platform: 'node',
@@ -55,13 +75,66 @@ const common = {
   // fetch-blob loads this polyfill only where globalThis.ReadableStream is missing (never on
   // Node 20): left out, its 180 kB are not parsed at every start; a require would still find it.
   external: ['openpgp', 'web-streams-polyfill', 'web-streams-polyfill/*'],
-  plugins: [lazyBuiltins],
+  plugins: [lazyBuiltins, lazyExeca],
   // Some dependencies are CommonJS and call require() (so do the built-ins above); give the ES
   // module one.
   banner: { js: "import { createRequire as syscontainerRequire } from 'node:module'; const require = syscontainerRequire(import.meta.url);" },
 };
 
-await build({ ...common, entryPoints: ['dist/cli/main.js'], outfile: 'dist/syscontainer.mjs' });
+// The CLI in two parts, one file. The entry (cli/main.ts: argv, --help of the global options,
+// --version) is the module Node loads; everything cli/run-command.ts reaches is the deferred
+// part, built as one CommonJS function and kept in a comment at the end of the same file, so
+// V8 does not parse its ~1.9 MB at every start (cli/deferred-code.ts compiles it, through V8's
+// code cache, when a command runs). Its import.meta.url is the bundle's, as before.
+const deferredBuild = await build({
+  ...common,
+  entryPoints: ['dist/cli/run-command.js'],
+  format: 'cjs',
+  write: false,
+  sourcemap: false,
+  banner: {},
+  define: { 'import.meta.url': 'syscontainerBundleUrl' },
+  // import() of what is left outside (openpgp) becomes a require(): a vm.Script has no module loader.
+  supported: { 'dynamic-import': false },
+});
+// ASCII only (non-ASCII is left in comments alone: escaped, the text reads the same), so the
+// loader can read the file as latin1 without decoding UTF-8; and no comment end inside.
+const deferredCode = deferredBuild.outputFiles[0].text.replace(/[^\x00-\x7f]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
+if (deferredCode.includes('\u0001')) throw new Error('bundle: the deferred code contains U+0001, which its escaping uses');
+const deferredText = `(function (require, module, exports, syscontainerBundleUrl) {\n${deferredCode}\n})`.replaceAll('*/', '*\u0001/');
+const deferredDigest = createHash('sha256').update(deferredText).digest('hex');
+const deferredLoader = {
+  name: 'deferred-run-command',
+  setup(bundle) {
+    bundle.onResolve({ filter: /^\.\/run-command\.js$/ }, (args) => ({ path: args.path, namespace: 'deferred', pluginData: args.resolveDir }));
+    bundle.onLoad({ filter: /.*/, namespace: 'deferred' }, (args) => ({
+      resolveDir: args.pluginData,
+      loader: 'js',
+      contents: [
+        "import { loadDeferredCode } from './deferred-code.js';",
+        'export async function runCommand(argv, env, first) {',
+        `  const deferred = loadDeferredCode(import.meta.url, ${JSON.stringify(deferredDigest)}, env);`,
+        '  try {',
+        '    return await deferred.exports.runCommand(argv, env, first);',
+        '  } finally {',
+        '    deferred.saveCache();',
+        '  }',
+        '}',
+      ].join('\n'),
+    }));
+  },
+};
+const entryBuild = await build({ ...common, entryPoints: ['dist/cli/main.js'], outfile: 'dist/syscontainer.mjs', write: false, plugins: [lazyBuiltins, lazyExeca, deferredLoader] });
+for (const file of entryBuild.outputFiles) {
+  if (!file.path.endsWith('.mjs')) {
+    await writeFile(file.path, file.contents);
+    continue;
+  }
+  // The deferred code goes before the source map comment, which stays the file's last line.
+  const text = file.text;
+  const mapAt = text.lastIndexOf('\n//# sourceMappingURL=');
+  await writeFile(file.path, `${text.slice(0, mapAt)}${deferredMarker}${deferredText}\n*/${text.slice(mapAt)}`, { mode: 0o755 });
+}
 
 // What each health timer starts every interval: only the modules one check needs (~25 KiB
 // instead of the whole CLI's 2 MB), so a check costs little more than the runc exec it runs.
@@ -85,6 +158,6 @@ await build({
   ...common,
   entryPoints: ['dist/cli/healthcheck-main.js'],
   outfile: 'dist/syscontainer-healthcheck.mjs',
-  plugins: [ourModulesArePure],
+  plugins: [ourModulesArePure, lazyExeca],
   external: [...common.external, 'log-update'],
 });
