@@ -20,7 +20,6 @@ import {
 } from '../runtime/index.js';
 import type { Writable } from 'node:stream';
 import { runtimeFor, type AppContext, type OperationEvents } from './context.js';
-import { installedContainers } from './installed.js';
 import { listFilter } from './list-filters.js';
 
 export interface ContainerInput {
@@ -176,7 +175,7 @@ export async function execStreaming(app: AppContext, input: StreamingExecInput):
  * apply config id that owns it; `backend` as atomic named it: `ostree`, or `ostree/atomic` for
  * a deployment atomic itself wrote.
  */
-export type ContainerSummary = ContainerListEntry & { config?: string; backend: 'ostree' | 'ostree/atomic' };
+export type ContainerSummary = Omit<ContainerListEntry, 'configId'> & { config?: string; backend: 'ostree' | 'ostree/atomic' };
 
 /** What `--filter KEY=VALUE` of the container listing matches (as atomic's `containers list -f`). */
 export const containerFilterKeys = ['container', 'image', 'backend', 'runtime', 'state', 'config'] as const;
@@ -184,14 +183,7 @@ export const containerFilterKeys = ['container', 'image', 'backend', 'runtime', 
 /** Every installed container with its state; with `filters` (KEY=VALUE, containerFilterKeys) those matching them all. */
 export async function listContainers(app: AppContext, input: { filters?: readonly string[] } = {}): Promise<ContainerSummary[]> {
   const matches = listFilter(input.filters ?? [], containerFilterKeys, ['config']);
-  const [entries, installed] = await Promise.all([list(app.runtime), installedContainers(app)]);
-  // The runtime's listing shortens the image id; callers compare and show it as they need.
-  const fullIds = new Map(installed.map(({ name, info }) => [name, info.imageId]));
-  const configs = new Map(installed.flatMap(({ name, info }) => (typeof info.owner?.configId === 'string' ? [[name, info.owner.configId] as const] : [])));
-  return entries
-    .map((entry): ContainerSummary => {
-      const config = configs.get(entry.name);
-      return { ...entry, imageId: fullIds.get(entry.name) ?? entry.imageId, ...(config !== undefined ? { config } : {}), backend: entry.origin === 'atomic' ? 'ostree/atomic' : 'ostree' };
-    })
+  return (await list(app.runtime))
+    .map(({ configId, ...entry }): ContainerSummary => ({ ...entry, ...(configId !== undefined ? { config: configId } : {}), backend: entry.origin === 'atomic' ? 'ostree/atomic' : 'ostree' }))
     .filter((e) => matches({ container: e.name, image: e.image, backend: e.backend, runtime: e.runtime, state: e.state, config: e.config ?? '' }));
 }

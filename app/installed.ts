@@ -11,11 +11,5 @@ export interface InstalledContainer {
 
 /** Every container with a complete, active deployment, by name. */
 export async function installedContainers(app: AppContext): Promise<InstalledContainer[]> {
-  const deployments = new DeploymentStore(app.settings.root);
-  const installed: InstalledContainer[] = [];
-  for (const name of await deployments.names()) {
-    const active = await deployments.active(name);
-    if (active !== undefined) installed.push({ name, info: active.info });
-  }
-  return installed;
+  return (await new DeploymentStore(app.settings.root).activeDeployments()).map(({ name, active }) => ({ name, info: active.info }));
 }

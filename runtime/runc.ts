@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import { constants as osConstants } from 'node:os';
 import type { Readable, Writable } from 'node:stream';
 import { execa } from 'execa';
+import { capture } from '../common/captured-command.js';
 import { SyscontainerError } from '../common/errors.js';
 import { withPrefix } from './command-prefix.js';
 
@@ -75,7 +76,7 @@ export class Runc {
 
   private async run(args: readonly string[], what: string): Promise<string> {
     const [file, argv] = this.command(args);
-    const result = await execa(file, argv, { reject: false, stdin: 'ignore' });
+    const result = await capture(file, argv);
     if (result.failed) {
       const detail = lastLine(String(result.stderr ?? '')) || result.shortMessage || 'failed';
       throw new SyscontainerError('ERUNTIME', `${what}: ${detail}`, { cause: result });
@@ -95,7 +96,7 @@ export class Runc {
   /** State of container `id`, or undefined when runc does not know it. */
   async state(id: string): Promise<RuncState | undefined> {
     const [file, argv] = this.command(['state', id]);
-    const result = await execa(file, argv, { reject: false, stdin: 'ignore' });
+    const result = await capture(file, argv);
     if (result.failed) {
       const stderr = String(result.stderr ?? '');
       if (/does not exist|not found|container .* not exist/i.test(stderr)) return undefined;
@@ -129,7 +130,7 @@ export class Runc {
     for (const e of options.env ?? []) flags.push('--env', e);
     if (options.cwd !== undefined) flags.push('--cwd', options.cwd);
     const [file, argv] = this.command(['exec', ...flags, id, ...args]);
-    const result = await execa(file, argv, { reject: false, stdin: 'ignore' });
+    const result = await capture(file, argv);
     if (result.exitCode === undefined) {
       throw new SyscontainerError('ERUNTIME', `container ${id}: runc exec: ${result.shortMessage}`, { cause: result });
     }

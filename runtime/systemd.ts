@@ -1,8 +1,9 @@
 // The one wrapper of systemd's command line tools: systemctl, journalctl, systemd-analyze and
 // systemd-tmpfiles. With a command prefix (nsenter into the test harness: command-prefix.ts)
 // the same code drives a systemd running in a private namespace. systemd-analyze verify runs without the prefix: it needs no manager.
+import { stat } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { execa } from 'execa';
+import { capture } from '../common/captured-command.js';
 import { SyscontainerError } from '../common/errors.js';
 import { withPrefix } from './command-prefix.js';
 
@@ -52,6 +53,13 @@ function unitStateOf(props: Record<string, string>): UnitState {
   };
 }
 
+async function isDirectory(file: string): Promise<boolean> {
+  return stat(file).then(
+    (stats) => stats.isDirectory(),
+    () => false,
+  );
+}
+
 function firstLines(text: string, count = 3): string {
   return text.trim().split('\n').slice(0, count).join(' / ').slice(0, 500);
 }
@@ -73,7 +81,7 @@ export class Systemd {
 
   private async tool(file: string, args: readonly string[], what: string, usePrefix = true): Promise<string> {
     const [cmd, argv] = withPrefix(usePrefix ? this.prefix : [], file, args);
-    const result = await execa(cmd, argv, { reject: false, stdin: 'ignore' });
+    const result = await capture(cmd, argv);
     if (result.failed) {
       const detail = firstLines(String(result.stderr ?? '')) || result.shortMessage || 'failed';
       throw new SyscontainerError('ERUNTIME', `${what}: ${detail}`, { cause: result });
@@ -90,8 +98,13 @@ export class Systemd {
    * containers and CI) and a failure to connect mean no; degraded, starting, … mean yes.
    */
   async isRunning(): Promise<boolean> {
+    // sd_booted(3): systemd runs as the init system exactly when /run/systemd/system/ exists.
+    // Without it there is no manager to ask, and no process is started to find that out
+    // (status and list on a host without systemd save one). Through a prefix the manager is
+    // in another namespace: ask it.
+    if (this.prefix.length === 0 && !(await isDirectory('/run/systemd/system'))) return false;
     const [cmd, argv] = withPrefix(this.prefix, 'systemctl', ['is-system-running']);
-    const result = await execa(cmd, argv, { reject: false, stdin: 'ignore' });
+    const result = await capture(cmd, argv);
     const answer = String(result.stdout ?? '').trim();
     return answer !== '' && answer !== 'offline' && answer !== 'unknown';
   }
@@ -107,7 +120,7 @@ export class Systemd {
   /** Idempotent: disabling a unit that is not enabled (or does not exist any more) is fine. */
   async disable(unit: string): Promise<void> {
     const [cmd, argv] = withPrefix(this.prefix, 'systemctl', ['--no-pager', 'disable', unit]);
-    await execa(cmd, argv, { reject: false, stdin: 'ignore' });
+    await capture(cmd, argv);
   }
 
   async start(unit: string): Promise<void> {
@@ -117,7 +130,7 @@ export class Systemd {
   /** Idempotent: stopping a stopped or unknown unit is fine. */
   async stop(unit: string): Promise<void> {
     const [cmd, argv] = withPrefix(this.prefix, 'systemctl', ['--no-pager', 'stop', unit]);
-    const result = await execa(cmd, argv, { reject: false, stdin: 'ignore' });
+    const result = await capture(cmd, argv);
     if (result.failed && !/not loaded|does not exist|not found/i.test(String(result.stderr))) {
       throw new SyscontainerError('ERUNTIME', `systemctl stop ${unit}: ${firstLines(String(result.stderr))}`, { cause: result });
     }
@@ -130,7 +143,7 @@ export class Systemd {
   /** Clears a failed state so the unit can start again and disappears when removed. Idempotent. */
   async resetFailed(unit: string): Promise<void> {
     const [cmd, argv] = withPrefix(this.prefix, 'systemctl', ['reset-failed', unit]);
-    await execa(cmd, argv, { reject: false, stdin: 'ignore' });
+    await capture(cmd, argv);
   }
 
   /** The few properties syscontainer acts on. */
@@ -163,7 +176,7 @@ export class Systemd {
   /** `systemctl status` text (the exit code says the state, not a failure, so it is ignored). */
   async statusText(unit: string): Promise<string> {
     const [cmd, argv] = withPrefix(this.prefix, 'systemctl', ['--no-pager', '--full', 'status', unit]);
-    const result = await execa(cmd, argv, { reject: false, stdin: 'ignore' });
+    const result = await capture(cmd, argv);
     return String(result.stdout ?? '');
   }
 
@@ -179,7 +192,7 @@ export class Systemd {
   async verify(unitFile: string, options: { unitPath?: readonly string[] } = {}): Promise<{ errors: string[]; warnings: string[] }> {
     // A trailing ':' keeps the default search path after ours.
     const env = options.unitPath === undefined ? undefined : { SYSTEMD_UNIT_PATH: `${options.unitPath.join(':')}:` };
-    const result = await execa('systemd-analyze', ['verify', '--man=no', unitFile], { reject: false, stdin: 'ignore', ...(env ? { env } : {}) });
+    const result = await capture('systemd-analyze', ['verify', '--man=no', unitFile], env ? { env } : {});
     if ((result as { code?: string }).code === 'ENOENT') return { errors: [], warnings: [] };
     const base = unitFile.slice(unitFile.lastIndexOf('/') + 1);
     const lines = String(result.stderr ?? '')

@@ -7,6 +7,7 @@ import { dependenciesOf, type Dependencies } from '../service/service-options.js
 export interface ContainerListEntry {
   name: string;
   image: string;
+  /** The full image id (sha256:…). */
   imageId: string;
   command: string;
   created: string;
@@ -18,17 +19,14 @@ export interface ContainerListEntry {
   autoUpdate?: boolean;
   /** Who wrote the deployment: syscontainer, or atomic (a host atomic managed). */
   origin: 'syscontainer' | 'atomic';
+  /** The declaration (apply) that owns the container, if one does. */
+  configId?: string;
 }
 
-/** Every installed container (complete deployments only), for `syscontainer ps`. */
+/** Every installed container (complete deployments only), for `syscontainer ps`: each record read once. */
 export async function list(ctx: RuntimeContext): Promise<ContainerListEntry[]> {
-  const deployments = new DeploymentStore(ctx.root);
-  const supervisor = await supervisorOf(ctx);
-  const installed: Array<[string, ActiveDeployment]> = [];
-  for (const name of await deployments.names()) {
-    const active = await deployments.active(name);
-    if (active !== undefined) installed.push([name, active]);
-  }
+  const [supervisor, deployed] = await Promise.all([supervisorOf(ctx), new DeploymentStore(ctx.root).activeDeployments()]);
+  const installed = deployed.map(({ name, active }): [string, ActiveDeployment] => [name, active]);
   const states = await supervisor.states(installed.map(([name]) => name));
   const health = new Map<string, string>();
   for (const [name, active] of installed) {
@@ -37,7 +35,7 @@ export async function list(ctx: RuntimeContext): Promise<ContainerListEntry[]> {
   return installed.map(([name, active]) => ({
     name,
     image: active.info.image,
-    imageId: active.info.imageId.replace(/^sha256:/, '').slice(0, 12),
+    imageId: active.info.imageId,
     command: active.info.command.join(' '),
     created: active.info.created,
     state: states.get(name) ?? 'stopped',
@@ -46,5 +44,6 @@ export async function list(ctx: RuntimeContext): Promise<ContainerListEntry[]> {
     ...(active.info.service?.requires || active.info.service?.wants || active.info.service?.after ? { dependencies: dependenciesOf(active.info.service) } : {}),
     ...(active.info.service?.autoUpdate ? { autoUpdate: true } : {}),
     origin: active.info.origin ?? 'syscontainer',
+    ...(typeof active.info.owner?.configId === 'string' ? { configId: active.info.owner.configId } : {}),
   }));
 }
