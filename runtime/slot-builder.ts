@@ -45,6 +45,25 @@ export async function resolveImage<I extends RuntimeImage>(ctx: RuntimeContext<I
 }
 
 /**
+ * The image a new deployment is built from: for an `install --rootfs` deployment (`externalRootfs`
+ * given) the stored image or a stand-in (externalRootfsImage), else the stored image (resolveImage).
+ */
+export function deploymentImage<I extends RuntimeImage>(ctx: RuntimeContext<I>, image: string, externalRootfs: string | undefined): Promise<I> {
+  return externalRootfs !== undefined ? externalRootfsImage(ctx, image, externalRootfs) : resolveImage(ctx, image);
+}
+
+/** Whether `image` is the one the deployment `info` runs: Atomic recorded the manifest digest only. Pure. */
+export function isDeployedImage(info: DeploymentInfo, image: RuntimeImage): boolean {
+  return info.origin === 'atomic' ? image.manifestDigest === info.manifestDigest : image.configDigest === info.imageId && image.manifestDigest === info.manifestDigest;
+}
+
+/** Whether two --set records hold the same values, whatever their order. Pure. */
+export function sameValues(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean {
+  const sorted = (values: Readonly<Record<string, string>>) => JSON.stringify(Object.entries(values).sort());
+  return sorted(a) === sorted(b);
+}
+
+/**
  * Builds a complete deployment in `slot` from scratch: checkout, render, checks, files, and
  * `info` last. On failure the slot is removed and the error rethrown.
  */

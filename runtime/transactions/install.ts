@@ -7,7 +7,7 @@ import { say, type RuntimeContext, type RuntimeImage } from '../context.js';
 import { withContainerLock } from '../container-lock.js';
 import { DeploymentStore, type ActiveDeployment } from '../deployment.js';
 import { switchDeployment } from '../deployment-switch.js';
-import { buildSlot, externalRootfsImage, resolveImage } from '../slot-builder.js';
+import { buildSlot, deploymentImage, isDeployedImage, sameValues } from '../slot-builder.js';
 import { supervisorOf } from '../supervisor/choose.js';
 import { unitFile } from '../unit-files.js';
 import { validateSetValues } from '../values.js';
@@ -62,10 +62,8 @@ async function checkRuntime(runtimePath: string): Promise<void> {
 
 /** Whether the installed deployment `info` is what this install would make: same image, values and rootfs. */
 function sameDeployment(info: DeploymentInfo, image: RuntimeImage, options: InstallOptions, set: Readonly<Record<string, string>>, rootfs: string | undefined): boolean {
-  const sorted = (values: Readonly<Record<string, string>>) => JSON.stringify(Object.entries(values).sort());
-  const sameImage = info.origin === 'atomic' ? image.manifestDigest === info.manifestDigest : image.configDigest === info.imageId && image.manifestDigest === info.manifestDigest;
   const sameSpec = JSON.stringify(options.containerSpec ?? null) === JSON.stringify(info.containerSpec ?? null);
-  return sameImage && sameSpec && sorted(set) === sorted(info.set) && rootfs === info.externalRootfs;
+  return isDeployedImage(info, image) && sameSpec && sameValues(set, info.set) && rootfs === info.externalRootfs;
 }
 
 /**
@@ -99,7 +97,7 @@ export async function installHoldingLock<I extends RuntimeImage>(ctx: RuntimeCon
   }
   await checkRuntime(ctx.runtimePath);
   const rootfs = options.rootfs === undefined ? undefined : await resolveExternalRootfs(options.rootfs);
-  const image = rootfs === undefined ? await resolveImage(ctx, options.image) : await externalRootfsImage(ctx, options.image, rootfs);
+  const image = await deploymentImage(ctx, options.image, rootfs);
   if (installed) {
     if (!options.force) {
       // Atomic's answer to an install of what is installed already: nothing to do, said so.

@@ -6,7 +6,7 @@ import { DeploymentStore, otherSlot, type ActiveDeployment, type DeploymentInfo 
 import type { PrivilegePolicy } from '../privileges.js';
 import { switchDeployment } from '../deployment-switch.js';
 import { releaseRootfsOf } from '../rootfs-release.js';
-import { buildSlot, externalRootfsImage, resolveImage } from '../slot-builder.js';
+import { buildSlot, deploymentImage, isDeployedImage, sameValues } from '../slot-builder.js';
 import { supervisorOf } from '../supervisor/choose.js';
 import { validateSetValues } from '../values.js';
 import type { ContainerSpec } from '../container-spec.js';
@@ -70,15 +70,14 @@ export async function updateHoldingLock<I extends RuntimeImage>(ctx: RuntimeCont
   await checkDependencies(ctx, name, service);
   // An `install --rootfs` container keeps its rootfs until rebased onto a stored image.
   const externalRootfs = options.rebase === undefined ? current.info.externalRootfs : undefined;
-  const image = externalRootfs !== undefined ? await externalRootfsImage(ctx, current.info.image, externalRootfs) : await resolveImage(ctx, options.rebase ?? current.info.image);
+  const image = await deploymentImage(ctx, options.rebase ?? current.info.image, externalRootfs);
   const set = { ...current.info.set, ...(options.set ?? {}) };
-  const sameSet = JSON.stringify(Object.entries(set).sort()) === JSON.stringify(Object.entries(current.info.set).sort());
+  const sameSet = sameValues(set, current.info.set);
   const containerSpec = options.containerSpec ?? current.info.containerSpec;
   const owner = options.owner ?? current.info.owner;
   const sameSpec = JSON.stringify(containerSpec) === JSON.stringify(current.info.containerSpec);
   const sameService = canonicalJson(service) === canonicalJson(current.info.service ?? {});
-  // Atomic recorded the manifest digest only.
-  const sameImage = current.info.origin === 'atomic' ? image.manifestDigest === current.info.manifestDigest : image.configDigest === current.info.imageId && image.manifestDigest === current.info.manifestDigest;
+  const sameImage = isDeployedImage(current.info, image);
   if (!options.force && sameImage && sameSet && sameSpec && sameService) {
     say(ctx, `${name} is already up to date (${image.name})`);
     return { name, info: current.info, changed: false, started: false, privileges: current.info.privileges };
