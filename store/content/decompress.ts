@@ -32,7 +32,7 @@ export async function compressBuffer(bytes: Buffer, compression: Compression): P
     case 'gzip':
       return gzipSync(bytes, { level: zlibConstants.Z_DEFAULT_COMPRESSION });
     case 'zstd': {
-      const result = await execa('zstd', ['-c', '-q', '-3', '--no-progress'], { input: bytes, encoding: 'buffer' });
+      const result = await execa('zstd', ['-c', '-q', '-3', '--no-progress'], { input: bytes, encoding: 'buffer', stripFinalNewline: false });
       return Buffer.from(result.stdout);
     }
     case 'none':

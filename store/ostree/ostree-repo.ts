@@ -77,6 +77,9 @@ export class OstreeRepo {
       stdin: 'ignore',
       maxBuffer: options.maxBuffer ?? defaultReadLimit,
       encoding: options.encoding ?? 'utf8',
+      // execa drops a final newline from buffers too: a file (a config, a manifest) that ends
+      // in one would come back a byte short, under another digest.
+      stripFinalNewline: options.encoding !== 'buffer',
     } as const);
   }
 

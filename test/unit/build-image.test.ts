@@ -23,7 +23,7 @@ async function uncompressed(image: BuiltImage, i: number): Promise<Buffer> {
     case MediaType.ociLayer:
       return layer.bytes;
     case MediaType.ociLayerZstd:
-      return Buffer.from((await execa('zstd', ['-d', '-c', '-q'], { input: layer.bytes, encoding: 'buffer' })).stdout);
+      return Buffer.from((await execa('zstd', ['-d', '-c', '-q'], { input: layer.bytes, encoding: 'buffer', stripFinalNewline: false })).stdout);
     default:
       return gunzipSync(layer.bytes);
   }
