@@ -8,39 +8,50 @@ import { testImage, type TestImage } from './busybox-image.js';
 
 export const etcdMarker = 'etcd-shaped-server';
 
-// Written as text, not JSON.stringify: `$ADDTL_MOUNTS` sits outside any JSON string.
-const configTemplate = `{
-  "ociVersion": "1.0.0",
+/** What differs between the etcd-shaped templates of the tests; the rest is Atomic's etcd. */
+export interface EtcdConfigShape {
+  /** The command: a shell loop standing in for etcd. */
+  args: string[];
+  /** process.env before PATH and TERM. */
+  env: string[];
+  /** The mounts listed before etcd's own, as JSON text (objects joined by commas). */
+  baseMounts: string;
+  /** Host path bound read-write at /var/lib/etcd. */
+  dataSource: string;
+  namespaces: string[];
+  /** Write the `platform` field (Atomic's older templates have it). */
+  platform?: boolean;
+}
+
+const etcdCapabilities = JSON.stringify(['CAP_DAC_READ_SEARCH', 'CAP_AUDIT_WRITE', 'CAP_KILL', 'CAP_NET_BIND_SERVICE']);
+
+/**
+ * The config.json.template of Atomic's etcd system container (projectatomic/atomic-system-
+ * containers, etcd/): its capabilities, its bind mounts of the state, run and conf directories,
+ * and `$ADDTL_MOUNTS` raw after the last mount, so a value starting with `,{...}` adds mounts.
+ * Written as text, not JSON.stringify: `$ADDTL_MOUNTS` sits outside any JSON string.
+ */
+export function etcdConfigTemplate(shape: EtcdConfigShape): string {
+  return `{
+  "ociVersion": "1.0.0",${shape.platform ? '\n  "platform": { "os": "linux", "arch": "amd64" },' : ''}
   "process": {
     "terminal": false,
     "user": { "uid": 0, "gid": 0 },
-    "args": ["/bin/sh", "-c", "echo ${etcdMarker}; trap 'exit 0' TERM; while true; do sleep 1; done"],
-    "env": [
-      "NAME=$NAME",
-      "ETCD_NAME=$ETCD_NAME",
-      "ETCD_DATA_DIR=$ETCD_DATA_DIR",
-      "ETCD_LISTEN_CLIENT_URLS=$ETCD_LISTEN_CLIENT_URLS",
-      "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-      "TERM=xterm"
-    ],
+    "args": ${JSON.stringify(shape.args)},
+    "env": ${JSON.stringify([...shape.env, 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'TERM=xterm'])},
     "cwd": "/",
     "capabilities": {
-      "bounding": ["CAP_DAC_READ_SEARCH", "CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"],
-      "permitted": ["CAP_DAC_READ_SEARCH", "CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"],
-      "inheritable": ["CAP_DAC_READ_SEARCH", "CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"],
-      "effective": ["CAP_DAC_READ_SEARCH", "CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"],
-      "ambient": ["CAP_DAC_READ_SEARCH", "CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"]
+      "bounding": ${etcdCapabilities},
+      "permitted": ${etcdCapabilities},
+      "inheritable": ${etcdCapabilities},
+      "effective": ${etcdCapabilities},
+      "ambient": ${etcdCapabilities}
     },
     "rlimits": [{ "type": "RLIMIT_NOFILE", "hard": 1024, "soft": 1024 }]
   },
   "root": { "path": "rootfs", "readonly": true },
-  "mounts": [
-    { "destination": "/proc", "type": "proc", "source": "proc" },
-    { "destination": "/dev", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "strictatime", "mode=755", "size=65536k"] },
-    { "destination": "/dev/pts", "type": "devpts", "source": "devpts", "options": ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"] },
-    { "destination": "/dev/shm", "type": "tmpfs", "source": "shm", "options": ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"] },
-    { "destination": "/sys", "type": "sysfs", "source": "sysfs", "options": ["nosuid", "noexec", "nodev", "ro"] },
-    { "type": "bind", "source": "\${STATE_DIRECTORY}/etcd/\${NAME}", "destination": "/var/lib/etcd", "options": ["rbind", "rw", "mode=755"] },
+  "mounts": [${shape.baseMounts},
+    { "type": "bind", "source": "${shape.dataSource}", "destination": "/var/lib/etcd", "options": ["rbind", "rw", "mode=755"] },
     { "type": "bind", "source": "\${RUN_DIRECTORY}/\${NAME}", "destination": "/var/run/etcd", "options": ["rbind", "rw", "mode=755"] },
     { "destination": "/etc/resolv.conf", "type": "bind", "source": "/etc/resolv.conf", "options": ["ro", "rbind", "rprivate"] },
     { "type": "bind", "source": "$CONF_DIRECTORY/$NAME", "destination": "/etc/etcd/", "options": ["rbind", "ro", "rprivate"] }
@@ -48,12 +59,26 @@ const configTemplate = `{
   ],
   "linux": {
     "resources": { "devices": [{ "allow": false, "access": "rwm" }] },
-    "namespaces": [{ "type": "pid" }, { "type": "ipc" }, { "type": "mount" }, { "type": "uts" }],
+    "namespaces": ${JSON.stringify(shape.namespaces.map((type) => ({ type })))},
     "devices": null,
     "apparmorProfile": ""
   }
 }
 `;
+}
+
+const configTemplate = etcdConfigTemplate({
+  args: ['/bin/sh', '-c', `echo ${etcdMarker}; trap 'exit 0' TERM; while true; do sleep 1; done`],
+  env: ['NAME=$NAME', 'ETCD_NAME=$ETCD_NAME', 'ETCD_DATA_DIR=$ETCD_DATA_DIR', 'ETCD_LISTEN_CLIENT_URLS=$ETCD_LISTEN_CLIENT_URLS'],
+  baseMounts: `
+    { "destination": "/proc", "type": "proc", "source": "proc" },
+    { "destination": "/dev", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "strictatime", "mode=755", "size=65536k"] },
+    { "destination": "/dev/pts", "type": "devpts", "source": "devpts", "options": ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"] },
+    { "destination": "/dev/shm", "type": "tmpfs", "source": "shm", "options": ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"] },
+    { "destination": "/sys", "type": "sysfs", "source": "sysfs", "options": ["nosuid", "noexec", "nodev", "ro"] }`,
+  dataSource: '${STATE_DIRECTORY}/etcd/${NAME}',
+  namespaces: ['pid', 'ipc', 'mount', 'uts'],
+});
 
 const serviceTemplate = `[Unit]
 Description=Etcd Server

@@ -9,6 +9,7 @@ import { buildImage, type BuiltImage, type ContainerConfig } from '../../images/
 import { readHostBinary } from '../../images/build/host-files.js';
 import type { LayerEntry } from '../../images/build/layer.js';
 import { fromHostFile, rootfsEntries } from '../../images/build/rootfs-entries.js';
+import { etcdConfigTemplate } from './atomic-etcd-image.js';
 
 const applets = ['sh', 'sleep', 'cat', 'echo', 'printf', 'ls', 'hostname', 'test', 'true', 'false', 'id', 'mkdir', 'touch'];
 
@@ -219,40 +220,14 @@ export const etcdLikeMarker = 'etcd-like-server';
 // atomic-system-containers etcd/: CAP_DAC_READ_SEARCH and CAP_AUDIT_WRITE, no UTS namespace,
 // its data in $STATE_DIRECTORY/etcd/$NAME.etcd and /run/$NAME read-write, $CONF_DIRECTORY/$NAME
 // read-only, $ADDTL_MOUNTS raw after the last mount; a unit with RuntimeDirectory=${NAME}.
-const etcdLikeConfig = `{
-  "ociVersion": "1.0.0",
-  "platform": { "os": "linux", "arch": "amd64" },
-  "process": {
-    "terminal": false,
-    "user": { "uid": 0, "gid": 0 },
-    "args": ["/bin/sh", "-c", "echo ${etcdLikeMarker}; echo $$ETCD_NAME > /var/lib/etcd/member; trap 'exit 0' TERM; while :; do sleep 1 & wait $$!; done"],
-    "env": ["NAME=$NAME", "ETCD_NAME=$ETCD_NAME", "ETCD_DATA_DIR=$ETCD_DATA_DIR", "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "TERM=xterm"],
-    "cwd": "/",
-    "capabilities": {
-      "bounding": ["CAP_DAC_READ_SEARCH", "CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"],
-      "permitted": ["CAP_DAC_READ_SEARCH", "CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"],
-      "inheritable": ["CAP_DAC_READ_SEARCH", "CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"],
-      "effective": ["CAP_DAC_READ_SEARCH", "CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"],
-      "ambient": ["CAP_DAC_READ_SEARCH", "CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"]
-    },
-    "rlimits": [{ "type": "RLIMIT_NOFILE", "hard": 1024, "soft": 1024 }]
-  },
-  "root": { "path": "rootfs", "readonly": true },
-  "mounts": [${standardMounts},
-    { "type": "bind", "source": "\${STATE_DIRECTORY}/etcd/\${NAME}.etcd", "destination": "/var/lib/etcd", "options": ["rbind", "rw", "mode=755"] },
-    { "type": "bind", "source": "\${RUN_DIRECTORY}/\${NAME}", "destination": "/var/run/etcd", "options": ["rbind", "rw", "mode=755"] },
-    { "destination": "/etc/resolv.conf", "type": "bind", "source": "/etc/resolv.conf", "options": ["ro", "rbind", "rprivate"] },
-    { "type": "bind", "source": "$CONF_DIRECTORY/$NAME", "destination": "/etc/etcd/", "options": ["rbind", "ro", "rprivate"] }
-    $ADDTL_MOUNTS
-  ],
-  "linux": {
-    "resources": { "devices": [{ "allow": false, "access": "rwm" }] },
-    "namespaces": [{ "type": "pid" }, { "type": "ipc" }, { "type": "mount" }],
-    "devices": null,
-    "apparmorProfile": ""
-  }
-}
-`;
+const etcdLikeConfig = etcdConfigTemplate({
+  args: ['/bin/sh', '-c', `echo ${etcdLikeMarker}; echo $$ETCD_NAME > /var/lib/etcd/member; trap 'exit 0' TERM; while :; do sleep 1 & wait $$!; done`],
+  env: ['NAME=$NAME', 'ETCD_NAME=$ETCD_NAME', 'ETCD_DATA_DIR=$ETCD_DATA_DIR'],
+  baseMounts: standardMounts,
+  dataSource: '${STATE_DIRECTORY}/etcd/${NAME}.etcd',
+  namespaces: ['pid', 'ipc', 'mount'],
+  platform: true,
+});
 
 const etcdLikeService = `[Unit]
 Description=Etcd Server
