@@ -193,9 +193,7 @@ export class ImageStore {
       const stored = await this.repo.readFile(existing, '/content', limits.configBytes).catch(() => undefined);
       if (stored && sha256Digest(stored) === configDigest) return existing;
     }
-    const commit = await this.repo.commitFiles({ content: configBytes }, { [layerMetadataKeys.size]: String(configBytes.length) });
-    await this.repo.setRef(ref, commit);
-    return commit;
+    return this.repo.commitFiles({ content: configBytes }, { [layerMetadataKeys.size]: String(configBytes.length) }, { ref });
   }
 
   /**
@@ -237,9 +235,7 @@ export class ImageStore {
     // The command line cannot carry more than 128 KiB; /manifest.json always has the manifest.
     if (Buffer.byteLength(manifestText) + 64 <= maxMetadataArgBytes) metadata[imageMetadataKeys.manifest] = manifestText;
     if (trust !== undefined) metadata[imageMetadataKeys.trust] = JSON.stringify(trust);
-    const commit = await this.repo.commitFiles({ 'manifest.json': manifestBytes }, metadata);
-    await this.repo.setRef(ref, commit);
-    return commit;
+    return this.repo.commitFiles({ 'manifest.json': manifestBytes }, metadata, { ref });
   }
 
   /**

@@ -138,15 +138,15 @@ export class OstreeRepo {
   }
 
   /**
-   * Commits a tar stream as an orphan commit (no ref) and returns its checksum. Consumes
+   * Commits a tar stream as an orphan commit (no ref, unless `ref` is given: see commitTreeOf) and returns its checksum. Consumes
    * `tarStream`; when it errors, ostree is killed (no commit is made from a truncated tar) and
    * that error is thrown. An orphan commit that nobody refs is removed by prune().
    */
-  async commitTar(tarStream: Readable, opts: { metadata: Record<string, string> }): Promise<string> {
+  async commitTar(tarStream: Readable, opts: { metadata: Record<string, string>; ref?: string }): Promise<string> {
     const args = [
       'commit',
       `--repo=${this.path}`,
-      '--orphan',
+      ...this.commitTarget(opts.ref),
       '--no-bindings',
       '--tree=tar=-',
       '--tar-autocreate-parents',
@@ -172,9 +172,10 @@ export class OstreeRepo {
 
   /**
    * Commits a small tree given as path → content (all files mode 0644, owned by root, parent
-   * directories created 0755). Returns the checksum of the orphan commit.
+   * directories created 0755). Returns the checksum of the orphan commit (or of the commit
+   * `ref` now points to).
    */
-  async commitFiles(files: Record<string, Buffer>, metadata: Record<string, string>): Promise<string> {
+  async commitFiles(files: Record<string, Buffer>, metadata: Record<string, string>, options: { ref?: string } = {}): Promise<string> {
     const pack = tar.pack();
     for (const [name, content] of Object.entries(files)) {
       pack.entry({ name: name.replace(/^\/+/, ''), type: 'file', mode: 0o100644, uid: 0, gid: 0, mtime: new Date(0) }, content);
@@ -182,18 +183,26 @@ export class OstreeRepo {
     pack.finalize();
     const chunks: Buffer[] = [];
     for await (const chunk of pack) chunks.push(chunk as Buffer);
-    return this.commitTar(Readable.from([Buffer.concat(chunks)]), { metadata });
+    return this.commitTar(Readable.from([Buffer.concat(chunks)]), { metadata, ...options });
   }
 
   /**
-   * A new orphan commit with the tree of `base` and the given metadata. Cheap (no content is
+   * A new commit with the tree of `base` and the given metadata. Cheap (no content is
    * rewritten): used to attach metadata known only after a tar has been read to its end.
+   * An orphan unless `ref` is given: then the same ostree process points `ref` at it (as
+   * setRef would, in the commit's own transaction, so the ref never names a commit that is not
+   * written), with no parent even when `ref` existed before.
    */
-  async commitTreeOf(base: string, metadata: Record<string, string>): Promise<string> {
-    const out = await this.text(['commit', '--orphan', '--no-bindings', `--tree=ref=${base}`, ...this.metadataArgs(metadata)], `commit from ${base}`);
+  async commitTreeOf(base: string, metadata: Record<string, string>, options: { ref?: string } = {}): Promise<string> {
+    const out = await this.text(['commit', ...this.commitTarget(options.ref), '--no-bindings', `--tree=ref=${base}`, ...this.metadataArgs(metadata)], `commit from ${base}`);
     const checksum = out.trim();
     if (!checksumPattern.test(checksum)) throw this.failure('commit', `unexpected output ${JSON.stringify(checksum.slice(0, 80))}`);
     return checksum;
+  }
+
+  /** `commit` arguments for an orphan commit, or for one `ref` points to (no parent even when `ref` existed). */
+  private commitTarget(ref: string | undefined): string[] {
+    return ref === undefined ? ['--orphan'] : [`--branch=${ref}`, '--parent=none'];
   }
 
   /** Points `ref` at `checksum`, creating or moving it. Atomic (ostree writes the ref file by rename). */
