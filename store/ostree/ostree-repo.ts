@@ -10,7 +10,7 @@
 // - `checkout --union` follows symlinks already present in the destination; store/content/checkout.ts
 //   guards against that.
 // - metadata goes on the command line: one argument is at most 128 KiB (MAX_ARG_STRLEN).
-import { mkdir, readFile as readFs, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile as readFs, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -219,19 +219,35 @@ export class OstreeRepo {
   /**
    * The commit a ref points to, or undefined when the ref does not exist. A local ref is a
    * plain file REPO/refs/heads/REF holding the checksum (OSTree's documented repository
-   * layout): read directly, which costs no process. Anything else (a remote ref, a checksum, a
-   * name that is not a plain ref, a missing or unexpected file) goes to `ostree rev-parse`.
+   * layout): read directly, which costs no process; so is a missing one when the repository has
+   * no remotes' refs and no parent. Anything else (a remote ref, a checksum, a name that is not
+   * a plain ref, an unexpected file) goes to `ostree rev-parse`.
    */
   async resolveRef(ref: string): Promise<string | undefined> {
     if (plainRefPattern.test(ref) && !checksumPattern.test(ref)) {
       try {
         const content = (await readFs(join(this.path, 'refs', 'heads', ref), 'latin1')).trim();
         if (checksumPattern.test(content)) return content;
-      } catch {
-        // not a plain local ref file: rev-parse decides (and reports real errors)
+      } catch (error) {
+        // Missing: ostree would look no further than remotes' refs and a parent repository;
+        // with neither, the ref does not exist (a cold pull asks this twice per layer).
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT' && !(await this.hasRemoteRefsOrParent())) return undefined;
+        // otherwise rev-parse decides (and reports real errors)
       }
     }
     return this.revParse(ref);
+  }
+
+  /**
+   * Whether a missing local ref could still resolve: `ostree rev-parse REF` falls back to
+   * refs/remotes/<any remote>/REF, then to the `parent` repository of the config (ostree's
+   * resolve_refspec). Read anew each time: another ostree may add a remote.
+   */
+  private async hasRemoteRefsOrParent(): Promise<boolean> {
+    const remotes = await readdir(join(this.path, 'refs', 'remotes')).catch((error: NodeJS.ErrnoException) => (error.code === 'ENOENT' ? [] : undefined));
+    if (remotes === undefined || remotes.length > 0) return true;
+    const config = await readFs(join(this.path, 'config'), 'utf8').catch(() => undefined);
+    return config === undefined || /^\s*parent\s*=/m.test(config);
   }
 
   private async revParse(ref: string): Promise<string | undefined> {
