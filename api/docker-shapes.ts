@@ -36,6 +36,7 @@ interface Facts {
   cmd: string[] | null;
   restart: string;
   autoRemove: boolean;
+  openStdin: boolean;
   error: string;
   /** What its creator set over the image's config. */
   spec: ContainerSpec | undefined;
@@ -68,6 +69,7 @@ export function factsOf(target: ContainerTarget, config: { Env?: string[] | null
       cmd: config.Cmd ?? null,
       restart,
       autoRemove: false,
+      openStdin: false,
       error: '',
       spec: v.containerSpec,
       health: v.health,
@@ -96,6 +98,7 @@ export function factsOf(target: ContainerTarget, config: { Env?: string[] | null
     cmd: config.Cmd ?? null,
     restart: 'no',
     autoRemove: true,
+    openStdin: r.openStdin,
     error: r.error ?? '',
     spec: r.containerSpec,
     health: undefined,
@@ -209,8 +212,8 @@ export function inspectDocument(f: Facts, execIds: string[]): Record<string, unk
       AttachStdout: false,
       AttachStderr: false,
       Tty: false,
-      OpenStdin: false,
-      StdinOnce: false,
+      OpenStdin: f.openStdin,
+      StdinOnce: f.openStdin,
       Env: f.env,
       Cmd: f.cmd,
       Image: f.image,

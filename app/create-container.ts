@@ -32,6 +32,8 @@ export interface CreateContainerInput {
   service: ServiceOptions;
   /** A one-off run, removed when it ends (docker's --rm). */
   autoRemove?: boolean;
+  /** docker's OpenStdin: only a one-off run has a stdin to open (a system container's is its unit's). */
+  openStdin?: boolean;
 }
 
 export interface CreatedContainer {
@@ -56,6 +58,13 @@ async function serialized<T>(project: string, body: () => Promise<T>): Promise<T
 }
 
 export async function createContainer(app: AppContext, tenancy: Tenancy, input: CreateContainerInput): Promise<CreatedContainer> {
+  if (input.openStdin === true && input.autoRemove !== true) {
+    // Its unit's stdin is /dev/null and outlives any client (restarts, boots): nothing could feed it.
+    throw new SyscontainerError(
+      'EUSAGE',
+      "OpenStdin: a system container's stdin is its systemd unit's (/dev/null); stdin reaches a one-off run (docker run --rm -i) and exec -i",
+    );
+  }
   const asks = await adminOnlyAsks(input.containerSpec, tenancy.allowedBindSources);
   if (asks.length > 0 && !input.caller.admin) throw new SyscontainerError('EDENIED', `${asks.join(', ')}: needs an admin token`);
   const image = await app.store.getImage(input.image);
@@ -77,7 +86,7 @@ export async function createContainer(app: AppContext, tenancy: Tenancy, input: 
       }
     }
     if (input.autoRemove === true) {
-      const run = await tenancy.oneOffs.create({ name: input.name, image: image.name, labels, containerSpec: input.containerSpec });
+      const run = await tenancy.oneOffs.create({ name: input.name, image: image.name, labels, containerSpec: input.containerSpec, openStdin: input.openStdin === true });
       return { id: run.id, name: run.name, image: run.image, kind: 'one-off' };
     }
     await install(app.runtime, {

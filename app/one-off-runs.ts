@@ -2,8 +2,10 @@
 // unit, removed when it ends) that a client creates, attaches to, waits on and starts like a
 // container. Between create and its end it lives here, in the service's memory: its output
 // goes to whoever is attached, its exit code to whoever waits (docker's run waits before it
-// starts); once ended it is removed, as --rm says. Nothing of it outlives the service.
+// starts); once ended it is removed, as --rm says. Nothing of it outlives the service. With
+// openStdin (`docker run --rm -i`) its stdin is a pipe this service holds, fed by attach.
 import { randomBytes } from 'node:crypto';
+import type { Writable } from 'node:stream';
 import { SyscontainerError } from '../common/errors.js';
 import { normalizeSignal, runcOf, runImageOnce, type ContainerSpec } from '../runtime/index.js';
 import type { AppContext } from './context.js';
@@ -17,6 +19,8 @@ export interface OneOffRun {
   imageId: string;
   labels: Record<string, string>;
   containerSpec: ContainerSpec;
+  /** docker's OpenStdin (run -i): the run gets a stdin pipe, fed by attach. */
+  openStdin: boolean;
   created: Date;
   state: OneOffState;
   startedAt?: Date;
@@ -34,6 +38,10 @@ interface Entry {
   listeners: Set<OutputListener>;
   exited: Promise<void>;
   markExited: () => void;
+  /** With openStdin: the run's stdin once it runs; what comes before (attach precedes start) waits in `input`. */
+  stdin?: Writable;
+  input: Buffer[];
+  inputEnded: boolean;
 }
 
 export class OneOffRuns {
@@ -45,16 +53,16 @@ export class OneOffRuns {
     private readonly keepMs = 60_000,
   ) {}
 
-  async create(options: { name?: string; image: string; labels: Record<string, string>; containerSpec: ContainerSpec }): Promise<OneOffRun> {
+  async create(options: { name?: string; image: string; labels: Record<string, string>; containerSpec: ContainerSpec; openStdin?: boolean }): Promise<OneOffRun> {
     const image = await this.app.store.getImage(options.image);
     if (image === undefined) throw new SyscontainerError('ENOTFOUND', `image ${options.image} is not in the store`, { hint: 'pull it first' });
     const id = randomBytes(32).toString('hex');
     const name = options.name ?? `run-${id.slice(0, 12)}`;
     if (this.all().some((r) => r.name === name)) throw new SyscontainerError('EEXIST', `container ${name} already exists`);
-    const run: OneOffRun = { id, name, image: image.name, imageId: image.configDigest, labels: options.labels, containerSpec: options.containerSpec, created: new Date(), state: 'created' };
+    const run: OneOffRun = { id, name, image: image.name, imageId: image.configDigest, labels: options.labels, containerSpec: options.containerSpec, openStdin: options.openStdin === true, created: new Date(), state: 'created' };
     let markExited = () => undefined as void;
     const exited = new Promise<void>((resolve) => (markExited = resolve));
-    this.entries.set(id, { run, removed: false, listeners: new Set(), exited, markExited });
+    this.entries.set(id, { run, removed: false, listeners: new Set(), exited, markExited, input: [], inputEnded: false });
     return run;
   }
 
@@ -73,6 +81,27 @@ export class OneOffRuns {
     if (entry === undefined) return () => undefined;
     entry.listeners.add(listener);
     return () => entry.listeners.delete(listener);
+  }
+
+  /**
+   * Bytes for the run's stdin (an attached client's), in order, before or after it started;
+   * `end()` is its EOF (docker's StdinOnce: the attached client is done). Only for openStdin runs.
+   */
+  stdinOf(id: string): { write(chunk: Buffer): void; end(): void } | undefined {
+    const entry = this.entries.get(id);
+    if (entry === undefined || !entry.run.openStdin) return undefined;
+    return {
+      write: (chunk) => {
+        if (entry.inputEnded) return;
+        if (entry.stdin !== undefined) entry.stdin.write(chunk);
+        else entry.input.push(chunk);
+      },
+      end: () => {
+        if (entry.inputEnded) return;
+        entry.inputEnded = true;
+        entry.stdin?.end();
+      },
+    };
   }
 
   /** Resolves when the run has ended (at once when it has). */
@@ -102,6 +131,15 @@ export class OneOffRuns {
           onOutput: (stream, chunk) => {
             for (const listener of entry.listeners) listener(stream, chunk);
           },
+          ...(run.openStdin
+            ? {
+                onStdin: (stdin: Writable) => {
+                  entry.stdin = stdin;
+                  for (const chunk of entry.input.splice(0)) stdin.write(chunk);
+                  if (entry.inputEnded) stdin.end();
+                },
+              }
+            : {}),
         });
         run.exitCode = result.exitCode;
       } catch (error) {

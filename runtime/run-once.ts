@@ -17,6 +17,7 @@ import { renderDeployment, renderHostFilesOnly } from './render.js';
 import { rootfsInUse } from './rootfs-users.js';
 import { validateSetValues } from './values.js';
 import type { PrivilegePolicy } from './privileges.js';
+import type { Writable } from 'node:stream';
 import type { ContainerSpec } from './container-spec.js';
 
 export interface RunOptions {
@@ -34,6 +35,8 @@ export interface RunOptions {
   containerSpec?: ContainerSpec;
   /** Output as it comes, besides the collected result. */
   onOutput?: (stream: 'stdout' | 'stderr', chunk: Buffer) => void;
+  /** Give the run a stdin pipe, handed here once it runs (the caller writes and ends it). */
+  onStdin?: (stdin: Writable) => void;
 }
 
 export interface RunResult {
@@ -130,7 +133,11 @@ export async function runImageOnce<I extends RuntimeImage>(ctx: RuntimeContext<I
       await writeFile(tmpfiles, rendered.tmpfiles, { mode: 0o644 });
       await ctx.systemd.tmpfilesCreate(tmpfiles);
     }
-    const result = await runc.runForeground(name, bundle, { interactive: options.interactive, ...(options.onOutput !== undefined ? { onOutput: options.onOutput } : {}) });
+    const result = await runc.runForeground(name, bundle, {
+      interactive: options.interactive,
+      ...(options.onOutput !== undefined ? { onOutput: options.onOutput } : {}),
+      ...(options.onStdin !== undefined ? { onStdin: options.onStdin } : {}),
+    });
     return { mode: 'once', ...result };
   } finally {
     await runc.delete(name, { force: true }).catch(() => undefined);

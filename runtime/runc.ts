@@ -164,12 +164,21 @@ export class Runc {
    * and returns its exit code and output; with `interactive` the caller's stdin/stdout/stderr
    * are attached and the output is not captured. runc deletes the container when it exits.
    */
-  async runForeground(id: string, bundle: string, options: { interactive?: boolean; onOutput?: (stream: 'stdout' | 'stderr', chunk: Buffer) => void } = {}): Promise<ExecResult> {
+  async runForeground(
+    id: string,
+    bundle: string,
+    options: { interactive?: boolean; onOutput?: (stream: 'stdout' | 'stderr', chunk: Buffer) => void; onStdin?: (stdin: Writable) => void } = {},
+  ): Promise<ExecResult> {
     const [file, argv] = this.runCommand(id, bundle);
     let result;
     if (options.interactive) result = await execa(file, argv, { reject: false, stdio: 'inherit' });
     else {
-      const child = execa(file, argv, { reject: false, stdin: 'ignore' });
+      const child = execa(file, argv, { reject: false, stdin: options.onStdin !== undefined ? 'pipe' : 'ignore' });
+      if (options.onStdin !== undefined && child.stdin !== null) {
+        // The run may end before it read all its input: EPIPE then is no failure of the run.
+        child.stdin.on('error', () => undefined);
+        options.onStdin(child.stdin);
+      }
       const onOutput = options.onOutput;
       if (onOutput !== undefined) {
         // Handed on as it comes (a one-off run's attached client sees it live); still collected.

@@ -57,9 +57,18 @@ async function attach(call: RouteCall): Promise<void> {
   const target = await resolveTarget(call, call.params.id as string);
   const wantOut = flag(call, 'stdout');
   const wantErr = flag(call, 'stderr');
+  const wantIn = flag(call, 'stdin');
+  const stdin = target.kind === 'one-off' ? call.services.tenancy.oneOffs.stdinOf(target.run.id) : undefined;
+  if (wantIn && stdin === undefined) {
+    const why = target.kind === 'one-off' ? 'it was created without OpenStdin (docker run -i)' : "a system container's stdin is its systemd unit's (/dev/null)";
+    throw new HttpError(400, `stdin: container ${target.kind === 'one-off' ? target.run.name : target.view.name} has no stdin to attach to: ${why}`);
+  }
   const stream = call.reply.hijack(multiplexedType);
-  // stdin is not passed on (containers here have none); it is read and dropped.
-  stream.onData(() => undefined);
+  if (wantIn && stdin !== undefined) {
+    // Raw bytes from the client; its half-close (or going) is the run's EOF, as docker's StdinOnce.
+    stream.onData((chunk) => stdin.write(chunk));
+    stream.onEnd(() => stdin.end());
+  }
   const send = (kind: 'stdout' | 'stderr', chunk: Buffer | string) => {
     if ((kind === 'stdout' && wantOut) || (kind === 'stderr' && wantErr)) stream.write(encodeFrames(kind, chunk));
   };

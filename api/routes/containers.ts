@@ -145,6 +145,7 @@ async function create(call: RouteCall): Promise<void> {
     containerSpec: containerSpecOf(body, name),
     service: serviceOf(body),
     autoRemove: body.HostConfig?.AutoRemove === true,
+    openStdin: body.OpenStdin === true,
   });
   call.services.events.emit('container', 'create', created.id, { name, image: created.image }, call.principal.project);
   call.reply.json(201, { Id: created.id, Warnings: [] });

@@ -56,7 +56,7 @@ export const containerCreateSchema = z
     AttachStdout: z.boolean().optional(),
     AttachStderr: z.boolean().optional(),
     Tty: z.literal(false, 'Tty: containers with a terminal are not supported by syscontainer').optional(),
-    OpenStdin: z.literal(false, 'OpenStdin: containers with stdin are not supported by syscontainer').optional(),
+    OpenStdin: z.boolean().optional(),
     StdinOnce: z.boolean().optional(),
     NetworkDisabled: z.literal(false).optional(),
     Volumes: z.record(z.string(), z.object({}).strict()).nullish(),

@@ -66,6 +66,25 @@ test.serial('docker exec -i passes stdin to the command, and its end is the comm
   t.is(noStdin.stdout, '');
 });
 
+test.serial('docker run --rm -i feeds the one-off run\'s stdin; a system container has none, and says so', async (t) => {
+  const once = await s.docker(['run', '--rm', '-i', '--name', name('cat'), s.image, 'sh', '-c', 'cat; echo done >&2; exit 2'], { input: 'hi\nfrom stdin\n' });
+  t.is(once.exitCode, 2, once.stderr);
+  t.is(once.stdout, 'hi\nfrom stdin');
+  t.is(once.stderr, 'done');
+  // Without --rm it would be a system container, whose stdin is its unit's: refused, naming why.
+  const refused = await s.docker(['run', '-i', '--name', name('nostdin'), s.image, 'cat'], { input: 'x\n' });
+  t.not(refused.exitCode, 0);
+  t.regex(refused.stderr, /OpenStdin: a system container's stdin is its systemd unit's/);
+  t.false((await s.docker(['ps', '-a', '--format', '{{.Names}}'])).stdout.includes(name('nostdin')), 'nothing made');
+  const box = name('attach');
+  t.is((await s.docker(['run', '-d', '--name', box, server()])).exitCode, 0);
+  t.teardown(() => s.docker(['rm', '-f', box]).then(() => undefined));
+  const { apiRequest } = await import('../helpers/api-client.js');
+  const attach = await apiRequest({ socketPath: s.socketPath }, 'POST', `/v1.41/containers/${box}/attach?stream=1&stdin=1&stdout=1`);
+  t.is(attach.status, 400);
+  t.regex((attach.json as { message: string }).message, /has no stdin to attach to: a system container's stdin is its systemd unit's/);
+});
+
 test.serial('docker logs prints stderr on stderr; --tail, --timestamps, --since and --follow keep working; journalctl -u shows both', async (t) => {
   const box = name('logs');
   const script = 'echo out1; echo err1 >&2; sleep 2; echo out2; echo err2 >&2; sleep 1; exit 0';
@@ -92,6 +111,15 @@ test.serial('docker logs prints stderr on stderr; --tail, --timestamps, --since 
   t.deepEqual(journal.stdout.trim().split('\n'), ['out1', 'err1', 'out2', 'err2']);
   const errors = await s.harness.exec(['journalctl', '--no-pager', '-o', 'cat', '-p', 'err', '-u', `${box}.service`, '_TRANSPORT=stdout']);
   t.deepEqual(errors.stdout.trim().split('\n'), ['err1', 'err2']);
+});
+
+test.serial('docker run (attached, no --rm) of a system container prints stdout and stderr apart and exits with its status', async (t) => {
+  const box = name('fg');
+  t.teardown(() => s.docker(['rm', '-f', box]).then(() => undefined));
+  const run = await s.docker(['run', '--name', box, s.image, 'sh', '-c', 'echo o1; sleep 1; echo e1 >&2; echo o2; exit 4']);
+  t.is(run.exitCode, 4, run.stderr);
+  t.is(run.stdout, 'o1\no2');
+  t.is(run.stderr, 'e1');
 });
 
 test.serial('events are kept across a restart of the service, with what happened while it was down: a health change that flipped back, a die', async (t) => {
