@@ -35,6 +35,7 @@ interface Facts {
   entrypoint: string[] | null;
   cmd: string[] | null;
   restart: string;
+  restartRetries: number;
   autoRemove: boolean;
   openStdin: boolean;
   error: string;
@@ -68,6 +69,7 @@ export function factsOf(target: ContainerTarget, config: { Env?: string[] | null
       entrypoint: config.Entrypoint ?? null,
       cmd: config.Cmd ?? null,
       restart,
+      restartRetries: v.restartRetries ?? 0,
       autoRemove: false,
       openStdin: false,
       error: '',
@@ -97,6 +99,7 @@ export function factsOf(target: ContainerTarget, config: { Env?: string[] | null
     entrypoint: config.Entrypoint ?? null,
     cmd: config.Cmd ?? null,
     restart: 'no',
+    restartRetries: 0,
     autoRemove: true,
     openStdin: r.openStdin,
     error: r.error ?? '',
@@ -186,7 +189,7 @@ export function inspectDocument(f: Facts, execIds: string[]): Record<string, unk
     ExecIDs: execIds.length > 0 ? execIds : null,
     HostConfig: {
       NetworkMode: 'host',
-      RestartPolicy: { Name: f.restart, MaximumRetryCount: 0 },
+      RestartPolicy: { Name: f.restart, MaximumRetryCount: f.restartRetries },
       AutoRemove: f.autoRemove,
       // docker-py returns a run's output only for these log drivers; the journal is ours.
       LogConfig: { Type: 'journald', Config: {} },

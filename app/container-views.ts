@@ -24,6 +24,8 @@ export interface ContainerView {
   exit: ContainerExit | undefined;
   containerSpec: ContainerSpec | undefined;
   restart: RestartPolicy;
+  /** With on-failure: the most restarts it gets (docker's MaximumRetryCount); undefined: no count. */
+  restartRetries: number | undefined;
   /** Its health check's state, when it has a check (starting until the first result). */
   health: HealthState | undefined;
   /** The active deployment's directory (where the run record is). */
@@ -77,6 +79,7 @@ export async function listContainerViews(app: AppContext): Promise<ContainerView
       exit: running ? undefined : record.exit,
       containerSpec: active.info.containerSpec,
       restart: active.info.service?.restart ?? 'on-failure',
+      restartRetries: active.info.service?.restartRetries,
       // A check that has not reported yet for this run is starting (docker's word).
       health: active.info.healthcheck === undefined ? undefined : running ? (health ?? { version: 1, status: 'starting', failingStreak: 0, log: [] }) : health,
       dir: active.dir,

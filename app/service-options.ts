@@ -4,7 +4,7 @@
 // option, before anything runs. Front ends with structured input (apply's probes, the REST
 // API's docker HealthConfig and RestartPolicy) build ServiceOptions themselves
 // (healthOptionsFromImage reads docker's nanosecond form) and the runtime validates them.
-import { healthOptionsFromFlags, parseDuration, parseRestartPolicy, validateContainerName, type ServiceOptions } from '../runtime/index.js';
+import { healthOptionsFromFlags, parseDuration, parseRestartOption, validateContainerName, type ServiceOptions } from '../runtime/index.js';
 import { SyscontainerError } from '../common/errors.js';
 
 export interface ServiceText {
@@ -48,7 +48,11 @@ export function parseServiceOptions(text: ServiceText): ServiceOptions {
     noHealthcheck: text.noHealthcheck === true,
   });
   if (health !== undefined) service.health = health;
-  if (text.restart !== undefined) service.restart = parseRestartPolicy(text.restart);
+  if (text.restart !== undefined) {
+    const { restart, retries } = parseRestartOption(text.restart);
+    service.restart = restart;
+    if (retries !== undefined) service.restartRetries = retries;
+  }
   for (const key of ['requires', 'wants', 'after'] as const) {
     const list = names(text[key], key);
     if (list !== undefined) service[key] = list;

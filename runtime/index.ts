@@ -58,7 +58,7 @@ export {
 } from './health/health-check.js';
 export { readHealthState, type HealthState, type HealthStatus, type HealthResult } from './health/health-state.js';
 export { healthServiceName, healthTimerName } from './health/health-units.js';
-export { parseRestartPolicy, type RestartPolicy } from './service/restart-policy.js';
+export { parseRestartOption, parseRestartPolicy, type RestartPolicy } from './service/restart-policy.js';
 export { validateServiceOptions, mergeServiceOptions, type ServiceOptions, type Dependencies } from './service/service-options.js';
 export { requireDependencies } from './service/dependencies-installed.js';
 export { runHealthCheck, type HealthRunContext, type HealthRunOutcome } from './health/run-health-check.js';

@@ -334,7 +334,7 @@ export async function renderDeployment(input: RenderInput): Promise<RenderedDepl
   const service = input.service ?? {};
   const notify = service.notify ?? /^(true|1|yes)$/i.test(imageConfig.Labels?.[notifyLabel] ?? '');
   const restart = service.restart ?? (files['service.template'] === undefined ? 'on-failure' : undefined);
-  unit = amendUnit(unit, { ...(restart !== undefined ? { restart } : {}), dependencies: dependenciesOf(service), notify });
+  unit = amendUnit(unit, { ...(restart !== undefined ? { restart } : {}), ...(service.restartRetries !== undefined ? { restartRetries: service.restartRetries } : {}), dependencies: dependenciesOf(service), notify });
   const healthcheck = resolveHealthCheck(healthOptionsFromImage(imageConfig.Healthcheck, input.image.name), service.health, unitRestarts(unit));
   let healthUnits: HealthUnits | undefined;
   if (healthcheck !== undefined) {

@@ -37,10 +37,13 @@ import { describeIssues } from '../request-body.js';
 /** docker's RestartPolicy and Healthcheck as the service options of the runtime (which validates them again). */
 function serviceOf(body: ContainerCreateBody): ServiceOptions {
   const policy = body.HostConfig?.RestartPolicy;
-  if ((policy?.MaximumRetryCount ?? 0) > 0) {
-    throw new HttpError(400, 'HostConfig.RestartPolicy.MaximumRetryCount: not supported (a restarting container stops after 5 starts in 30 s)');
-  }
   const service: ServiceOptions = { restart: policy?.Name === undefined || policy.Name === '' ? 'no' : policy.Name };
+  const retries = policy?.MaximumRetryCount ?? 0;
+  if (retries > 0) {
+    // As docker's daemon answers it.
+    if (service.restart !== 'on-failure') throw new HttpError(400, `HostConfig.RestartPolicy.MaximumRetryCount: maximum retry count cannot be used with restart policy '${service.restart}'`);
+    service.restartRetries = retries;
+  }
   if (body.Healthcheck !== undefined && body.Healthcheck !== null) {
     try {
       // Test ["NONE"] turns the image's check off; an empty Test keeps the image's.

@@ -45,6 +45,8 @@ export interface DeclaredContainer {
   spec: ContainerSpec;
   /** The restart policy; undefined keeps syscontainer's default (on-failure). */
   restart?: 'always' | 'unless-stopped' | 'on-failure' | 'no';
+  /** With on-failure: the most restarts (paunch's on-failure:N). */
+  restartRetries?: number;
   liveness?: DeclaredCheck;
   startup?: DeclaredCheck;
   readiness?: DeclaredCheck;

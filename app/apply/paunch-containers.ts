@@ -223,8 +223,10 @@ export function paunchContainers(
     }
     if (c.cpu_shares !== undefined) spec.resources = { ...spec.resources, cpuWeight: Math.min(10000, Math.max(1, Math.round((c.cpu_shares * 100) / 1024))) };
     if (problems.length > before) continue;
-    // on-failure:N: systemd's start limit bounds the retries instead of N.
     const restart = c.restart === undefined ? undefined : c.restart === 'always' || c.restart === 'unless-stopped' || c.restart === 'no' ? c.restart : 'on-failure';
+    // on-failure:N: at most N restarts (0: no bound, as docker counts it).
+    const retries = Number(/^on-failure:(\d+)$/.exec(c.restart ?? '')?.[1] ?? 0);
+    if (retries > 1000) add(`${field}.restart`, 'at most 1000 retries');
     const oneshot = c.detach === false;
     if (oneshot) spec.oneshot = true;
     const successCodes = (c.exit_codes ?? []).filter((code) => code !== 0);
@@ -242,7 +244,7 @@ export function paunchContainers(
         pull: 'missing',
         role: oneshot ? 'oneshot' : 'service',
         spec,
-        ...(oneshot ? { restart: 'no' as const } : restart !== undefined ? { restart } : {}),
+        ...(oneshot ? { restart: 'no' as const } : restart !== undefined ? { restart, ...(restart === 'on-failure' && retries > 0 ? { restartRetries: retries } : {}) } : {}),
         ...(check !== undefined ? { liveness: check } : {}),
         requires: [],
         wants: [],

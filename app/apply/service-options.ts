@@ -42,6 +42,7 @@ export function serviceOptionsOf(c: DeclaredContainer): ServiceOptions {
   return {
     ...(health !== undefined ? { health } : {}),
     ...(c.restart !== undefined ? { restart: c.restart } : {}),
+    ...(c.restartRetries !== undefined ? { restartRetries: c.restartRetries } : {}),
     ...(c.requires.length > 0 ? { requires: c.requires } : {}),
     ...(c.wants.length > 0 ? { wants: c.wants } : {}),
     ...(c.after.length > 0 ? { after: c.after } : {}),

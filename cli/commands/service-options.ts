@@ -13,7 +13,7 @@ export const serviceOptions: OptionSpecs = {
   'health-start-period': { type: 'string', placeholder: 'D', description: 'failures after a start do not count for this long (default 0s)' },
   'health-on-failure': { type: 'string', placeholder: 'ACTION', description: 'none|restart|stop|kill once unhealthy (default restart when the restart policy restarts, else none)' },
   'no-healthcheck': { type: 'boolean', description: "no health check, not even the image's" },
-  restart: { type: 'string', placeholder: 'POLICY', description: 'no|on-failure|always|unless-stopped (default on-failure; an image\'s own unit keeps its Restart=)' },
+  restart: { type: 'string', placeholder: 'POLICY', description: 'no|on-failure[:N]|always|unless-stopped (default on-failure; on-failure:N restarts at most N times; an image\'s own unit keeps its Restart=)' },
   requires: { type: 'string', multiple: true, placeholder: 'NAME', description: 'needs container NAME: started with it, stopped when it stops, started after it (must be installed)' },
   wants: { type: 'string', multiple: true, placeholder: 'NAME', description: 'starts container NAME with this one when installed, and after it' },
   after: { type: 'string', multiple: true, placeholder: 'NAME', description: 'starts after container NAME when both start (at boot too)' },

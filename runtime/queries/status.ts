@@ -7,12 +7,13 @@ import { dependenciesOf, type Dependencies } from '../service/service-options.js
 import { readRunRecord, type ContainerExit } from '../exit-status.js';
 
 /** What status shows of the service options and the health check. */
-async function serviceFields(active: ActiveDeployment, timer: boolean): Promise<Pick<ContainerStatus, 'health' | 'dependencies' | 'restart' | 'notify' | 'autoUpdate'>> {
+async function serviceFields(active: ActiveDeployment, timer: boolean): Promise<Pick<ContainerStatus, 'health' | 'dependencies' | 'restart' | 'restartRetries' | 'notify' | 'autoUpdate'>> {
   const service = active.info.service;
   return {
     ...(active.info.healthcheck !== undefined ? { health: await containerHealth(active.dir, active.info.healthcheck, timer) } : {}),
     dependencies: dependenciesOf(service),
     ...(service?.restart !== undefined ? { restart: service.restart } : {}),
+    ...(service?.restartRetries !== undefined ? { restartRetries: service.restartRetries } : {}),
     ...(active.info.notify ? { notify: true } : {}),
     ...(service?.autoUpdate ? { autoUpdate: true } : {}),
   };
@@ -37,6 +38,8 @@ export interface ContainerStatus {
   /** Containers this one is ordered after (Requires=/Wants=/After=). */
   dependencies: Dependencies;
   restart?: string;
+  /** With on-failure: the most restarts until the next start. */
+  restartRetries?: number;
   notify?: boolean;
   autoUpdate?: boolean;
   /** How its last run ended, when it does not run now and a run was recorded. */

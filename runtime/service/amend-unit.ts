@@ -8,6 +8,8 @@ import type { Dependencies } from './service-options.js';
 
 export interface UnitAmendments {
   restart?: RestartPolicy;
+  /** With on-failure: the most restarts (else systemd's 5 starts in 30 s). */
+  restartRetries?: number;
   dependencies?: Dependencies;
   notify?: boolean;
   /** The timer unit started with this one (NAME-healthcheck.timer), when the container has a check. */
@@ -19,7 +21,7 @@ const service = (name: string) => `${name}.service`;
 /** The unit with `amendments` applied. Pure. */
 export function amendUnit(unit: string, amendments: UnitAmendments): string {
   let out = unit;
-  if (amendments.restart !== undefined) out = applyRestartPolicy(out, amendments.restart);
+  if (amendments.restart !== undefined) out = applyRestartPolicy(out, amendments.restart, amendments.restartRetries);
   const deps = amendments.dependencies;
   if (deps !== undefined) {
     if (deps.requires.length > 0) out = addToDirective(out, 'Unit', 'Requires', deps.requires.map(service));

@@ -14,12 +14,18 @@ export const startLimit = { intervalSec: 30, burst: 5 } as const;
 
 const systemdRestart: Record<RestartPolicy, string> = { no: 'no', 'on-failure': 'on-failure', always: 'always', 'unless-stopped': 'always' };
 
-/** The unit with `policy` in place of whatever Restart= it had, with a start limit. Pure. */
-export function applyRestartPolicy(unit: string, policy: RestartPolicy): string {
+/**
+ * The unit with `policy` in place of whatever Restart= it had, with a start limit: 5 starts in
+ * 30 s, or with `retries` (on-failure:N, docker's MaximumRetryCount) the first start and N
+ * restarts in all, however far apart (StartLimitIntervalSec=infinity), until the next explicit
+ * start (which resets the unit's failed state and with it the count). Pure.
+ */
+export function applyRestartPolicy(unit: string, policy: RestartPolicy, retries?: number): string {
   let out = setDirective(unit, 'Service', 'Restart', [systemdRestart[policy]]);
   if (directiveValues(out, 'Service', 'RestartSec').length === 0 && policy !== 'no') out = setDirective(out, 'Service', 'RestartSec', ['1']);
-  out = setDirective(out, 'Unit', 'StartLimitIntervalSec', [`${startLimit.intervalSec}s`]);
-  out = setDirective(out, 'Unit', 'StartLimitBurst', [String(startLimit.burst)]);
+  const limited = retries !== undefined && policy === 'on-failure';
+  out = setDirective(out, 'Unit', 'StartLimitIntervalSec', [limited ? 'infinity' : `${startLimit.intervalSec}s`]);
+  out = setDirective(out, 'Unit', 'StartLimitBurst', [String(limited ? retries + 1 : startLimit.burst)]);
   return out;
 }
 
@@ -33,5 +39,14 @@ export function unitRestarts(unit: string): boolean {
 export function parseRestartPolicy(text: string): RestartPolicy {
   const parsed = restartPolicySchema.safeParse(text);
   if (parsed.success) return parsed.data;
-  throw new SyscontainerError('EINVAL', `--restart ${JSON.stringify(text)} is not one of no, on-failure, always, unless-stopped`);
+  throw new SyscontainerError('EINVAL', `--restart ${JSON.stringify(text)} is not one of no, on-failure[:N], always, unless-stopped`);
+}
+
+/** `--restart` as docker and podman take it: a policy, or on-failure:N (N restarts at most; 0: no bound). Pure. */
+export function parseRestartOption(text: string): { restart: RestartPolicy; retries?: number } {
+  const bounded = /^on-failure:(\d{1,4})$/.exec(text);
+  if (bounded === null) return { restart: parseRestartPolicy(text) };
+  const retries = Number(bounded[1]);
+  if (retries > 1000) throw new SyscontainerError('EINVAL', `--restart ${JSON.stringify(text)}: at most 1000 retries`);
+  return retries === 0 ? { restart: 'on-failure' } : { restart: 'on-failure', retries };
 }

@@ -21,6 +21,8 @@ export const serviceOptionsSchema = z
   .object({
     health: healthOptionsSchema.optional(),
     restart: restartPolicySchema.optional(),
+    /** With on-failure: at most this many restarts (docker's MaximumRetryCount, podman's on-failure:N), until the next start. */
+    restartRetries: z.number().int().min(1).max(1000).optional(),
     /** Containers this one needs: started with it, and it stops when they stop (Requires= + After=). */
     requires: names.optional(),
     /** Containers started with this one if installed (Wants= + After=). */
@@ -57,6 +59,9 @@ export function validateServiceOptions(options: unknown, name: string): ServiceO
     const where = issue?.path.join('.') ?? '';
     throw new SyscontainerError('EINVAL', `container ${name}: ${where === '' ? '' : `${where}: `}${issue?.message ?? 'invalid options'}`);
   }
+  if (parsed.data.restartRetries !== undefined && parsed.data.restart !== 'on-failure') {
+    throw new SyscontainerError('EINVAL', `container ${name}: a maximum retry count needs the restart policy on-failure, not ${parsed.data.restart ?? 'the default'}`);
+  }
   const deps = dependenciesOf(parsed.data);
   for (const [kind, list] of Object.entries(deps)) {
     if (list.includes(name)) throw new SyscontainerError('EINVAL', `container ${name} cannot ${kind === 'after' ? 'start after' : kind.replace(/s$/, '')} itself`);
@@ -67,6 +72,8 @@ export function validateServiceOptions(options: unknown, name: string): ServiceO
 /** `given` over `kept` (update): each field given replaces the kept one; health field by field. Pure. */
 export function mergeServiceOptions(kept: ServiceOptions | undefined, given: ServiceOptions | undefined): ServiceOptions {
   const merged: ServiceOptions = { ...kept };
+  // A policy given again brings its own retry count, or none.
+  if (given?.restart !== undefined) delete merged.restartRetries;
   for (const [key, value] of Object.entries(given ?? {})) {
     if (value === undefined) continue;
     if (key === 'health') {

@@ -132,6 +132,23 @@ test.serial('health checks and restart policies: --health-cmd shows in inspect, 
   t.is((await s.docker(['rm', '-f', good, bad])).exitCode, 0);
 });
 
+test.serial('--restart on-failure:N (MaximumRetryCount): the unit restarts it N times, then it stays failed; inspect shows the count', async (t) => {
+  const flaky = name('retry');
+  const run = await s.docker(['run', '-d', '--name', flaky, '--restart', 'on-failure:2', s.image, 'sh', '-c', 'echo attempt; exit 1']);
+  t.is(run.exitCode, 0, run.stderr);
+  t.is((await s.docker(['inspect', '--format', '{{.HostConfig.RestartPolicy.Name}} {{.HostConfig.RestartPolicy.MaximumRetryCount}}', flaky])).stdout.trim(), 'on-failure 2');
+  // Between attempts the unit is activating (auto-restart); failed only once it gave up.
+  const unit = async () => (await s.harness.exec(['systemctl', 'show', '-p', 'ActiveState', `${flaky}.service`])).stdout.trim();
+  for (let i = 0; i < 40 && (await unit()) !== 'ActiveState=failed'; i++) await new Promise((resolve) => setTimeout(resolve, 500));
+  t.is(await unit(), 'ActiveState=failed');
+  await new Promise((resolve) => setTimeout(resolve, 2500)); // no further start comes (RestartSec=1)
+  t.is(await unit(), 'ActiveState=failed');
+  const attempts = (await s.docker(['logs', flaky])).stdout.split('\n').filter((line) => line === 'attempt');
+  t.is(attempts.length, 3, 'the first start and 2 restarts');
+  t.regex((await s.cli(['status', flaky])).stdout, /^Restart:\s+on-failure \(at most 2 restarts until the next start\)$/m);
+  t.is((await s.docker(['rm', '-f', flaky])).exitCode, 0);
+});
+
 test.serial('docker run --rm prints both streams and exits with the command\'s status', async (t) => {
   const run = await s.docker(['run', '--rm', '--name', name('once'), s.image, 'sh', '-c', 'echo out; echo err >&2; exit 3']);
   t.is(run.exitCode, 3, run.stderr);

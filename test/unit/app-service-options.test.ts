@@ -21,7 +21,7 @@ const refused = test.macro({
   title: (provided = '') => `refused: ${provided}`,
 });
 test('a bare number as a duration', refused, { healthTimeout: '30' }, /^--health-timeout "30" is not a duration .*; add a unit: 30s$/);
-test('an unknown restart policy', refused, { restart: 'sometimes' }, /^--restart "sometimes" is not one of no, on-failure, always, unless-stopped$/);
+test('an unknown restart policy', refused, { restart: 'sometimes' }, /^--restart "sometimes" is not one of no, on-failure\[:N\], always, unless-stopped$/);
 test('a dependency name with a slash', refused, { requires: ['a/b'] }, /^--requires: /);
 test('a health command and none at once', refused, { healthCmd: 'true', noHealthcheck: true }, /cannot be used together/);
 

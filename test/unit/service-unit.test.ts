@@ -1,7 +1,7 @@
 // Restart policy, ordering, notify and the health timer laid over units: ours and an image's own.
 import test from 'ava';
 import { addToDirective, directiveValues, setDirective } from '../../runtime/service/unit-directives.js';
-import { applyRestartPolicy, parseRestartPolicy, unitRestarts } from '../../runtime/service/restart-policy.js';
+import { applyRestartPolicy, parseRestartOption, parseRestartPolicy, unitRestarts } from '../../runtime/service/restart-policy.js';
 import { amendUnit } from '../../runtime/service/amend-unit.js';
 import { mergeServiceOptions, validateServiceOptions } from '../../runtime/service/service-options.js';
 import { SyscontainerError } from '../../common/errors.js';
@@ -64,7 +64,27 @@ test(policy, 'unless-stopped', 'always');
 
 test('an unknown restart policy is a one-line error', (t) => {
   const error = t.throws(() => parseRestartPolicy('sometimes'), { instanceOf: SyscontainerError });
-  t.is(error!.message, '--restart "sometimes" is not one of no, on-failure, always, unless-stopped');
+  t.is(error!.message, '--restart "sometimes" is not one of no, on-failure[:N], always, unless-stopped');
+});
+
+test('on-failure:N (docker\'s MaximumRetryCount) allows the first start and N restarts in all, however far apart', (t) => {
+  t.deepEqual(parseRestartOption('on-failure:3'), { restart: 'on-failure', retries: 3 });
+  t.deepEqual(parseRestartOption('on-failure:0'), { restart: 'on-failure' }, '0: no count, as docker reads it');
+  t.deepEqual(parseRestartOption('always'), { restart: 'always' });
+  t.throws(() => parseRestartOption('on-failure:2000'), { message: /at most 1000 retries/ });
+  t.throws(() => parseRestartOption('always:3'), { message: /is not one of/ });
+  const unit = amendUnit(imageUnit, { restart: 'on-failure', restartRetries: 3 });
+  t.deepEqual(directiveValues(unit, 'Service', 'Restart'), ['on-failure']);
+  t.deepEqual(directiveValues(unit, 'Unit', 'StartLimitBurst'), ['4']);
+  t.deepEqual(directiveValues(unit, 'Unit', 'StartLimitIntervalSec'), ['infinity']);
+});
+
+test('a retry count needs on-failure; a policy given again by update drops the kept count', (t) => {
+  t.deepEqual(validateServiceOptions({ restart: 'on-failure', restartRetries: 2 }, 'web'), { restart: 'on-failure', restartRetries: 2 });
+  t.throws(() => validateServiceOptions({ restart: 'always', restartRetries: 2 }, 'web'), { message: 'container web: a maximum retry count needs the restart policy on-failure, not always' });
+  t.throws(() => validateServiceOptions({ restart: 'on-failure', restartRetries: 0 }, 'web'), { message: /restartRetries/ });
+  t.deepEqual(mergeServiceOptions({ restart: 'on-failure', restartRetries: 2 }, { restart: 'always' }), { restart: 'always' });
+  t.deepEqual(mergeServiceOptions({ restart: 'on-failure', restartRetries: 2 }, { notify: true }), { restart: 'on-failure', restartRetries: 2, notify: true });
 });
 
 test("without a policy the image's own Restart= stays", (t) => {
