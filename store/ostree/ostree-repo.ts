@@ -43,6 +43,14 @@ export const maxMetadataArgBytes = 120 * 1024;
 /** ostree's message when a concurrent transaction removed the staging directory it was using. */
 const stagingRace = /opendir\(staging-[^)]*\): No such file or directory/;
 
+/**
+ * ostree's union-checkout race: `checkout --union` links a file that replaces an existing one
+ * into REPO/tmp as `checkout-union-XXXXXX`, then renames it into the tree; an `ostree commit`
+ * running meanwhile (a pull importing its next layers) cleans REPO/tmp of entries older than a
+ * day, and the link has its object's mtime (0), so the rename finds it gone (seen on 2022.7 in
+ * a pull of 100 layers).
+ */
+const unionCheckoutRace = /renameat\(checkout-union-[^,]*, [^)]*\): No such file or directory/;
 /** Whether `error` is ostree's staging-directory race (see `text`): the same work may be done again. */
 export function isStagingRace(error: unknown): boolean {
   return error instanceof SyscontainerError && error.code === 'ESTORE' && stagingRace.test(error.message);
@@ -92,6 +100,8 @@ export class OstreeRepo {
    * with several ostree processes committing at once, one may lose the `tmp/staging-*`
    * directory it just locked to another's cleanup ("opendir(staging-…): No such file or
    * directory", seen on 2022.7). These commands are idempotent, so running one again is safe.
+   * So is a union checkout of one layer, run again over the tree it half wrote: retried (four
+   * times) when it lost its temporary link to a commit's cleanup (unionCheckoutRace).
    */
   private async text(args: string[], what: string): Promise<string> {
     for (let attempt = 1; ; attempt++) {
@@ -99,6 +109,7 @@ export class OstreeRepo {
       if (result.exitCode === 0 && !result.failed) return String(result.stdout);
       const stderr = String(result.stderr ?? result.message);
       if (attempt < 3 && stagingRace.test(stderr)) continue;
+      if (attempt < 5 && unionCheckoutRace.test(stderr)) continue;
       throw this.failure(what, stderr, result);
     }
   }
