@@ -304,8 +304,12 @@ export function serviceImagesInRegistry(repository: string, runcPrefix: string):
     images.v2 = await pushImage(registry.host, repository, 'v2', await serviceImage('v2', { padding: 4 << 20 }));
   });
   test.after.always(async () => {
-    await cleanupRunc(runcPrefix);
-    await registry?.stop();
+    // The registry is stopped even when the runc clean-up fails (it was left running otherwise).
+    try {
+      await cleanupRunc(runcPrefix);
+    } finally {
+      await registry?.stop();
+    }
   });
   return images;
 }
