@@ -9,12 +9,12 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { applyCli, harnessEnv, pushPodImage, startTimes, writeTree } from '../helpers/apply-kit.js';
 import { cleanupRunc } from '../helpers/fault-kit.js';
 import { needs, testNeeding } from '../helpers/host-requirements.js';
 import { startRegistry, type RegistryServer } from '../helpers/registry-server.js';
 import { SystemdHarness, testBaseDir } from '../helpers/systemd-harness.js';
+import { waitFor as waitForCheck } from '../helpers/wait-for.js';
 
 const test = testNeeding(needs.systemd, needs.registry, needs.busybox, { tools: ['ip'] });
 
@@ -95,13 +95,7 @@ async function healthOf(name: string): Promise<string | undefined> {
   return result.exitCode === 0 ? (JSON.parse(result.stdout) as { health?: { status: string } }).health?.status : undefined;
 }
 
-async function waitFor(what: string, check: () => Promise<boolean>, ms = 20_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(300);
-  }
-}
+const waitFor = (what: string, check: () => Promise<boolean>, ms = 20_000) => waitForCheck(what, check, ms);
 
 test.before(async () => {
   base = await testBaseDir(`apply-pods-${process.pid}`);

@@ -6,7 +6,6 @@
 import { existsSync } from 'node:fs';
 import { appendFile, mkdir, readdir, readFile, readlink, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
 import { atomicTestSystemHostfs } from '../helpers/atomic-test-images.js';
 import { writeAtomicDeployment } from '../helpers/atomic-host-state.js';
@@ -14,6 +13,7 @@ import { cli, pushImage, runtimePath } from '../helpers/fault-kit.js';
 import { startRegistry, type RegistryServer } from '../helpers/registry-server.js';
 import { needs, testNeeding } from '../helpers/host-requirements.js';
 import { SystemdHarness, testBaseDir } from '../helpers/systemd-harness.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 const test = testNeeding(needs.systemd, needs.registry, needs.busybox);
 
@@ -31,14 +31,6 @@ const host = (p: string) => path.join(env.SYSCONTAINER_HOST_ROOT!, p);
 const inHarness = async (...command: string[]) => (await harness!.exec(command)).stdout;
 const activeState = async () => (await inHarness('systemctl', 'show', '-P', 'ActiveState', `${name}.service`)).trim();
 const greeting = () => inHarness('cat', `/run/${name}/greeting`);
-
-async function waitFor(what: string, check: () => Promise<boolean>, ms = 15_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(200);
-  }
-}
 
 test.before(async () => {
   base = await testBaseDir(`atomic-host-${tag}`);

@@ -7,7 +7,6 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, readlink, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
 import { writeOciLayout } from '../../images/build/oci-layout.js';
 import {
@@ -41,14 +40,6 @@ const inHarness = async (...command: string[]) => (await harness!.exec(command))
 const greeting = (container: string) => inHarness('cat', `/run/${container}/greeting`);
 const activeState = async (container: string) => (await inHarness('systemctl', 'show', '-P', 'ActiveState', `${container}.service`)).trim();
 
-async function waitFor(what: string, check: () => Promise<boolean>, ms = 15_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(200);
-  }
-}
-
 /** The row of `containers list --no-trunc` for NAME, as cells. */
 async function tableRow(container: string, ...flags: string[]): Promise<string[] | undefined> {
   const out = await sc('containers', 'list', '--no-trunc', ...flags);
@@ -79,6 +70,7 @@ with tarfile.open(path, 'w') as out:
             member.size = len(data)
         out.addfile(member, io.BytesIO(data) if data is not None else None)
 `;
+import { waitFor } from '../helpers/wait-for.js';
 
 test.before(async () => {
   base = await testBaseDir(`atomic-test-system-${tag}`);

@@ -11,6 +11,7 @@ import { healthImage, systemdNotifyFiles } from '../helpers/health-image.js';
 import { needs, testNeeding } from '../helpers/host-requirements.js';
 import { startRegistry, type RegistryServer } from '../helpers/registry-server.js';
 import { SystemdHarness, testBaseDir } from '../helpers/systemd-harness.js';
+import { waitFor as waitForCheck } from '../helpers/wait-for.js';
 
 const test = testNeeding(needs.systemd, needs.registry, needs.busybox);
 const s = 1_000_000_000;
@@ -70,13 +71,7 @@ const containerPid = async (name: string) => {
   return out.exitCode === 0 ? (JSON.parse(out.stdout) as { pid: number; status: string }) : undefined;
 };
 
-async function waitFor(what: string, check: () => Promise<boolean>, ms = 45_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(250);
-  }
-}
+const waitFor = (what: string, check: () => Promise<boolean>, ms = 45_000) => waitForCheck(what, check, ms);
 
 test.serial('a passing check turns healthy; when it fails Retries times the unit is restarted, the journal says why, the streak resets', async (t) => {
   const name = n('hc');

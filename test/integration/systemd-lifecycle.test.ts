@@ -5,7 +5,6 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { appendFile, mkdir, readFile, readlink, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { RuntimeContext } from '../../runtime/context.js';
 import { followLogs, install, list, logs, status, stop, start, uninstall, update } from '../../runtime/index.js';
 import { Runc } from '../../runtime/runc.js';
@@ -14,6 +13,7 @@ import { etcdMarker, etcdShapedImage } from '../helpers/atomic-etcd-image.js';
 import { busyboxStore, testImage, type TestImage } from '../helpers/busybox-image.js';
 import { listTree, SystemdHarness, testBaseDir } from '../helpers/systemd-harness.js';
 import { needs, testNeeding, toolPath } from '../helpers/host-requirements.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 const test = testNeeding(needs.systemd, needs.busybox);
 
@@ -46,14 +46,6 @@ function context(): RuntimeContext<TestImage> {
 async function processes(): Promise<string[]> {
   const out = await harness.exec(['sh', '-c', 'for p in /proc/[0-9]*; do tr "\\0" " " < $p/cmdline; echo; done']);
   return out.stdout.split('\n').filter((l) => l.trim() !== '');
-}
-
-async function waitFor(what: string, check: () => Promise<boolean>, ms = 15_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(250);
-  }
 }
 
 test.before(async () => {
