@@ -221,6 +221,13 @@ test('a paunch file: names, command, environment and env_file, volumes, health c
   t.deepEqual([keystone!.after, keystone!.wants, keystone!.restart, keystone!.spec.hostPid], [['keystone_db_sync', 'mysql'], ['mysql'], 'always', true]);
   t.deepEqual(keystone!.spec.resources, { memoryBytes: 512 << 20, cpuWeight: 50 });
   t.deepEqual(keystone!.spec.capabilities, { add: ['NET_ADMIN'] });
+  // An edited env_file is a change of the containers that read it (paunch itself missed it).
+  const digest = async () => Object.fromEntries((await loadDeclarations([path.join(dir, 'step_1.json')])).containers.map((c) => [c.name, specDigest(c, 'sha256:m', new Map())]));
+  const before = await digest();
+  await writeFile(path.join(dir, 'env/db.env'), 'DB_HOST=127.0.0.1\nDB_PORT=3307\n');
+  const after = await digest();
+  t.not(after.mysql, before.mysql);
+  t.is(after.keystone, before.keystone);
 });
 
 test('paunch: unsupported fields and bad values, one line each', async (t) => {
