@@ -1,7 +1,7 @@
 // Interop with a real peer, Debian's podman 4.3: a container run by `podman run` and exported
 // by `podman kube generate` is applied by syscontainer and runs as podman ran it; what
-// `syscontainer generate kube` writes is run by `podman kube play`. Real registry, ostree and
-// runc (no systemd here: runc runs the containers directly).
+// `syscontainer generate kube` writes, as a Pod and as a Deployment, is run by `podman kube
+// play`. Real registry, ostree and runc (no systemd here: runc runs the containers directly).
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { applyCli, pushPodImage } from '../helpers/apply-kit.js';
@@ -77,4 +77,17 @@ test.serial('syscontainer generate kube, podman kube play: podman runs what sysc
   ]);
   t.is(session.exitCode, 0, `${session.stderr}\n${generated.stdout}`);
   t.regex(session.stdout, /ostrich/);
+
+  // The Deployment form too: Debian's podman 4.3 plays Pods and Deployments.
+  const deployment = await applyCli(['generate', 'kube', '--type', 'deployment', `${pod}-main`], env);
+  t.is(deployment.exitCode, 0, deployment.stderr);
+  t.regex(deployment.stdout, /^kind: Deployment$/m);
+  await writeFile(out, deployment.stdout);
+  const played = await podman.session([
+    ['kube', 'play', '--tls-verify=false', out],
+    ['ps', '--format', '{{.Names}} {{.Status}}'],
+    ['pod', 'rm', '-f', '-a', '-t', '0'],
+  ]);
+  t.is(played.exitCode, 0, `${played.stderr}\n${deployment.stdout}`);
+  t.regex(played.stdout, new RegExp(`^${pod}\\S*-main Up\\b`, 'm'));
 });
