@@ -125,9 +125,19 @@ async function main(): Promise<void> {
 
     const ctx: BenchContext = { workDir, registryHost: registry.host, images, refs, runs, manyCounts, quick, cli, podmanDriver, log, shared: new Map() };
     const rows: Row[] = [];
+    // A section that fails costs only its own figures: the others of a long run still print.
+    const failures: { section: string; error: string }[] = [];
     // The machine is shared: the load around the run says how far to trust absolute figures.
     const loadBefore = loadavg()[0] as number;
-    for (const measurement of selected) rows.push(...(await measurement.run(ctx)));
+    for (const measurement of selected) {
+      try {
+        rows.push(...(await measurement.run(ctx)));
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        failures.push({ section: measurement.name, error: message });
+        log(`${measurement.name}: failed: ${message}`);
+      }
+    }
     const loadAfter = loadavg()[0] as number;
 
     const header =
@@ -138,7 +148,8 @@ async function main(): Promise<void> {
     // One table per section, each with its own floor heading (skopeo unless the measurement names another).
     const floorLabels: Record<string, string> = Object.assign({}, ...selected.map((m) => m.floorLabels ?? {}));
     const tables = [...new Set(rows.map((row) => row.section))].map((section) => formatTables(rows.filter((row) => row.section === section), floorLabels[section]));
-    process.stdout.write(`${header}\n${tables.join('')}`);
+    const failed = failures.map((f) => `section ${f.section} failed: ${f.error.split('\n')[0]}\n`).join('');
+    process.stdout.write(`${header}\n${tables.join('')}${failed === '' ? '' : `\n${failed}`}`);
 
     const resultsDir = join(repoRoot, 'bench', 'results');
     await mkdir(resultsDir, { recursive: true });
@@ -157,12 +168,14 @@ async function main(): Promise<void> {
           loadAverage: { before: loadBefore, after: loadAfter },
           images: { large: images.large, sibling: images.sibling },
           rows,
+          failures,
         },
         null,
         2,
       ),
     );
     log(`results: ${file}`);
+    if (failures.length > 0) throw new Error(`bench: ${failures.length} of ${selected.length} section(s) failed: ${failures.map((f) => f.section).join(', ')}`);
   } finally {
     await cleanup();
   }
