@@ -1,7 +1,7 @@
 // install-image checks what the caller gave before anything goes over the network: a name or
 // --set value that will be refused costs no pull. A scripted registry records every request.
 import test, { type ExecutionContext } from 'ava';
-import { createContext, installImage, readSettings, type InstallImageInput } from '../../app/index.js';
+import { createContext, defaultContainerName, installImage, readSettings, type InstallImageInput } from '../../app/index.js';
 import { startFakeServer, type FakeServer } from '../helpers/fake-registry.js';
 import { tempDir } from '../helpers/store-fixtures.js';
 
@@ -36,4 +36,11 @@ test('a valid install of an image the store lacks goes to the registry (the cont
   const { server, install } = await setUp(t);
   await t.throwsAsync(install({ name: 'ok' }));
   t.true(server.count('/v2/') > 0, 'the pull reached the registry');
+});
+
+test("without --name, the container is named as atomic named it: the image's last path component, no tag or digest", (t) => {
+  t.is(defaultContainerName('quay.io/coreos/etcd:v3.5'), 'etcd');
+  t.is(defaultContainerName('127.0.0.1:5055/gscrivano/spc-etcd'), 'spc-etcd');
+  t.is(defaultContainerName(`busybox@sha256:${'a'.repeat(64)}`), 'busybox');
+  t.is(defaultContainerName('localhost:5000/flannel:latest'), 'flannel');
 });

@@ -46,3 +46,14 @@ test('capabilities and host namespaces from a container spec need consent, and a
   const granted = await renderDeployment(await input(t, { ...asking, allowPrivileges: true }));
   t.deepEqual(granted.privileges, ['capability CAP_SYS_ADMIN', "the host's PID namespace"]);
 });
+
+// The CLI's policy grants what an image's own /exports declare; this image has none (our
+// templates), so what is laid over them still needs --privileged; confinement refuses it whoever consents.
+test('declared: an image without /exports gets nothing beyond the default unless allowPrivileges; confined refuses even then', async (t) => {
+  const asking = { containerSpec: { capabilities: { add: ['NET_ADMIN'] } } };
+  await t.throwsAsync(renderDeployment(await input(t, { ...asking, privilegePolicy: 'declared' })), { message: /beyond the default: capability CAP_NET_ADMIN$/ });
+  t.deepEqual((await renderDeployment(await input(t, { ...asking, privilegePolicy: 'declared', allowPrivileges: true }))).privileges, ['capability CAP_NET_ADMIN']);
+  const confined = await t.throwsAsync(renderDeployment(await input(t, { ...asking, privilegePolicy: 'confined', allowPrivileges: true })), { message: /beyond the default: capability CAP_NET_ADMIN$/ });
+  t.regex((confined as { hint?: string }).hint ?? '', /confinement is enforced/);
+  t.deepEqual((await renderDeployment(await input(t, { privilegePolicy: 'confined' }))).privileges, [], 'nothing asked: confined installs it');
+});
