@@ -1,5 +1,8 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { buildLayer } from '../../images/build/layer.js';
 import { SyscontainerError } from '../../common/errors.js';
+import { ImageStore } from '../../store/image-store.js';
 import { blobRef, imageRef } from '../../store/ref-names.js';
 import { buildImage, descriptorOf, storeImage, tempStore, verifiedStream } from '../helpers/store-fixtures.js';
 import { needs, testNeeding } from '../helpers/host-requirements.js';
@@ -49,6 +52,23 @@ test('a short name matching several images is EINVAL; tag latest is implied', as
   const error = await t.throwsAsync(store.getImage('app'));
   t.is((error as SyscontainerError).code, 'EINVAL');
   t.is((await store.getImage('reg.two/app'))?.name, 'reg.two/app:latest');
+});
+
+// Two registries hold app: registries.conf's order decides, as for pull; only when it cannot
+// (neither registry listed) is the short name ambiguous.
+test('a short name matching several images: registries.conf order decides, else EINVAL', async (t) => {
+  const { root, store } = await tempStore(t);
+  await storeImage(store, 'reg.one/app:latest', await twoLayerImage('1'));
+  await storeImage(store, 'reg.two/app:latest', await twoLayerImage('2'));
+  const withConf = async (text: string) => {
+    const conf = join(root, `registries-${text.length}.conf`);
+    await writeFile(conf, text);
+    return new ImageStore(root, { registriesConf: conf });
+  };
+  t.is((await (await withConf('unqualified-search-registries = ["reg.two", "reg.one"]\n')).getImage('app'))?.name, 'reg.two/app:latest');
+  t.is((await (await withConf('unqualified-search-registries = ["reg.none", "reg.one", "reg.two"]\n')).getImage('app:latest'))?.name, 'reg.one/app:latest', 'the first candidate stored');
+  const undecided = await t.throwsAsync((await withConf('unqualified-search-registries = ["reg.none"]\n')).getImage('app'));
+  t.is((undecided as SyscontainerError).code, 'EINVAL');
 });
 
 test('writeImage refuses until every layer and the config are stored', async (t) => {
