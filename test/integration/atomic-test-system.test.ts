@@ -300,6 +300,22 @@ test.serial('install --runtime=/bin/ls fails and leaves nothing; a runtime that 
   t.regex(missing.stderr, /\/does\/not\/exist is not installed/);
 });
 
+test.serial('a container that exits non-zero at once, or restarts in a loop, fails the install and leaves nothing', async (t) => {
+  // A PIDFile image whose server exits 3, and busybox sh (exit 0 at once) restarted by --restart always.
+  for (const [container, args] of [
+    [`${name}-exit3`, ['atomic-test-system-broken']],
+    [`${name}-loop`, ['--restart', 'always', `busybox${tag}`]],
+  ] as const) {
+    const result = await sc('install', '--system', `--name=${container}`, ...args);
+    t.is(result.exitCode, 1, `${container}: ${result.stdout}`);
+    t.regex(result.stderr, new RegExp(`container ${container} did not stay running`));
+    t.false(existsSync(path.join(base, 'units', `${container}.service`)), container);
+    t.deepEqual((await readdir(root())).filter((e) => e.startsWith(container)), [], container);
+    t.is(await listed(container), undefined, container);
+    t.is((await inHarness('systemctl', 'show', '-P', 'LoadState', `${container}.service`)).trim(), 'not-found', container);
+  }
+});
+
 test.serial('host files with an empty directory are created, and removed at uninstall', async (t) => {
   const hostfs = `${name}h`;
   const host = (p: string) => path.join(base, 'host', p);

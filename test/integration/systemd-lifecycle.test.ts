@@ -221,6 +221,7 @@ test.serial('on cgroup v2: the container lives below the unit, is restarted afte
   // The unified-hierarchy line (a hybrid host also lists its v1 hierarchies).
   const cgroup = (await harness.exec(['cat', `/proc/${first?.pid}/cgroup`])).stdout.split('\n').find((l) => l.startsWith('0::'));
   t.is(cgroup, `0::/system.slice/${v2name}.service/container`);
+  t.is((await harness.exec(['test', '-d', `/sys/fs/cgroup/system.slice/${v2name}.service/container`])).exitCode, 0, 'where uninstall must not leave it');
   t.regex((await status(ctx, { name: v2name })).details ?? '', /svc-marker-two/);
 
   await harness.exec(['kill', '-9', String(first?.pid)]);
@@ -233,4 +234,6 @@ test.serial('on cgroup v2: the container lives below the unit, is restarted afte
   t.false((await processes()).some((p) => p.includes('svc-marker-two')));
   await uninstall(ctx, { name: v2name, purge: true });
   t.is((await ctx.systemd.unitState(`${v2name}.service`)).loadState, 'not-found');
+  // The unit's cgroup and runc's container child in it are gone on v2 too.
+  t.is((await harness.exec(['test', '-e', `/sys/fs/cgroup/system.slice/${v2name}.service`])).exitCode, 1, 'no cgroup directory left');
 });
