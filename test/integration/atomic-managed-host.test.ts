@@ -86,6 +86,9 @@ test.serial("atomic's deployment is listed (its origin: atomic), its status show
   const entry = (JSON.parse(list.stdout) as { name: string; image: string; origin: string }[]).find((e) => e.name === name);
   t.is(entry?.image, 'atomic-test-system-hostfs');
   t.is(entry?.origin, 'atomic');
+  // The table's note for a person: BACKEND says who wrote the deployment.
+  const row = (await sc('containers', 'list', '--no-trunc')).stdout.split('\n').find((line) => line.startsWith(`${name} `));
+  t.true(row?.split(/\s{2,}/).includes('ostree/atomic'), row);
   t.regex((await sc('status', name)).stdout, /Image: +atomic-test-system-hostfs/);
   const images = await sc('images', 'list');
   t.regex(images.stdout, /^atomic-test-system-hostfs\s+latest\s/m, "atomic's ref for the short name");
