@@ -79,8 +79,11 @@ async function gate(options: HealthGateOptions, deadline: number, deadlineMs: nu
     }
     if (!(await options.stillRunning())) throw new UnhealthyError(name, `${label} stopped before it reported healthy`, await lastOutput());
     if (Date.now() >= deadline) {
-      const output = await lastOutput();
-      throw new UnhealthyError(name, `${label} not healthy within ${formatDuration(deadlineMs)}${output === '' ? ' (no check finished)' : `: ${output}`}`, output);
+      // Checks that ran but printed nothing (test -f) are not "no check finished".
+      const last = (await readHealthState(dir))?.log.at(-1);
+      const output = oneLine(last?.output ?? '');
+      const detail = last === undefined ? ' (no check finished)' : `: ${output === '' ? `last check exited ${last.exitCode} with no output` : output}`;
+      throw new UnhealthyError(name, `${label} not healthy within ${formatDuration(deadlineMs)}${detail}`, output);
     }
     await sleep(Math.min(options.runCheck !== undefined ? check.intervalMs : 250, Math.max(50, deadline - Date.now())));
   }

@@ -64,6 +64,11 @@ test.serial("the image's check passes: healthy, recorded in the active deploymen
   const light = await execa(execStart.split(' ')[0]!, execStart.split(' ').slice(1), { reject: false, env });
   t.is(light.exitCode, 0, light.stderr);
   t.is(light.stdout.trim(), `${name}: healthy`);
+  // Without systemd nothing runs the check on its own, and status says so.
+  const status = await run(['status', name]);
+  t.regex(status.stdout, /^Health:\s+healthy$/m);
+  t.regex(status.stdout, /no timer runs it: systemd is not running; use syscontainer healthcheck run/);
+  t.false(JSON.parse((await run(['status', '--json', name])).stdout).health.timer);
 });
 
 test.serial('failing checks count to retries, then the container is restarted and the streak resets', async (t) => {
@@ -135,6 +140,29 @@ test.serial('rollback is health-gated too: a revision that is no longer healthy 
   t.is(status.revision, 2);
   t.is(status.state, 'running');
   t.is((await run(['healthcheck', 'run', name])).exitCode, 0, 'revision 2 is healthy');
+});
+
+test.serial('inside --health-start-period failures do not count; an update that stays starting past --health-deadline is rolled back', async (t) => {
+  const name = `${prefix}sp`;
+  t.teardown(async () => void (await run(['uninstall', name])));
+  const data = path.join(stateDir(), name, 'data');
+  await mkdir(data, { recursive: true });
+  await writeFile(path.join(data, 'ok'), '');
+  const installed = await run(['install', '--system', '--name', name, '--set', `STATE_DIRECTORY=${stateDir()}`, '--health-cmd', 'test -f /data/ok', '--health-interval', '1s', '--health-retries', '1', image]);
+  t.is(installed.exitCode, 0, installed.stderr);
+  // One failure would make it unhealthy (retries 1), but inside the start period none counts:
+  // the new deployment stays starting until the deadline, then the old one comes back.
+  const began = Date.now();
+  const updated = await run(['update', '--no-pull', '--health-cmd', 'test -f /data/never', '--health-start-period', '1m', '--health-deadline', '3s', name]);
+  t.is(updated.exitCode, 1, updated.stderr);
+  t.regex(updated.stderr, /Waiting up to 3s for \S+ to report healthy/);
+  t.regex(updated.stderr, new RegExp(`^error: ${name}: new deployment not healthy within 3s: last check exited 1 with no output; rolled back to revision 1$`, 'm'));
+  t.true(Date.now() - began < 60_000, `took ${Date.now() - began} ms`);
+  const status = JSON.parse((await run(['status', '--json', name])).stdout) as { revision: number; state: string; health: { check: string } };
+  t.is(status.revision, 1);
+  t.is(status.state, 'running');
+  t.regex(status.health.check, /^test -f \/data\/ok:/, 'the check of revision 1 is back');
+  t.is((await run(['healthcheck', 'run', name])).exitCode, 0);
 });
 
 test.serial('TCP and HTTP probes (pod probes): made from outside, in the container\'s own network namespace when it has one', async (t) => {
