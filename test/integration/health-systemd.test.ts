@@ -131,6 +131,25 @@ test.serial('an update to an image whose check never passes is rolled back by it
   t.deepEqual((await readdir(path.join(env.SYSCONTAINER_ROOT!))).filter((e) => e.startsWith(`${name}.`)), [`${name}.0`], 'the failed deployment is not kept');
 });
 
+test.serial('the health units are swapped with the deployment: update --no-healthcheck removes them, rollback brings them back', async (t) => {
+  const name = n('sw');
+  t.teardown(async () => void (await run(['uninstall', name])));
+  const files = [`${name}-healthcheck.timer`, `${name}-healthcheck.service`].map((unit) => path.join(base, 'units', unit));
+  await install(name, images.v1!);
+  t.true(files.every((file) => existsSync(file)), 'the image check gives a timer and a service');
+  const updated = await run(['update', '--no-pull', '--no-healthcheck', name]);
+  t.is(updated.exitCode, 0, updated.stderr);
+  t.deepEqual(files.filter((file) => existsSync(file)), [], 'no check, no health units');
+  t.is(await show(`${name}-healthcheck.timer`, 'LoadState'), 'not-found');
+  t.is((await statusJson(name)).health, undefined);
+  const back = await run(['rollback', name]);
+  t.is(back.exitCode, 0, back.stderr);
+  t.true(files.every((file) => existsSync(file)), 'revision 1 has its check again');
+  t.is(await show(`${name}-healthcheck.timer`, 'ActiveState'), 'active');
+  // The rollback itself waited for the check of revision 1 to pass.
+  t.is((await statusJson(name)).health?.status, 'healthy');
+});
+
 test.serial('update --all: two updated, one rolled back, the summary printed, exit non-zero', async (t) => {
   // Kept for the auto-update test below, which uninstalls them; a and c are opted in to auto-update.
   await install(n('alla'), images['all-a']!, ['--auto-update']);
@@ -233,19 +252,28 @@ test.serial('sd_notify: systemctl start returns only once the service said READY
   t.regex((await harness.exec(['journalctl', '--no-pager', '-u', `${name}.service`])).stdout, /ready-sent/);
 });
 
-test.serial('boot order: after a reboot a container ordered --after another starts once that one is up; --requires of a missing one is refused', async (t) => {
+test.serial('boot order: after a reboot a container ordered --after another starts once that one is up; --requires of a missing one is refused; an unless-stopped one stopped by hand stays down', async (t) => {
   const first = n('ready');
   const second = n('after');
+  const stopped = n('unless');
   t.teardown(async () => {
-    for (const name of [first, second]) await run(['uninstall', name]);
+    for (const name of [first, second, stopped]) await run(['uninstall', name]);
   });
-  await install(second, images.plain!, ['--after', first]);
+  const missing = n('later');
+  const installed = await install(second, images.plain!, ['--after', first, '--wants', missing]);
+  t.regex(installed.stderr, new RegExp(`warning: ${second} is ordered after ${missing}, which is not installed \\(yet\\)`), 'a missing --wants is a warning');
   t.deepEqual((await statusJson(second)).dependencies?.after, [first]);
+  const listed = JSON.parse((await run(['containers', 'list', '--json'])).stdout) as { name: string; dependencies?: unknown }[];
+  t.deepEqual(listed.find((e) => e.name === second)?.dependencies, { requires: [], wants: [missing], after: [first] });
+  await install(stopped, images.plain!, ['--restart', 'unless-stopped']);
+  t.is((await run(['stop', stopped])).exitCode, 0);
   const refused = await run(['install', '--system', '--name', n('req'), '--requires', n('nothere'), images.plain!]);
   t.not(refused.exitCode, 0);
   t.regex(refused.stderr, new RegExp(`requires ${n('nothere')}, which is not installed`));
   await run(['start', first]);
   await harness.reboot();
+  // A new boot is a new systemd: the CLI must enter it (the teardown's uninstalls too).
+  env.SYSCONTAINER_SYSTEMD_NSENTER_PID = String(harness.pid);
   await waitFor('both to run after boot', async () => (await show(`${second}.service`, 'ActiveState')) === 'active' && (await show(`${first}.service`, 'ActiveState')) === 'active', 30_000);
   // first is Type=notify and becomes active 3 s after it starts: second must not start before.
   const firstActive = Number(await show(`${first}.service`, 'ActiveEnterTimestampMonotonic'));
@@ -253,4 +281,7 @@ test.serial('boot order: after a reboot a container ordered --after another star
   const secondStart = Number(await show(`${second}.service`, 'ExecMainStartTimestampMonotonic'));
   t.true(firstActive - firstStart >= 2_500_000, 'first took its 3 s to say READY');
   t.true(secondStart >= firstActive, `second started ${(firstActive - secondStart) / 1e6} s before first was up`);
+  t.is(await show(`${stopped}.service`, 'ActiveState'), 'inactive', 'unless-stopped: not started again after an explicit stop');
+  t.is((await run(['start', stopped])).exitCode, 0);
+  t.is(await show(`${stopped}.service`, 'UnitFileState'), 'enabled', 'start undoes it: at the next boot it starts');
 });
