@@ -10,6 +10,7 @@ import { healthImage } from '../helpers/health-image.js';
 import { needs, testNeeding } from '../helpers/host-requirements.js';
 import { startRegistry, type RegistryServer } from '../helpers/registry-server.js';
 import { testBaseDir } from '../helpers/systemd-harness.js';
+import { waitFor } from '../helpers/wait-for.js';
 import { createContext, installImage, readSettings, updateContainer } from '../../app/index.js';
 import { install } from '../../runtime/index.js';
 
@@ -93,6 +94,27 @@ test.serial('failing checks count to retries, then the container is restarted an
   t.is(third.exitCode, 0, third.stdout);
   const status = await run(['status', '--json', name]);
   t.is(JSON.parse(status.stdout).health?.status, 'healthy');
+});
+
+test.serial('the stop and kill actions: after retries failures the container is stopped, or its init gets SIGKILL', async (t) => {
+  for (const action of ['stop', 'kill'] as const) {
+    const name = `${prefix}${action}`;
+    t.teardown(async () => void (await run(['uninstall', name])));
+    const data = path.join(stateDir(), name, 'data');
+    await mkdir(data, { recursive: true });
+    await writeFile(path.join(data, 'ok'), '');
+    const installed = await run(['install', '--system', '--name', name, '--set', `STATE_DIRECTORY=${stateDir()}`, '--health-cmd', 'test -f /data/ok', '--health-retries', '1', '--health-on-failure', action, image]);
+    t.is(installed.exitCode, 0, installed.stderr);
+    t.is((await run(['healthcheck', 'run', name])).exitCode, 0);
+    await rm(path.join(data, 'ok'));
+    const failed = await run(['healthcheck', 'run', name]);
+    t.is(failed.exitCode, 1, failed.stderr);
+    t.regex(failed.stdout, new RegExp(`unhealthy after 1 failed checks \\(last exit 1: no output\\); ${action} ${name}\n${name}: ${action === 'stop' ? 'stopped' : 'killed'}$`, 'm'));
+    await waitFor(`${name} to be down`, async () => (await execa(runtimePath, ['state', name], { reject: false })).stdout.includes('"running"') === false);
+    const status = JSON.parse((await run(['status', '--json', name])).stdout) as { state: string; health: { lastAction?: { action: string } } };
+    t.not(status.state, 'running', action);
+    t.is(status.health.lastAction?.action, action);
+  }
 });
 
 test.serial('a check that outlives its timeout is killed and counts as a failure; a stopped container cannot be checked (125)', async (t) => {
