@@ -6,12 +6,12 @@
 import { execFile } from 'node:child_process';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
 import { createGunzip } from 'node:zlib';
+import { Meter } from '../common/metering.js';
 import type { BenchContext, Measurement } from './context.js';
 import { coldPull, freshFilesystemBytes } from './measure-cold-pull.js';
 import { alternate, median, timeIt, type Contender, type Sample } from './runner.js';
@@ -24,16 +24,12 @@ const section = 'syscontainer pull: where the time goes (large image)';
 
 /** gunzip + sha256 of the tar, as the store's import does it, without the store. */
 async function gunzipAndHash(blob: string, tarOut?: string): Promise<void> {
-  const hash = createHash('sha256');
   const sink = tarOut
     ? createWriteStream(tarOut)
     : new Writable({ write: (_chunk, _encoding, callback) => callback() });
-  await pipeline(createReadStream(blob), createGunzip(), async function* (source: AsyncIterable<Buffer>) {
-    for await (const chunk of source) {
-      hash.update(chunk);
-      yield chunk;
-    }
-  }, sink);
+  const meter = new Meter();
+  await pipeline(createReadStream(blob), createGunzip(), meter, sink);
+  meter.digest();
 }
 
 /** A contender running a shell line in DIR on a freshly made filesystem, after `setup(DIR)`. */

@@ -1,5 +1,6 @@
 // Releasing the image rootfs of removed deployments (store/image-rootfs.ts owns the rootfs;
 // rootfs-users.ts tells the store which ones deployments still link).
+import { shortId } from '../common/digest.js';
 import { isSyscontainerError } from '../common/errors.js';
 import { say, type RuntimeContext } from './context.js';
 import type { DeploymentInfo } from './deployment.js';
@@ -15,7 +16,7 @@ export async function releaseRootfsOf(ctx: RuntimeContext, infos: ReadonlyArray<
   const ids = new Set(infos.flatMap((info) => (info === undefined || info.externalRootfs !== undefined || info.origin === 'atomic' ? [] : [info.imageId])));
   for (const id of ids) {
     await ctx.store.releaseRootfs(id, rootfsInUse(ctx.root)).catch((error: unknown) => {
-      say(ctx, `warning: the rootfs of image ${id.slice(7, 19)} was not removed (${isSyscontainerError(error) ? error.message : String(error)}); images prune retries`);
+      say(ctx, `warning: the rootfs of image ${shortId(id)} was not removed (${isSyscontainerError(error) ? error.message : String(error)}); images prune retries`);
     });
   }
 }

@@ -1,7 +1,7 @@
 // Image routes: list, inspect, pull (POST /images/create, progress streamed as docker writes
 // it) and delete. Images are shared by every project (one store per host): any token may list
 // and pull them, deleting one needs an admin token.
-import { checkMayDeleteImages, deleteImage, pull as pullImage, type PullEvent, type StoredImage } from '../../app/index.js';
+import { checkMayDeleteImages, deleteImage, pull as pullImage, shortId, type PullEvent, type StoredImage } from '../../app/index.js';
 import { HttpError } from '../http-error.js';
 import { isPlausibleImageName } from '../image-name.js';
 import type { RouteCall, RouteHandler } from '../server.js';
@@ -67,16 +67,15 @@ async function inspect(call: RouteCall): Promise<void> {
 
 /** One progress message as docker's pull writes it. */
 function progressMessage(event: PullEvent): Record<string, unknown> | undefined {
-  const short = (digest: string) => digest.replace(/^sha256:/, '').slice(0, 12);
   switch (event.type) {
     case 'resolved':
       return { status: `Pulling from ${event.image.replace(/:[^:/]*$/, '')}`, id: event.image.split(':').pop() };
     case 'layer-present':
-      return { status: 'Already exists', progressDetail: {}, id: short(event.digest) };
+      return { status: 'Already exists', progressDetail: {}, id: shortId(event.digest) };
     case 'layer-progress':
-      return { status: 'Downloading', progressDetail: { current: event.received, total: event.size }, id: short(event.digest) };
+      return { status: 'Downloading', progressDetail: { current: event.received, total: event.size }, id: shortId(event.digest) };
     case 'layer-stored':
-      return { status: 'Pull complete', progressDetail: {}, id: short(event.digest) };
+      return { status: 'Pull complete', progressDetail: {}, id: shortId(event.digest) };
     case 'waiting':
       return { status: event.message };
     default:

@@ -9,15 +9,16 @@
 // `..` are skipped), manifest.json and the config are bounded and validated, and every blob
 // is verified while it streams (the config's diff_ids are checked by the pull as for any
 // source). `close()` removes the extraction.
-import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { lstat, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import * as z from 'zod';
 import { sha256Digest } from '../../common/digest.js';
 import { SyscontainerError } from '../../common/errors.js';
+import { Meter } from '../../common/metering.js';
 import { extractArchive, readBounded, safeArchiveName } from './archive-files.js';
 import type { FetchedManifest, ImageSource } from './image-source.js';
 import { type Descriptor, type ImageManifest, MediaType, imageConfigSchema, limits, parseJson } from '../oci/oci-types.js';
@@ -80,18 +81,15 @@ function withTag(name: string): string {
 
 /** sha256, size and compression (by its first bytes) of a file. */
 async function describeFile(file: string): Promise<{ digest: string; size: number; mediaType: string }> {
-  const hash = createHash('sha256');
-  let size = 0;
+  const meter = new Meter();
   let head = Buffer.alloc(0);
-  for await (const chunk of createReadStream(file) as AsyncIterable<Buffer>) {
-    if (head.length < 4) head = Buffer.concat([head, chunk.subarray(0, 4 - head.length)]);
-    hash.update(chunk);
-    size += chunk.length;
-  }
+  await pipeline(createReadStream(file), meter, async (chunks: AsyncIterable<Buffer>) => {
+    for await (const chunk of chunks) if (head.length < 4) head = Buffer.concat([head, chunk.subarray(0, 4 - head.length)]);
+  });
   const gzip = head[0] === 0x1f && head[1] === 0x8b;
   const zstd = head.readUInt32LE(0) === 0xfd2fb528;
   const mediaType = gzip ? MediaType.ociLayerGzip : head.length === 4 && zstd ? MediaType.ociLayerZstd : MediaType.ociLayer;
-  return { digest: `sha256:${hash.digest('hex')}`, size, mediaType };
+  return { digest: meter.digest(), size: meter.bytes, mediaType };
 }
 
 /**
