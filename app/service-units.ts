@@ -7,6 +7,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { writeFileAtomic } from '../common/atomic-file.js';
 import { SyscontainerError } from '../common/errors.js';
+import { supervisorOf } from '../runtime/index.js';
 import type { AppContext } from './context.js';
 
 export interface ServiceUnitOptions {
@@ -66,10 +67,7 @@ export async function installServiceUnits(app: AppContext, options: ServiceUnitO
   const serviceUnit = path.join(unitDir, 'syscontainer.service');
   await writeFileAtomic(serviceUnit, service);
   await writeFileAtomic(socketUnit, socket);
-  const systemd = app.runtime.systemd;
-  if (!(await systemd.isRunning())) return { socketUnit, serviceUnit, started: false };
-  await systemd.daemonReload();
-  await systemd.enable('syscontainer.socket');
-  await systemd.start('syscontainer.socket');
-  return { socketUnit, serviceUnit, started: true };
+  // Enabled and started where systemd runs (the supervisor knows); written only where not.
+  const started = await (await supervisorOf(app.runtime)).startHostUnit('syscontainer.socket');
+  return { socketUnit, serviceUnit, started };
 }

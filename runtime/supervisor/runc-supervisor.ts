@@ -3,12 +3,13 @@
 // output appended to DIR/container.log, the exit recorded in DIR/exit-status as the unit does
 // under systemd). Nothing restarts it or starts it at boot; the unit file is written all the
 // same, for when the host runs systemd.
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SyscontainerError } from '../../common/errors.js';
 import { runcError, type Runc } from '../runc.js';
-import type { StartOutcome, SupervisedState, Supervisor } from './supervisor.js';
+import type { JournalEntry } from '../systemd.js';
+import type { OutputEntriesQuery, StartOutcome, SupervisedState, Supervisor } from './supervisor.js';
 import { removeUnitCgroups } from './unit-cgroups.js';
 import { isOneshotBundle, oneshotSuccessCodes } from '../oneshot.js';
 import { podNetnsName } from '../container-spec.js';
@@ -224,5 +225,24 @@ export class RuncSupervisor implements Supervisor {
       if (bytes.length > offset) options.write(bytes.subarray(offset).toString('utf8'));
       offset = bytes.length; // also after the file was truncated
     }
+  }
+
+  async outputEntries(_name: string, bundle: string, query: OutputEntriesQuery): Promise<{ entries: JournalEntry[]; cursor: string | undefined }> {
+    const file = path.join(bundle, containerLogName);
+    if (query.cursor !== undefined) {
+      // The cursor is the byte length already handed out; the lines after it are new, stamped now.
+      const bytes = await readFile(file).catch(() => Buffer.alloc(0));
+      const offset = Number(query.cursor);
+      const text = bytes.length > offset ? bytes.subarray(offset).toString('utf8') : '';
+      const timeUsec = Date.now() * 1000;
+      const entries = text.split('\n').filter((l, i, all) => l !== '' || i < all.length - 1).map((message) => ({ timeUsec, message, stream: 'stdout' as const }));
+      return { entries, cursor: String(bytes.length) };
+    }
+    const [text, info] = await Promise.all([readFile(file, 'utf8').catch(() => ''), stat(file).catch(() => undefined)]);
+    const timeUsec = (info?.mtimeMs ?? 0) * 1000;
+    let lines = text.split('\n');
+    if (lines.at(-1) === '') lines.pop();
+    if (query.lines !== undefined) lines = query.lines === 0 ? [] : lines.slice(-query.lines);
+    return { entries: lines.map((message) => ({ timeUsec, message, stream: 'stdout' as const })), cursor: String(Buffer.byteLength(text)) };
   }
 }

@@ -10,6 +10,8 @@
 // (container-lock.ts) around every method that changes something. Errors are ERUNTIME
 // SyscontainerErrors carrying the tool's own message (runc.ts, systemd.ts).
 
+import type { JournalEntry } from '../systemd.js';
+
 /** How a start ended: the container runs, or its command ended at once with status 0. */
 export type StartOutcome = 'running' | 'exited';
 
@@ -129,4 +131,21 @@ export interface Supervisor {
    * what follows as it comes, until `signal` aborts; resolves then. Read-only.
    */
   followLogs(name: string, bundle: string, options: { lines?: number; write: (chunk: string) => void; signal: AbortSignal }): Promise<void>;
+
+  /**
+   * The container's output line by line, each with its time and stream (the REST service's
+   * logs and attach): what came after `cursor` (as an earlier call returned it) when given,
+   * else the last `lines` (all when not given) between sinceMs and untilMs. Also returns the
+   * cursor to pass next. systemd: the unit's journal, stderr apart; runc-direct: container.log,
+   * one stream, stamped with the file's mtime (or now, for lines after a cursor), no time bounds.
+   * Read-only.
+   */
+  outputEntries(name: string, bundle: string, query: OutputEntriesQuery): Promise<{ entries: JournalEntry[]; cursor: string | undefined }>;
+}
+
+export interface OutputEntriesQuery {
+  lines?: number;
+  sinceMs?: number;
+  untilMs?: number;
+  cursor?: string;
 }

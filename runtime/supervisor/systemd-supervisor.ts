@@ -7,10 +7,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { pathExists } from '../../common/path-exists.js';
 import { SyscontainerError } from '../../common/errors.js';
 import type { Runc } from '../runc.js';
-import type { Systemd, UnitState } from '../systemd.js';
+import type { JournalEntry, Systemd, UnitState } from '../systemd.js';
 import { unitName } from '../unit-files.js';
 import { killAndDelete, runcStates } from './runc-supervisor.js';
-import type { StartOutcome, SupervisedState, Supervisor } from './supervisor.js';
+import type { OutputEntriesQuery, StartOutcome, SupervisedState, Supervisor } from './supervisor.js';
 import { removeUnitCgroups } from './unit-cgroups.js';
 import { isOneshotBundle } from '../oneshot.js';
 import { podUnitName } from '../container-spec.js';
@@ -157,6 +157,10 @@ export class SystemdSupervisor implements Supervisor {
 
   followLogs(name: string, _bundle: string, options: { lines?: number; write: (chunk: string) => void; signal: AbortSignal }): Promise<void> {
     return this.systemd.followJournal(unitName(name), options);
+  }
+
+  outputEntries(name: string, _bundle: string, query: OutputEntriesQuery): Promise<{ entries: JournalEntry[]; cursor: string | undefined }> {
+    return this.systemd.outputEntries(unitName(name), query);
   }
 
   /** systemctl start (or restart), then the settle time; the unit must be running, not restarted meanwhile, and runc must run the container. */
