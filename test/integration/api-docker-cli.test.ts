@@ -3,14 +3,15 @@
 // `docker wait` on an exited container. The containers are system containers run by a real
 // systemd (the test harness). Needs root, systemd, runc, docker-registry, busybox and docker.
 import { fileURLToPath } from 'node:url';
-import test from 'ava';
 import { startApiService, type ApiService } from '../helpers/api-service.js';
+import { needs, testNeeding } from '../helpers/host-requirements.js';
+
+const test = testNeeding(needs.systemd, needs.registry, needs.busybox, { tools: ['docker', 'python3'] });
 
 let s: ApiService;
 const name = (suffix: string) => `tc${process.pid}${suffix}`;
 
 test.before(async () => {
-  if (process.getuid?.() !== 0) throw new Error('these integration tests need root');
   s = await startApiService('api-docker-cli', { server: { Cmd: ['/bin/sh', '-c', "echo server-up; trap 'exit 0' TERM; while true; do sleep 1; done"] } });
   const pulled = await s.cli(['pull', s.image]);
   if (pulled.exitCode !== 0) throw new Error(pulled.stderr);

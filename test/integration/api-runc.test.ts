@@ -4,14 +4,15 @@
 // before the exit and one after it, across a restart of the service. The real docker CLI and
 // runc. Needs root, runc, docker-registry, busybox and docker.
 import { execFileSync } from 'node:child_process';
-import test from 'ava';
 import { startApiServiceWithoutSystemd, type ApiService } from '../helpers/api-service.js';
+import { needs, testNeeding } from '../helpers/host-requirements.js';
+
+const test = testNeeding(needs.runc, needs.registry, needs.busybox, { tools: ['docker'] });
 
 let s: Omit<ApiService, 'harness'>;
 const name = (suffix: string) => `tc${process.pid}r${suffix}`;
 
 test.before(async () => {
-  if (process.getuid?.() !== 0) throw new Error('these integration tests need root');
   const systemdState = execFileSync('sh', ['-c', 'systemctl is-system-running || true'], { encoding: 'utf8' }).trim();
   if (systemdState !== 'offline') throw new Error(`these tests exercise the service without systemd; systemd here is "${systemdState}"`);
   s = await startApiServiceWithoutSystemd('api-runc', {

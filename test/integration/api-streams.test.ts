@@ -7,8 +7,10 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import test from 'ava';
 import { startApiService, type ApiService } from '../helpers/api-service.js';
+import { needs, testNeeding } from '../helpers/host-requirements.js';
+
+const test = testNeeding(needs.systemd, needs.registry, needs.busybox, { tools: ['docker', 'python3'] });
 
 let s: ApiService;
 const name = (suffix: string) => `tc${process.pid}${suffix}`;
@@ -16,7 +18,6 @@ const server = () => `${s.registry.host}/test/server:1`;
 const python = (script: string) => fileURLToPath(new URL(`../../../test/helpers/python/${script}`, import.meta.url));
 
 test.before(async () => {
-  if (process.getuid?.() !== 0) throw new Error('these integration tests need root');
   s = await startApiService('api-streams', { server: { Cmd: ['/bin/sh', '-c', "echo server-up; trap 'exit 0' TERM; while true; do sleep 1; done"] }, spare: { Cmd: ['true'] } });
   for (const image of [s.image, `${s.registry.host}/test/server:1`]) {
     const pulled = await s.cli(['pull', image]);

@@ -8,9 +8,11 @@ import { mkdir, readdir, readFile, symlink } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import test from 'ava';
 import { apiRequest, rawExchange, type ApiAnswer } from '../helpers/api-client.js';
 import { startApiService, type ApiService } from '../helpers/api-service.js';
+import { needs, testNeeding } from '../helpers/host-requirements.js';
+
+const test = testNeeding(needs.systemd, needs.registry, needs.busybox, { tools: ['docker'] });
 
 let s: ApiService;
 const tokens: Record<string, string> = {};
@@ -32,7 +34,6 @@ const call = (who: string, method: string, url: string, body?: unknown, project?
 const createBody = (extra: Record<string, unknown> = {}) => ({ Image: s.image, Cmd: ['sh', '-c', "trap 'exit 0' TERM; while true; do sleep 1; done"], ...extra });
 
 test.before(async () => {
-  if (process.getuid?.() !== 0) throw new Error('these integration tests need root');
   s = await startApiService('api-tenancy');
   const pulled = await s.cli(['pull', s.image]);
   if (pulled.exitCode !== 0) throw new Error(pulled.stderr);

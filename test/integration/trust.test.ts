@@ -3,7 +3,6 @@
 // sigstore attachments in cosign's format), pulled by the CLI under containers-policy.json
 // files. What a user checks: the exit status, the one-line reason, that a refused image
 // leaves nothing in the store (no ref, no layer, no rootfs), and what `images info` records.
-import test from 'ava';
 import { execa } from 'execa';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -27,16 +26,9 @@ import {
   type GpgKey,
   type SigstoreKey,
 } from '../helpers/signing.js';
+import { needs, testNeeding } from '../helpers/host-requirements.js';
 
-const tools = ['gpg', 'gpgconf', 'skopeo', '/usr/bin/docker-registry'];
-const missing = tools.filter((tool) => (tool.startsWith('/') ? !existsSync(tool) : execaSyncMissing(tool)));
-function execaSyncMissing(tool: string): boolean {
-  return !(process.env.PATH ?? '').split(':').some((dir) => existsSync(join(dir, tool)));
-}
-if (missing.length > 0 && !process.env.CI) {
-  test('signature verification (skipped)', (t) => t.pass(`needs ${missing.join(', ')}`));
-}
-const maybe = missing.length > 0 && !process.env.CI ? test.skip : test;
+const test = testNeeding(needs.registry, { tools: ['gpg', 'gpgconf', 'skopeo'] });
 
 let dir: string;
 let registry: RegistryServer;
@@ -211,7 +203,7 @@ const accepted = test.macro({
   title: (provided = '') => `accepted: ${provided}`,
 });
 
-maybe('a signed image under signedBy is stored with who signed it; images verify re-checks it against today’s policy', async (t) => {
+test('a signed image under signedBy is stored with who signed it; images verify re-checks it against today’s policy', async (t) => {
   const { run, policy } = await setup(t, onlyRegistry(signedBy(ops)));
   const pulled = await run('pull', ref('app'));
   t.is(pulled.exitCode, 0, pulled.stderr);
@@ -235,26 +227,26 @@ maybe('a signed image under signedBy is stored with who signed it; images verify
   t.regex(again.stdout, new RegExp(`signatures: no signature by a key in ${other.publicKeyring}.*signed by key [0-9A-F]+, which is not in the keyring`));
 });
 
-maybe('unsigned', refused, 'unsigned', () => onlyRegistry(signedBy(ops)), () => new RegExp(`no signature by a key in ${ops.publicKeyring} \\(policy scope docker:${registry.host}\\): no signatures \\(none at file://${lookaside}/unsigned@sha256=[0-9a-f]{64}/signature-1\\)`));
-maybe('signed by another key', refused, 'otherkey', () => onlyRegistry(signedBy(ops)), () => /signature 1: signed by key [0-9A-F]{16}, which is not in the keyring/);
-maybe('a signature for another digest', refused, 'wrongdigest', () => onlyRegistry(signedBy(ops)), () => /signature 1: by key [0-9A-F]{40}, but signs manifest sha256:[0-9a-f]{12}…, not the one fetched \(sha256:[0-9a-f]{12}…\)/);
-maybe('a truncated signature', refused, 'truncated', () => onlyRegistry(signedBy(ops)), () => /signature 1: (not an OpenPGP message|unreadable OpenPGP message|bad signature)/);
-maybe('a garbage signature', refused, 'garbage', () => onlyRegistry(signedBy(ops)), () => /signature 1: (not an OpenPGP message|unreadable OpenPGP message)/);
-maybe('a reject scope', refused, 'app', () => ({ default: [{ type: 'insecureAcceptAnything' }], transports: { docker: { [`${registry.host}/app`]: [{ type: 'reject' }] } } }), () => new RegExp(`rejected by the signature policy \\(policy scope docker:${registry.host}/app\\)$`, 'm'));
+test('unsigned', refused, 'unsigned', () => onlyRegistry(signedBy(ops)), () => new RegExp(`no signature by a key in ${ops.publicKeyring} \\(policy scope docker:${registry.host}\\): no signatures \\(none at file://${lookaside}/unsigned@sha256=[0-9a-f]{64}/signature-1\\)`));
+test('signed by another key', refused, 'otherkey', () => onlyRegistry(signedBy(ops)), () => /signature 1: signed by key [0-9A-F]{16}, which is not in the keyring/);
+test('a signature for another digest', refused, 'wrongdigest', () => onlyRegistry(signedBy(ops)), () => /signature 1: by key [0-9A-F]{40}, but signs manifest sha256:[0-9a-f]{12}…, not the one fetched \(sha256:[0-9a-f]{12}…\)/);
+test('a truncated signature', refused, 'truncated', () => onlyRegistry(signedBy(ops)), () => /signature 1: (not an OpenPGP message|unreadable OpenPGP message|bad signature)/);
+test('a garbage signature', refused, 'garbage', () => onlyRegistry(signedBy(ops)), () => /signature 1: (not an OpenPGP message|unreadable OpenPGP message)/);
+test('a reject scope', refused, 'app', () => ({ default: [{ type: 'insecureAcceptAnything' }], transports: { docker: { [`${registry.host}/app`]: [{ type: 'reject' }] } } }), () => new RegExp(`rejected by the signature policy \\(policy scope docker:${registry.host}/app\\)$`, 'm'));
 
 // `elsewhere` is signed by the trusted key but claims to be `app`.
 const claimsApp = (rule: string | (() => string)) => () => new RegExp(`signed as ${ref('app').replace(/[.]/g, '\\.')}, which signedIdentity ${typeof rule === 'string' ? rule : rule()} does not accept for ${ref('elsewhere').replace(/[.]/g, '\\.')}`);
-maybe('another repository’s identity, matchRepoDigestOrExact (default)', refused, 'elsewhere', () => onlyRegistry(signedBy(ops)), claimsApp('matchRepoDigestOrExact'));
-maybe('another repository’s identity, matchExact', refused, 'elsewhere', () => onlyRegistry(signedBy(ops, { type: 'matchExact' })), claimsApp('matchExact'));
-maybe('another repository’s identity, matchRepository', refused, 'elsewhere', () => onlyRegistry(signedBy(ops, { type: 'matchRepository' })), claimsApp('matchRepository'));
-maybe('another repository’s identity, exactReference', refused, 'elsewhere', () => onlyRegistry(signedBy(ops, { type: 'exactReference', dockerReference: ref('app', '2') })), claimsApp(() => `exactReference ${ref('app', '2')}`));
-maybe('another repository’s identity, exactRepository', refused, 'elsewhere', () => onlyRegistry(signedBy(ops, { type: 'exactRepository', dockerRepository: `${registry.host}/nothere` })), claimsApp(() => `exactRepository ${registry.host}/nothere`));
-maybe('another repository’s identity, remapIdentity', refused, 'elsewhere', () => onlyRegistry(signedBy(ops, { type: 'remapIdentity', prefix: `${registry.host}/elsewhere`, signedPrefix: `${registry.host}/nothere` })), claimsApp(() => `remapIdentity ${registry.host}/elsewhere → ${registry.host}/nothere`));
-maybe('exactReference naming the signed identity', accepted, 'elsewhere', () => onlyRegistry(signedBy(ops, { type: 'exactReference', dockerReference: ref('app') })), () => ref('app'));
-maybe('exactRepository naming the signed repository', accepted, 'elsewhere', () => onlyRegistry(signedBy(ops, { type: 'exactRepository', dockerRepository: `${registry.host}/app` })), () => ref('app'));
-maybe('remapIdentity onto the signed name', accepted, 'elsewhere', () => onlyRegistry(signedBy(ops, { type: 'remapIdentity', prefix: `${registry.host}/elsewhere`, signedPrefix: `${registry.host}/app` })), () => ref('app'));
+test('another repository’s identity, matchRepoDigestOrExact (default)', refused, 'elsewhere', () => onlyRegistry(signedBy(ops)), claimsApp('matchRepoDigestOrExact'));
+test('another repository’s identity, matchExact', refused, 'elsewhere', () => onlyRegistry(signedBy(ops, { type: 'matchExact' })), claimsApp('matchExact'));
+test('another repository’s identity, matchRepository', refused, 'elsewhere', () => onlyRegistry(signedBy(ops, { type: 'matchRepository' })), claimsApp('matchRepository'));
+test('another repository’s identity, exactReference', refused, 'elsewhere', () => onlyRegistry(signedBy(ops, { type: 'exactReference', dockerReference: ref('app', '2') })), claimsApp(() => `exactReference ${ref('app', '2')}`));
+test('another repository’s identity, exactRepository', refused, 'elsewhere', () => onlyRegistry(signedBy(ops, { type: 'exactRepository', dockerRepository: `${registry.host}/nothere` })), claimsApp(() => `exactRepository ${registry.host}/nothere`));
+test('another repository’s identity, remapIdentity', refused, 'elsewhere', () => onlyRegistry(signedBy(ops, { type: 'remapIdentity', prefix: `${registry.host}/elsewhere`, signedPrefix: `${registry.host}/nothere` })), claimsApp(() => `remapIdentity ${registry.host}/elsewhere → ${registry.host}/nothere`));
+test('exactReference naming the signed identity', accepted, 'elsewhere', () => onlyRegistry(signedBy(ops, { type: 'exactReference', dockerReference: ref('app') })), () => ref('app'));
+test('exactRepository naming the signed repository', accepted, 'elsewhere', () => onlyRegistry(signedBy(ops, { type: 'exactRepository', dockerRepository: `${registry.host}/app` })), () => ref('app'));
+test('remapIdentity onto the signed name', accepted, 'elsewhere', () => onlyRegistry(signedBy(ops, { type: 'remapIdentity', prefix: `${registry.host}/elsewhere`, signedPrefix: `${registry.host}/app` })), () => ref('app'));
 
-maybe('the most specific scope wins: image, repository, host, then the transport default, then default', async (t) => {
+test('the most specific scope wins: image, repository, host, then the transport default, then default', async (t) => {
   const { run } = await setup(t, {
     default: [{ type: 'reject' }],
     transports: {
@@ -278,7 +270,7 @@ maybe('the most specific scope wins: image, repository, host, then the transport
   t.regex(fallback.stderr, /rejected by the signature policy \(policy scope default\)/);
 });
 
-maybe('a mirror serving another manifest under a signed tag is refused; the registry itself is accepted', async (t) => {
+test('a mirror serving another manifest under a signed tag is refused; the registry itself is accepted', async (t) => {
   const policy = onlyRegistry(signedBy(ops));
   // Even given the genuine signature where the mirror's digest would look for one.
   const genuine = lookasidePath(lookaside, 'mirrored', digestOf('mirrored'));
@@ -296,7 +288,7 @@ maybe('a mirror serving another manifest under a signed tag is refused; the regi
   t.is(ok.exitCode, 0, ok.stderr);
 });
 
-maybe('a lookaside serving a gigabyte is cut off at the signature bound', async (t) => {
+test('a lookaside serving a gigabyte is cut off at the signature bound', async (t) => {
   const { root, run } = await setup(t, onlyRegistry(signedBy(ops)));
   const result = await run('pull', ref('hostile-big'));
   t.is(result.exitCode, 1);
@@ -305,7 +297,7 @@ maybe('a lookaside serving a gigabyte is cut off at the signature bound', async 
   t.deepEqual(await storeIsEmpty(root), []);
 });
 
-maybe('a lookaside serving thousands of signatures is refused after the bound', async (t) => {
+test('a lookaside serving thousands of signatures is refused after the bound', async (t) => {
   const { root, run } = await setup(t, onlyRegistry(signedBy(ops)));
   const result = await run('pull', ref('hostile-many'));
   t.is(result.exitCode, 1);
@@ -314,7 +306,7 @@ maybe('a lookaside serving thousands of signatures is refused after the bound', 
   t.deepEqual(await storeIsEmpty(root), []);
 });
 
-maybe('a policy with an unknown field is refused, naming the field, before anything is fetched', async (t) => {
+test('a policy with an unknown field is refused, naming the field, before anything is fetched', async (t) => {
   const { root, run, policy } = await setup(t, onlyRegistry([{ type: 'signedBy', keyType: 'GPGKeys', keyPath: ops.publicKeyring, keyPth: '/x' }]));
   const result = await run('pull', ref('app'));
   t.is(result.exitCode, 1);
@@ -323,12 +315,12 @@ maybe('a policy with an unknown field is refused, naming the field, before anyth
 });
 
 const sigstore = (key: SigstoreKey) => [{ type: 'sigstoreSigned', keyPath: key.publicKeyFile }];
-maybe('a sigstore-signed image under sigstoreSigned', accepted, 'sig', () => onlyRegistry(sigstore(cosign)), () => ref('sig'));
-maybe('a sigstore signature by another key', refused, 'sig-otherkey', () => onlyRegistry(sigstore(cosign)), () => new RegExp(`no sigstore signature by a key in ${cosign.publicKeyFile} .*signature 1: not signed by the key`));
-maybe('a sigstore signature for another repository', refused, 'sig-identity', () => onlyRegistry(sigstore(cosign)), () => /signature 1: by key SHA256:[0-9a-f]{64}, but signed as .*\/sig:1, which signedIdentity matchRepoDigestOrExact does not accept/);
-maybe('sigstoreSigned where the image has only simple signatures', refused, 'app', () => onlyRegistry(sigstore(cosign)), () => /no sigstore signature .*: no signatures \(none at tag sha256-[0-9a-f]{64}\.sig\)/);
+test('a sigstore-signed image under sigstoreSigned', accepted, 'sig', () => onlyRegistry(sigstore(cosign)), () => ref('sig'));
+test('a sigstore signature by another key', refused, 'sig-otherkey', () => onlyRegistry(sigstore(cosign)), () => new RegExp(`no sigstore signature by a key in ${cosign.publicKeyFile} .*signature 1: not signed by the key`));
+test('a sigstore signature for another repository', refused, 'sig-identity', () => onlyRegistry(sigstore(cosign)), () => /signature 1: by key SHA256:[0-9a-f]{64}, but signed as .*\/sig:1, which signedIdentity matchRepoDigestOrExact does not accept/);
+test('sigstoreSigned where the image has only simple signatures', refused, 'app', () => onlyRegistry(sigstore(cosign)), () => /no sigstore signature .*: no signatures \(none at tag sha256-[0-9a-f]{64}\.sig\)/);
 
-maybe('OCI layouts: scoped by path; they carry no signatures, so signedBy refuses them', async (t) => {
+test('OCI layouts: scoped by path; they carry no signatures, so signedBy refuses them', async (t) => {
   const accepting = await setup(t, { default: [{ type: 'reject' }], transports: { oci: { [layout]: [{ type: 'insecureAcceptAnything' }] } } });
   const ok = await accepting.run('pull', `oci:${layout}:unsigned`);
   t.is(ok.exitCode, 0, ok.stderr);
@@ -339,7 +331,7 @@ maybe('OCI layouts: scoped by path; they carry no signatures, so signedBy refuse
   t.deepEqual(await storeIsEmpty(signing.root), []);
 });
 
-maybe('install pulls through the same check: a refused image makes no deployment', async (t) => {
+test('install pulls through the same check: a refused image makes no deployment', async (t) => {
   const { root, run } = await setup(t, onlyRegistry(signedBy(ops)));
   const unitDir = await tempDir(t);
   const result = await run('install', '--system', '--no-start', '--unit-dir', unitDir, '--name', `trust-${randomBytes(3).toString('hex')}`, ref('unsigned'));
@@ -349,7 +341,7 @@ maybe('install pulls through the same check: a refused image makes no deployment
   t.deepEqual(await readdir(unitDir), []);
 });
 
-maybe('trust set writes a validated policy atomically; trust show lists it; pulls follow it', async (t) => {
+test('trust set writes a validated policy atomically; trust show lists it; pulls follow it', async (t) => {
   const root = await tempDir(t);
   const policy = join(root, 'policy.json');
   const trust = (...args: string[]) => runCli(['--root', root, '--signature-policy', policy, '--registries.d', registriesD, ...args]);
