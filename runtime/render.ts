@@ -80,6 +80,8 @@ export interface RenderedDeployment {
   configJson: string;
   spec: OciRuntimeSpec;
   unit: string;
+  /** The unit comes from the image's /exports/service.template, not from ours. */
+  unitFromImage: boolean;
   /** Undefined when there is nothing for systemd-tmpfiles to do. */
   tmpfiles: string | undefined;
   values: Record<string, string>;
@@ -452,6 +454,7 @@ export async function renderDeployment(input: RenderInput): Promise<RenderedDepl
     configJson: `${JSON.stringify(spec, null, 2)}\n`,
     spec,
     unit: unit.endsWith('\n') ? unit : `${unit}\n`,
+    unitFromImage: files['service.template'] !== undefined,
     tmpfiles: tmpfiles === undefined ? undefined : tmpfiles.endsWith('\n') ? tmpfiles : `${tmpfiles}\n`,
     values,
     privileges,

@@ -15,6 +15,7 @@ import { slotTmpfilesName, unitName } from './unit-files.js';
 import { healthRunCommand, healthServiceName, healthTimerName } from './health/health-units.js';
 import type { ServiceOptions } from './service/service-options.js';
 import { sha256Digest } from '../common/digest.js';
+import { verifyUnit } from './unit-verification.js';
 
 /**
  * The image an `install --rootfs` deployment records: the stored one when the store has
@@ -139,15 +140,15 @@ export async function buildSlot<I extends RuntimeImage>(
       }
       await deployments.writeSlotFile(dir, unitName(name), rendered.unit);
       if (rendered.tmpfiles !== undefined) await deployments.writeSlotFile(dir, slotTmpfilesName(name), rendered.tmpfiles);
-      const units = [unitName(name)];
+      const units = [{ unit: unitName(name), text: rendered.unit, ours: !rendered.unitFromImage }];
       if (rendered.healthUnits !== undefined) {
         await deployments.writeSlotFile(dir, healthServiceName(name), rendered.healthUnits.service);
         await deployments.writeSlotFile(dir, healthTimerName(name), rendered.healthUnits.timer);
-        units.push(healthServiceName(name), healthTimerName(name));
+        units.push({ unit: healthServiceName(name), text: rendered.healthUnits.service, ours: true }, { unit: healthTimerName(name), text: rendered.healthUnits.timer, ours: true });
       }
       // The slot first (the health units beside the unit), then the unit directory (containers it Requires=).
-      for (const unit of units) {
-        const verified = await ctx.systemd.verify(path.join(dir, unit), { unitPath: [dir, ctx.unitDir] });
+      for (const { unit, text, ours } of units) {
+        const verified = await verifyUnit(ctx.systemd, ctx.unitDir, { file: path.join(dir, unit), text, name, imageName: image.name, ours });
         if (verified.errors.length > 0) {
           throw new SyscontainerError('ETEMPLATE', `unit ${unit} rendered for image ${image.name} does not pass systemd-analyze verify: ${verified.errors.join(' / ')}`);
         }

@@ -321,6 +321,24 @@ test('followLogs hands over new output until aborted; debris of a crashed instal
   t.regex(seen, /tick-0[\s\S]*tick-2/);
 });
 
+test('a unit rendered from our template is verified once per shape; an image\'s own unit at every install', async (t) => {
+  const ours = testImage('127.0.0.1:5000/ours:1', { Cmd: serviceScript('o') });
+  const own = testImage('127.0.0.1:5000/own:1', { Cmd: serviceScript('x') }, { 'exports/service.template': '[Service]\nExecStart=$EXEC_START\n' });
+  const { ctx, name, stateDir } = await setup(t, [ours, own]);
+  const verified: string[] = [];
+  ctx.systemd = new (class extends Systemd {
+    override async verify(file: string, options?: { unitPath?: readonly string[] }) {
+      verified.push(path.basename(file));
+      return super.verify(file, options);
+    }
+  })();
+  for (const suffix of ['a', 'b']) await install(ctx, { name: `${name}${suffix}`, image: ours.name, set: { STATE_DIRECTORY: stateDir }, start: false });
+  t.deepEqual(verified, [`${name}a.service`], 'the second unit has the first one\'s shape');
+  // Another image is another shape.
+  for (const suffix of ['c', 'd']) await install(ctx, { name: `${name}${suffix}`, image: own.name, set: { STATE_DIRECTORY: stateDir }, start: false });
+  t.deepEqual(verified, [`${name}a.service`, `${name}c.service`, `${name}d.service`], 'the image\'s own template is verified each time');
+});
+
 test('a unit that systemd-analyze verify rejects is not installed; what it only warns about is not an error', async (t) => {
   const image = testImage('127.0.0.1:5000/badunit:1', { Cmd: serviceScript('x') }, {
     'exports/service.template': '[Service]\nExecStart=$EXEC_START\nExecStartPost=no-such-tool\nRestart=sometimes\n',
