@@ -14,6 +14,8 @@ import { pathExists } from '../common/path-exists.js';
 
 export const startedFile = 'started';
 export const exitStatusFile = 'exit-status';
+/** Where `runc run --pid-file` writes the container's pid once it runs (runtimeDirectives, Runc.runCommand). */
+export const runcPidFile = 'container.pid';
 
 export interface ContainerExit {
   /** systemd's SERVICE_RESULT: success, exit-code, signal, timeout, … */
@@ -40,9 +42,12 @@ export function parseExitStatus(text: string, finishedAt: Date): ContainerExit |
   return { result, exitCode, finishedAt };
 }
 
-/** What the unit's ExecStartPre does: the last run's exit forgotten, this start's time marked. */
+/**
+ * What the unit's ExecStartPre does: the last run's exit and pid file forgotten (and runc's
+ * temporary name of it, which runc creates exclusively), this start's time marked.
+ */
 export async function markStarted(dir: string): Promise<void> {
-  await rm(path.join(dir, exitStatusFile), { force: true });
+  for (const file of [exitStatusFile, runcPidFile, `.${runcPidFile}`]) await rm(path.join(dir, file), { force: true });
   await writeFile(path.join(dir, startedFile), '');
 }
 
@@ -70,8 +75,41 @@ export async function readRunRecord(dir: string): Promise<RunRecord> {
  * (and polling every `pollMs` besides, in case a watch misses a rename). Rejects when `signal`
  * aborts, and with ENOTFOUND when `dir` goes (the container was uninstalled).
  */
-export async function waitForExit(dir: string, accept: (record: RunRecord) => boolean, signal: AbortSignal, pollMs = 1000): Promise<RunRecord> {
-  return new Promise<RunRecord>((resolve, reject) => {
+export function waitForExit(dir: string, accept: (record: RunRecord) => boolean, signal: AbortSignal, pollMs = 1000): Promise<RunRecord> {
+  return watchDirectory(
+    dir,
+    async () => {
+      const record = await readRunRecord(dir);
+      return accept(record) ? record : undefined;
+    },
+    signal,
+    pollMs,
+  );
+}
+
+/**
+ * Resolves once the run that started last runs or has ended: runc's pid file DIR/container.pid
+ * (`runc run --pid-file` writes it, by a rename, once the container's process has been
+ * exec'd: runc's own meaning of "running") or DIR/exit-status is there, both removed at the
+ * start (markStarted, the unit's ExecStartPre). Woken by the directory's changes, not a
+ * timer; false when neither came within `ms`.
+ */
+export async function waitForStart(dir: string, ms: number): Promise<boolean> {
+  const timeout = AbortSignal.timeout(ms);
+  const there = (file: string) => pathExists(path.join(dir, file));
+  return watchDirectory(dir, async () => ((await there(runcPidFile)) || (await there(exitStatusFile)) ? true : undefined), timeout, ms).catch((error: unknown) => {
+    if (timeout.aborted) return false;
+    throw error;
+  });
+}
+
+/**
+ * Resolves with the first answer of `probe` that is not undefined, asking it at once, on
+ * every change in `dir` and every `pollMs`. Rejects when `signal` aborts, and with ENOTFOUND
+ * when `dir` goes.
+ */
+function watchDirectory<T>(dir: string, probe: () => Promise<T | undefined>, signal: AbortSignal, pollMs: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
     let done = false;
     let checking = false;
     let again = false;
@@ -83,13 +121,13 @@ export async function waitForExit(dir: string, accept: (record: RunRecord) => bo
       }
     })();
     const timer = setInterval(() => void check(), pollMs);
-    const finish = (error: unknown, record?: RunRecord) => {
+    const finish = (error: unknown, answer?: T) => {
       if (done) return;
       done = true;
       watcher?.close();
       clearInterval(timer);
       signal.removeEventListener('abort', onAbort);
-      if (record !== undefined) resolve(record);
+      if (answer !== undefined) resolve(answer);
       else reject(error);
     };
     const onAbort = () => finish(signal.reason ?? new Error('aborted'));
@@ -103,8 +141,8 @@ export async function waitForExit(dir: string, accept: (record: RunRecord) => bo
       try {
         do {
           again = false;
-          const record = await readRunRecord(dir);
-          if (accept(record)) return finish(undefined, record);
+          const answer = await probe();
+          if (answer !== undefined) return finish(undefined, answer);
           // Uninstalled while waited on: nothing will be recorded there any more.
           if (!(await pathExists(dir))) return finish(new SyscontainerError('ENOTFOUND', `deployment ${dir} is gone`));
         } while (again && !done);
@@ -114,6 +152,7 @@ export async function waitForExit(dir: string, accept: (record: RunRecord) => bo
         checking = false;
       }
     }
+    if (signal.aborted) return onAbort();
     signal.addEventListener('abort', onAbort, { once: true });
     void check();
   });

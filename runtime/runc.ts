@@ -9,6 +9,7 @@ import { execa } from 'execa';
 import { capture } from '../common/captured-command.js';
 import { SyscontainerError } from '../common/errors.js';
 import { withPrefix } from './command-prefix.js';
+import { runcPidFile } from './exit-status.js';
 
 export interface RuncOptions {
   /** Path of the runtime binary; default `runc` from PATH. */
@@ -87,10 +88,11 @@ export class Runc {
   /**
    * The command line that runs container `id` from `bundle` in the foreground (`run`): it
    * returns when the container's process exits, with its exit code (128 + the signal's number
-   * when a signal killed it), after runc deleted the container. For a monitor to spawn.
+   * when a signal killed it), after runc deleted the container. For a monitor to spawn. runc
+   * writes BUNDLE/container.pid once the container's process runs (exit-status.ts waitForStart).
    */
   runCommand(id: string, bundle: string): [string, string[]] {
-    return this.command(['run', '--bundle', bundle, id]);
+    return this.command(['run', '--pid-file', `${bundle}/${runcPidFile}`, '--bundle', bundle, id]);
   }
 
   /** State of container `id`, or undefined when runc does not know it. */

@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { SyscontainerError } from '../common/errors.js';
+import { runcPidFile } from './exit-status.js';
 
 /** Set by the installer; `--set` may not change them, defaultValues cannot either. */
 export const installerVariables = [
@@ -119,7 +120,9 @@ export interface ValuesInput {
  * $PIDFILE and $EXEC_STOPPOST, with Type=forking); otherwise runc stays the main process.
  */
 export function runtimeDirectives(runtimePath: string, name: string, destDir: string, pidFile?: string) {
-  const detach = pidFile === undefined ? '' : `--detach --pid-file ${pidFile} `;
+  // In the foreground runc writes its pid file too, once the container's process runs: what
+  // a start waits for (exit-status.ts waitForStart), as systemctl start returns at the fork.
+  const detach = pidFile === undefined ? `--pid-file ${destDir}/${runcPidFile} ` : `--detach --pid-file ${pidFile} `;
   return {
     // `-`: a missing or already deleted container is not a failure. Deleting before start
     // clears a container left "stopped" by a crash, which would block `runc run NAME`.

@@ -14,7 +14,7 @@ import { removeUnitCgroups } from './unit-cgroups.js';
 import { isOneshotBundle, oneshotSuccessCodes } from '../oneshot.js';
 import { podNetnsName } from '../container-spec.js';
 import { IpNetns } from '../ip-netns.js';
-import { markStarted, readRunRecord, recordExit, type ContainerExit } from '../exit-status.js';
+import { markStarted, readRunRecord, recordExit, waitForStart, type ContainerExit } from '../exit-status.js';
 import { containerLogName, monitorEnded, recordLostExit, spawnMonitor } from './container-monitor.js';
 
 export { containerLogName };
@@ -81,11 +81,9 @@ export class RuncSupervisor implements Supervisor {
   async launch(name: string, bundle: string): Promise<void> {
     await this.clear(name);
     await spawnMonitor(bundle, this.runc.runCommand(name, bundle));
-    // Until runc runs it or it has already exited (bounded), so the next listing sees it started.
-    for (let i = 0; i < 50; i++) {
-      if ((await readRunRecord(bundle)).exit !== undefined || (await this.runc.state(name))?.status === 'running') return;
-      await sleep(100);
-    }
+    // Until runc runs it (its pid file) or it has already exited (its record; bounded), so
+    // the next listing sees it started.
+    await waitForStart(bundle, 5000);
   }
 
   async kill(name: string, signal: string): Promise<void> {

@@ -17,6 +17,7 @@ import { podUnitName } from '../container-spec.js';
 import { writeFileAtomic } from '../../common/atomic-file.js';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { healthServiceName, healthTimerName } from '../health/health-units.js';
+import { runcPidFile, waitForStart } from '../exit-status.js';
 
 export class SystemdSupervisor implements Supervisor {
   readonly kind = 'systemd';
@@ -42,8 +43,18 @@ export class SystemdSupervisor implements Supervisor {
   async launch(name: string, bundle: string): Promise<void> {
     const unit = unitName(name);
     await this.systemd.resetFailed(unit);
+    // A pid file of an earlier run would say it runs before it does (our ExecStartPre removes
+    // it too; an image's own unit that runs $EXEC_START does not).
+    for (const file of [runcPidFile, `.${runcPidFile}`]) await rm(path.join(bundle, file), { force: true });
     await this.systemd.start(unit);
-    // systemctl returns once runc is forked; the unit records an exit in DESTDIR/exit-status.
+    // systemctl returns once runc is forked. Our units' runc writes DESTDIR/container.pid when
+    // the container's process runs, and the unit records an exit in DESTDIR/exit-status: woken
+    // by either. An image's own unit may run runc otherwise: runc's state is asked then.
+    const unitText = await readFile(path.join(bundle, unit), 'utf8').catch(() => '');
+    if (unitText.includes(`--pid-file ${path.join(bundle, runcPidFile)} `)) {
+      await waitForStart(bundle, 5000);
+      return;
+    }
     for (let i = 0; i < 50; i++) {
       if ((await this.runc.state(name))?.status === 'running' || (await pathExists(path.join(bundle, 'exit-status')))) return;
       await sleep(100);

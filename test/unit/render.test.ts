@@ -73,7 +73,7 @@ test('an image without /exports gets our templates, filled from its config (gold
   t.is(r.spec.linux.cgroupsPath, '/system.slice/web.service/container');
   t.true(r.spec.mounts?.some((m) => m.destination === '/var/lib/web' && m.source === '/var/lib/web/var_lib_web'));
   t.regex(r.unit, /^KillSignal=SIGQUIT$/m);
-  t.regex(r.unit, /^ExecStart=\/usr\/bin\/systemd-cat --identifier=web --priority=info --stderr-priority=err --level-prefix=false \/usr\/sbin\/runc run --bundle \/var\/lib\/containers\/atomic\/web\.0 web$/m);
+  t.regex(r.unit, /^ExecStart=\/usr\/bin\/systemd-cat --identifier=web --priority=info --stderr-priority=err --level-prefix=false \/usr\/sbin\/runc run --pid-file \/var\/lib\/containers\/atomic\/web\.0\/container\.pid --bundle \/var\/lib\/containers\/atomic\/web\.0 web$/m);
 });
 
 test('numeric user:group, and a name from /etc/group', async (t) => {
@@ -256,5 +256,5 @@ test('a service template using $PIDFILE and $EXEC_STOPPOST gets a detached runc 
   const r = await renderDeployment(input(rootfs, imageConfig({})));
   t.regex(r.unit, /^ExecStart=\/usr\/sbin\/runc run --detach --pid-file \/run\/container-web\.pid --bundle \/var\/lib\/containers\/atomic\/web\.0 web$/m);
   const plain = await renderDeployment(input(await makeRootfs(t, exportsFiles), imageConfig({})));
-  t.regex(plain.unit, /^ExecStart=\/usr\/sbin\/runc run --bundle /m);
+  t.regex(plain.unit, /^ExecStart=\/usr\/sbin\/runc run --pid-file \/var\/lib\/containers\/atomic\/web\.0\/container\.pid --bundle /m);
 });

@@ -26,7 +26,7 @@ test('computed defaults as Atomic defined them', (t) => {
   t.is(v.IMAGE_NAME, base.imageName);
   t.is(v.IMAGE_ID, base.imageId);
   t.is(v.HOST_UID, '0');
-  t.is(v.EXEC_START, '/usr/sbin/runc run --bundle /var/lib/containers/atomic/etcd.0 etcd');
+  t.is(v.EXEC_START, '/usr/sbin/runc run --pid-file /var/lib/containers/atomic/etcd.0/container.pid --bundle /var/lib/containers/atomic/etcd.0 etcd');
   t.is(v.EXEC_STARTPRE, '-/usr/sbin/runc delete --force etcd');
   t.is(v.EXEC_STOPPOST, '-/usr/sbin/runc delete --force etcd');
 });
@@ -49,7 +49,7 @@ test('PIDFILE follows a --set RUN_DIRECTORY', (t) => {
 });
 
 test('--set RUNTIME is used in the start/stop commands', (t) => {
-  t.is(computeValues({ ...base, set: { RUNTIME: '/opt/crun' } }).EXEC_START, `/opt/crun run --bundle ${base.destDir} etcd`);
+  t.is(computeValues({ ...base, set: { RUNTIME: '/opt/crun' } }).EXEC_START, `/opt/crun run --pid-file ${base.destDir}/container.pid --bundle ${base.destDir} etcd`);
 });
 
 test('UUID is kept across updates, new otherwise', (t) => {
