@@ -8,7 +8,7 @@
 import { SyscontainerError } from '../common/errors.js';
 import { install, type ContainerSpec, type ServiceOptions } from '../runtime/index.js';
 import type { AppContext } from './context.js';
-import { listContainerViews } from './container-views.js';
+import { containerId, listContainerViews } from './container-views.js';
 import type { OneOffRuns } from './one-off-runs.js';
 import type { QuotaStore } from './quotas.js';
 import { adminOnlyAsks, projectLabel, type Caller } from './tenancy.js';
@@ -89,7 +89,7 @@ export async function createContainer(app: AppContext, tenancy: Tenancy, input: 
       const run = await tenancy.oneOffs.create({ name: input.name, image: image.name, labels, containerSpec: input.containerSpec, openStdin: input.openStdin === true });
       return { id: run.id, name: run.name, image: run.image, kind: 'one-off' };
     }
-    await install(app.runtime, {
+    const installed = await install(app.runtime, {
       name: input.name,
       image: image.name,
       containerSpec: input.containerSpec,
@@ -100,9 +100,8 @@ export async function createContainer(app: AppContext, tenancy: Tenancy, input: 
       enable: input.service.restart === 'always' || input.service.restart === 'unless-stopped',
       allowPrivileges: input.caller.admin && asks.length > 0,
     });
-    const view = (await listContainerViews(app)).find((v) => v.name === input.name);
-    if (view === undefined) throw new SyscontainerError('ERUNTIME', `container ${input.name} was made but is not listed`);
-    return { id: view.id, name: view.name, image: view.image, kind: 'unit' };
+    // The id as a listing gives it, without listing (and asking runc) again.
+    return { id: containerId(input.name, installed.info.values.UUID), name: input.name, image: installed.info.image, kind: 'unit' };
   };
   // Without a project there is no quota to keep: no queue either.
   return project === undefined ? make() : serialized(project, make);
