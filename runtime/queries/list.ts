@@ -27,7 +27,7 @@ export interface ContainerListEntry {
 export async function list(ctx: RuntimeContext): Promise<ContainerListEntry[]> {
   const [supervisor, deployed] = await Promise.all([supervisorOf(ctx), new DeploymentStore(ctx.root).activeDeployments()]);
   const installed = deployed.map(({ name, active }): [string, ActiveDeployment] => [name, active]);
-  const states = await supervisor.states(installed.map(([name]) => name));
+  const states = await supervisor.states(installed.map(([name, active]) => ({ name, bundle: active.dir })));
   const health = new Map<string, string>();
   for (const [name, active] of installed) {
     if (active.info.healthcheck !== undefined) health.set(name, (await containerHealth(active.dir, active.info.healthcheck, supervisor.schedulesHealthChecks)).status);

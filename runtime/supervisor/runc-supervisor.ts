@@ -202,8 +202,13 @@ export class RuncSupervisor implements Supervisor {
     return { state: stateOfExit((await readRunRecord(bundle)).exit), pid: undefined, enabled: undefined, details: undefined };
   }
 
-  states(names: readonly string[]): Promise<Map<string, string>> {
-    return runcStates(this.runc, names);
+  async states(containers: readonly { name: string; bundle: string }[]): Promise<Map<string, string>> {
+    const states = await runcStates(this.runc, containers.map((c) => c.name));
+    // runc forgets a container once it has exited; its run record says how it ended, as status() does (read-only here).
+    for (const { name, bundle } of containers) {
+      if (states.get(name) === 'stopped') states.set(name, stateOfExit((await readRunRecord(bundle)).exit));
+    }
+    return states;
   }
 
   async logs(_name: string, bundle: string, options: { lines?: number }): Promise<string> {

@@ -120,8 +120,8 @@ export interface Supervisor {
    */
   status(name: string, bundle: string): Promise<SupervisedState>;
 
-  /** The state word (as status().state) of each of `names`, with one runc call for them all. Read-only. */
-  states(names: readonly string[]): Promise<Map<string, string>>;
+  /** The state word (as status().state) of each container (name and bundle), with one runc call for them all. Read-only. */
+  states(containers: readonly { name: string; bundle: string }[]): Promise<Map<string, string>>;
 
   /** The container's output, the last `lines` lines when given ('' when there is none). Read-only. */
   logs(name: string, bundle: string, options: { lines?: number }): Promise<string>;

@@ -152,7 +152,8 @@ export class SystemdSupervisor implements Supervisor {
     };
   }
 
-  async states(names: readonly string[]): Promise<Map<string, string>> {
+  async states(containers: readonly { name: string; bundle: string }[]): Promise<Map<string, string>> {
+    const names = containers.map((c) => c.name);
     const states = await runcStates(this.runc, names);
     const units = await this.systemd.unitStates(names.map(unitName)).catch(() => new Map<string, UnitState>());
     for (const name of names) {

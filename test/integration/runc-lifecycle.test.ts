@@ -210,6 +210,7 @@ test('a command that exits 0 at once installs without systemd too, and status sa
   t.is(st.state, 'exited');
   t.like(st.lastExit, { result: 'success', exitCode: 0 });
   t.regex(await logs(ctx, { name }), /did-it/);
+  t.is((await list(ctx)).find((c) => c.name === name)?.state, 'exited', 'containers list says what status says');
   await start(ctx, { name });
   t.is((await status(ctx, { name })).state, 'exited', 'start runs it again');
 });
