@@ -47,8 +47,14 @@ export function parseExitStatus(text: string, finishedAt: Date): ContainerExit |
  * temporary name of it, which runc creates exclusively), this start's time marked.
  */
 export async function markStarted(dir: string): Promise<void> {
-  for (const file of [exitStatusFile, runcPidFile, `.${runcPidFile}`]) await rm(path.join(dir, file), { force: true });
+  await rm(path.join(dir, exitStatusFile), { force: true });
+  await forgetPidFile(dir);
   await writeFile(path.join(dir, startedFile), '');
+}
+
+/** An earlier run's pid file (and runc's temporary name of it) removed: it would say the next run runs before it does. */
+export async function forgetPidFile(dir: string): Promise<void> {
+  for (const file of [runcPidFile, `.${runcPidFile}`]) await rm(path.join(dir, file), { force: true });
 }
 
 /**

@@ -205,9 +205,9 @@ export class RuncSupervisor implements Supervisor {
   async states(containers: readonly { name: string; bundle: string }[]): Promise<Map<string, string>> {
     const states = await runcStates(this.runc, containers.map((c) => c.name));
     // runc forgets a container once it has exited; its run record says how it ended, as status() does (read-only here).
-    for (const { name, bundle } of containers) {
-      if (states.get(name) === 'stopped') states.set(name, stateOfExit((await readRunRecord(bundle)).exit));
-    }
+    await Promise.all(
+      containers.filter(({ name }) => states.get(name) === 'stopped').map(async ({ name, bundle }) => states.set(name, stateOfExit((await readRunRecord(bundle)).exit))),
+    );
     return states;
   }
 

@@ -17,7 +17,7 @@ import { podUnitName } from '../container-spec.js';
 import { writeFileAtomic } from '../../common/atomic-file.js';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { healthServiceName, healthTimerName } from '../health/health-units.js';
-import { runcPidFile, waitForStart } from '../exit-status.js';
+import { forgetPidFile, runcPidFile, waitForStart } from '../exit-status.js';
 
 export class SystemdSupervisor implements Supervisor {
   readonly kind = 'systemd';
@@ -45,7 +45,7 @@ export class SystemdSupervisor implements Supervisor {
     await this.systemd.resetFailed(unit);
     // A pid file of an earlier run would say it runs before it does (our ExecStartPre removes
     // it too; an image's own unit that runs $EXEC_START does not).
-    for (const file of [runcPidFile, `.${runcPidFile}`]) await rm(path.join(bundle, file), { force: true });
+    await forgetPidFile(bundle);
     await this.systemd.start(unit);
     // systemctl returns once runc is forked. Our units' runc writes DESTDIR/container.pid when
     // the container's process runs, and the unit records an exit in DESTDIR/exit-status: woken
