@@ -2,8 +2,9 @@
 // (old clients) or {"key": {"v": true}} (docker CLI since 1.24). 400 for anything else.
 import * as z from 'zod';
 import { HttpError } from './http-error.js';
+import { builtOnFirstUse } from '../app/index.js';
 
-const filterSchema = z.record(z.string().max(64), z.union([z.array(z.string().max(512)).max(64), z.record(z.string().max(512), z.boolean())]));
+const filterSchema = builtOnFirstUse(() => z.record(z.string().max(64), z.union([z.array(z.string().max(512)).max(64), z.record(z.string().max(512), z.boolean())])));
 
 export function parseFilters(text: string | null, allowed: readonly string[]): Record<string, string[]> {
   if (text === null || text.trim() === '') return {};

@@ -10,6 +10,7 @@ import * as z from 'zod';
 import { SyscontainerError } from '../common/errors.js';
 import { writeFileAtomic } from '../common/atomic-file.js';
 import { validateProjectName } from './project-name.js';
+import { builtOnFirstUse } from '../common/built-on-first-use.js';
 
 export interface TokenRecord {
   /** Short public id (for list and revoke): not derived from the secret. */
@@ -29,15 +30,15 @@ export interface TokenGrant {
   admin: boolean;
 }
 
-const recordSchema = z.object({
+const recordSchema = builtOnFirstUse(() => z.object({
   id: z.string().regex(/^[0-9a-f]{12}$/),
   project: z.string(),
   admin: z.boolean(),
   created: z.string(),
   expires: z.string().optional(),
   sha256: z.string().regex(/^[0-9a-f]{64}$/),
-});
-const fileSchema = z.object({ version: z.literal(1), tokens: z.array(recordSchema) });
+}));
+const fileSchema = builtOnFirstUse(() => z.object({ version: z.literal(1), tokens: z.array(recordSchema) }));
 
 const tokenPrefix = 'sct_';
 const sha256 = (text: string) => createHash('sha256').update(text).digest();

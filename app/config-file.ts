@@ -12,14 +12,15 @@ import { readFileSync } from 'node:fs';
 import { parse as parseToml } from 'smol-toml';
 import * as z from 'zod';
 import { SyscontainerError } from '../common/errors.js';
+import { builtOnFirstUse } from '../common/built-on-first-use.js';
 
 export const defaultConfigFile = '/etc/containers/syscontainer.conf';
 
-const configSchema = z
+const configSchema = builtOnFirstUse(() => z
   .object({
     install: z.object({ confined: z.boolean().optional() }).strict().optional(),
   })
-  .strict();
+  .strict());
 
 export interface SiteConfig {
   /** Refuse privileges beyond the default confinement at install and update. */

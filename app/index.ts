@@ -65,6 +65,7 @@ export { ContainerEventWatcher, type ObservedEvent } from './container-events.js
 // What front ends need with them: errors, input parsing, result and event types.
 export { SyscontainerError, isSyscontainerError, type ErrorCode } from '../common/errors.js';
 export { shortId } from '../common/digest.js';
+export { builtOnFirstUse } from '../common/built-on-first-use.js';
 export type { PullEvent, PullResult, PushImageEvent, PruneReport, VerifyReport, TrustRecord, TrustRecheck, PolicySummary, ScopeSummary, TrustType } from '../store/index.js';
 export { trustTypes } from '../store/index.js';
 export { parseSetArguments, type ContainerStatus, type DeploymentResult, type RunResult, type TemplateVariable } from '../runtime/index.js';

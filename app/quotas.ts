@@ -6,16 +6,17 @@ import * as z from 'zod';
 import { SyscontainerError } from '../common/errors.js';
 import { writeFileAtomic } from '../common/atomic-file.js';
 import { validateProjectName } from './project-name.js';
+import { builtOnFirstUse } from '../common/built-on-first-use.js';
 
 export interface ProjectQuota {
   /** Most containers the project may have at once; undefined: no limit. */
   containers?: number;
 }
 
-const fileSchema = z.object({
+const fileSchema = builtOnFirstUse(() => z.object({
   version: z.literal(1),
   projects: z.record(z.string(), z.object({ containers: z.number().int().min(0).optional() })),
-});
+}));
 
 export class QuotaStore {
   constructor(readonly file: string) {}

@@ -9,8 +9,9 @@ import path from 'node:path';
 import * as z from 'zod';
 import { emptyDirectory } from './host-files.js';
 import { installerVariables } from './values.js';
+import { builtOnFirstUse } from '../common/built-on-first-use.js';
 
-const atomicInfoSchema = z.object({
+const atomicInfoSchema = builtOnFirstUse(() => z.object({
   image: z.string().min(1),
   /** The image's manifest digest, hex (docker.digest of its ostree commit). */
   revision: z.string().optional(),
@@ -24,7 +25,7 @@ const atomicInfoSchema = z.object({
   /** `--rootfs` (atomic's --remote): the container location whose rootfs/ is used. */
   remote: z.string().nullish(),
   runtime: z.string().optional(),
-});
+}));
 
 // Computed by the installer on every deployment: not the user's choice, so not kept as --set values.
 const computed = new Set<string>([...installerVariables, 'UUID', 'PIDFILE', 'ALL_PROCESS_CAPABILITIES', 'RUNTIME']);

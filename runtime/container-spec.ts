@@ -11,75 +11,76 @@ import type { OciMount, OciRuntimeSpec } from './oci-runtime-spec.js';
 import { defaultCapabilities } from './privileges.js';
 import { allCapabilityNames } from './values.js';
 import { oneshotAnnotation, successExitCodesAnnotation } from './oneshot.js';
+import { builtOnFirstUse } from '../common/built-on-first-use.js';
 
 // Values end up in config.json (JSON-encoded, so any text is safe there) and, for limits, in the
 // unit: those are numbers. Paths must be absolute and normalised so the privileges check reads
 // what runc will mount.
 // eslint-disable-next-line no-control-regex
 const noControl = /^[^\u0000-\u0008\u000a-\u001f\u007f]*$/;
-const absolutePath = z
+const absolutePath = builtOnFirstUse(() => z
   .string()
   .min(1)
   .max(4096)
   .regex(noControl, 'has control characters')
   .refine((p) => p.startsWith('/'), 'must be an absolute path')
   .refine((p) => path.posix.normalize(p) === p || path.posix.normalize(p) === p.replace(/\/+$/, ''), 'must be a normalised path (no "..", "//" or ".")')
-  .refine((p) => !p.split('/').includes('..'), 'must not contain ".."');
-const argument = z.string().max(131072).regex(/^[^\u0000]*$/, 'has a NUL character');
-const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_.-]*$/, 'not a valid environment variable name');
-const capabilityName = z
+  .refine((p) => !p.split('/').includes('..'), 'must not contain ".."'));
+const argument = builtOnFirstUse(() => z.string().max(131072).regex(/^[^\u0000]*$/, 'has a NUL character'));
+const envName = builtOnFirstUse(() => z.string().regex(/^[A-Za-z_][A-Za-z0-9_.-]*$/, 'not a valid environment variable name'));
+const capabilityName = builtOnFirstUse(() => z
   .string()
   .transform((c) => (c.toUpperCase().startsWith('CAP_') ? c.toUpperCase() : `CAP_${c.toUpperCase()}`))
-  .refine((c) => (allCapabilityNames as readonly string[]).includes(c), 'not a capability name');
+  .refine((c) => (allCapabilityNames as readonly string[]).includes(c), 'not a capability name'));
 /** A pod's name: it becomes part of unit, namespace and directory names. */
 export const podNamePattern = /^[a-z0-9]([a-z0-9.-]{0,52}[a-z0-9])?$/;
-const podName = z.string().regex(podNamePattern, 'a pod name is 1-54 lowercase letters, digits, "." or "-", starting and ending with a letter or digit');
-const fileMode = z.number().int().min(0).max(0o7777);
-const relativeFile = z
+const podName = builtOnFirstUse(() => z.string().regex(podNamePattern, 'a pod name is 1-54 lowercase letters, digits, "." or "-", starting and ending with a letter or digit'));
+const fileMode = builtOnFirstUse(() => z.number().int().min(0).max(0o7777));
+const relativeFile = builtOnFirstUse(() => z
   .string()
   .min(1)
   .max(255)
   .regex(/^[A-Za-z0-9_.-]+$/, 'a file name of letters, digits, "_", "." or "-"')
-  .refine((f) => f !== '.' && f !== '..', 'not a file name');
+  .refine((f) => f !== '.' && f !== '..', 'not a file name'));
 
-const bindMount = z.strictObject({
+const bindMount = builtOnFirstUse(() => z.strictObject({
   type: z.literal('bind'),
   source: absolutePath,
   destination: absolutePath,
   readOnly: z.boolean().optional(),
-});
-const tmpfsMount = z.strictObject({
+}));
+const tmpfsMount = builtOnFirstUse(() => z.strictObject({
   type: z.literal('tmpfs'),
   destination: absolutePath,
   sizeBytes: z.number().int().positive().optional(),
-});
+}));
 /** A directory of the pod (`spec.pod`) shared by its containers: Kubernetes' emptyDir. Removed with the pod. */
-const podVolumeMount = z.strictObject({
+const podVolumeMount = builtOnFirstUse(() => z.strictObject({
   type: z.literal('pod-volume'),
   volume: relativeFile,
   /** A subdirectory of the volume, Kubernetes' subPath. */
   subPath: z.string().max(1024).regex(/^[A-Za-z0-9_.\-/]+$/).refine((p) => !p.split('/').includes('..') && !p.startsWith('/')).optional(),
   destination: absolutePath,
   readOnly: z.boolean().optional(),
-});
+}));
 /** Files given inline (a ConfigMap's), written into the deployment and mounted read-only. */
-const filesMount = z.strictObject({
+const filesMount = builtOnFirstUse(() => z.strictObject({
   type: z.literal('files'),
   destination: absolutePath,
   files: z.array(z.strictObject({ name: relativeFile, content: z.string().max(1 << 20), mode: fileMode.optional() })).max(256),
-});
+}));
 /** One inline file mounted read-only at `destination` (a ConfigMap key mounted by subPath). */
-const fileMount = z.strictObject({
+const fileMount = builtOnFirstUse(() => z.strictObject({
   type: z.literal('file'),
   destination: absolutePath,
   content: z.string().max(1 << 20),
   mode: fileMode.optional(),
-});
+}));
 
-export const containerMountSchema = z.discriminatedUnion('type', [bindMount, tmpfsMount, podVolumeMount, filesMount, fileMount]);
+export const containerMountSchema = builtOnFirstUse(() => z.discriminatedUnion('type', [bindMount, tmpfsMount, podVolumeMount, filesMount, fileMount]));
 export type ContainerMount = z.infer<typeof containerMountSchema>;
 
-export const containerSpecSchema = z.strictObject({
+export const containerSpecSchema = builtOnFirstUse(() => z.strictObject({
   /** Replaces the image's Entrypoint (Kubernetes' `command`); the image's Cmd is dropped unless `args` says. */
   command: z.array(argument).min(1).max(4096).optional(),
   /** Replaces the image's Cmd (Kubernetes' `args`). */
@@ -128,7 +129,7 @@ export const containerSpecSchema = z.strictObject({
       cpuWeight: z.number().int().min(1).max(10000).optional(),
     })
     .optional(),
-});
+}));
 export type ContainerSpec = z.infer<typeof containerSpecSchema>;
 
 /** Validates a container spec from outside (a file, a request); EINVAL naming `what` and the field. */

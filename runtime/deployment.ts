@@ -15,12 +15,13 @@ import { readAtomicInfo } from './atomic-info.js';
 import { validateContainerName } from './container-name.js';
 import { healthCheckSchema } from './health/health-check.js';
 import { serviceOptionsSchema } from './service/service-options.js';
+import { builtOnFirstUse } from '../common/built-on-first-use.js';
 
 export type Slot = 0 | 1;
 
 export const otherSlot = (slot: Slot): Slot => (slot === 0 ? 1 : 0);
 
-export const deploymentInfoSchema = z.object({
+export const deploymentInfoSchema = builtOnFirstUse(() => z.object({
   version: z.literal(1),
   name: z.string(),
   /** REGISTRY/REPO:TAG as stored. */
@@ -67,7 +68,7 @@ export const deploymentInfoSchema = z.object({
   healthcheck: healthCheckSchema.optional(),
   /** The unit is Type=notify: started means the service said READY=1. */
   notify: z.boolean().optional(),
-});
+}));
 export type DeploymentInfo = z.infer<typeof deploymentInfoSchema>;
 
 export interface ActiveDeployment {

@@ -3,10 +3,11 @@
 // unknown keys ignored (images carry others, e.g. "version").
 import * as z from 'zod';
 import { SyscontainerError } from '../common/errors.js';
+import { builtOnFirstUse } from '../common/built-on-first-use.js';
 
 const maxEntries = 1024;
 
-export const exportsManifestSchema = z
+export const exportsManifestSchema = builtOnFirstUse(() => z
   .object({
     /** Defaults of variables; `--set` and the installer's computed values win. */
     defaultValues: z.record(z.string(), z.unknown()).optional(),
@@ -19,7 +20,7 @@ export const exportsManifestSchema = z
     /** Atomic hardlinked /usr host files into the checkout; accepted, but files are always copied. */
     useLinks: z.boolean().optional(),
   })
-  .passthrough();
+  .passthrough());
 export type ExportsManifest = z.infer<typeof exportsManifestSchema>;
 
 /** Parses manifest.json text. Throws ETEMPLATE naming the image and the field. Pure. */

@@ -3,28 +3,29 @@
 // that renders into nonsense fails at install with the file and the field named, not at start.
 import * as z from 'zod';
 import { SyscontainerError } from '../common/errors.js';
+import { builtOnFirstUse } from '../common/built-on-first-use.js';
 
-const absolutePath = z.string().min(1).refine((p) => p.startsWith('/'), 'must be an absolute path');
-const capabilityList = z.array(z.string().regex(/^CAP_[A-Z_]+$/, 'not a capability name')).optional();
+const absolutePath = builtOnFirstUse(() => z.string().min(1).refine((p) => p.startsWith('/'), 'must be an absolute path'));
+const capabilityList = builtOnFirstUse(() => z.array(z.string().regex(/^CAP_[A-Z_]+$/, 'not a capability name')).optional());
 
-export const ociMountSchema = z
+export const ociMountSchema = builtOnFirstUse(() => z
   .object({
     destination: absolutePath,
     type: z.string().optional(),
     source: z.string().optional(),
     options: z.array(z.string()).optional(),
   })
-  .passthrough();
+  .passthrough());
 export type OciMount = z.infer<typeof ociMountSchema>;
 
-export const ociNamespaceSchema = z
+export const ociNamespaceSchema = builtOnFirstUse(() => z
   .object({
     type: z.enum(['pid', 'network', 'mount', 'ipc', 'uts', 'user', 'cgroup', 'time']),
     path: z.string().optional(),
   })
-  .passthrough();
+  .passthrough());
 
-export const ociRuntimeSpecSchema = z
+export const ociRuntimeSpecSchema = builtOnFirstUse(() => z
   .object({
     ociVersion: z.string().min(1),
     process: z
@@ -86,7 +87,7 @@ export const ociRuntimeSpecSchema = z
       })
       .passthrough(),
   })
-  .passthrough();
+  .passthrough());
 export type OciRuntimeSpec = z.infer<typeof ociRuntimeSpecSchema>;
 
 /** Parses a rendered config.json; throws ETEMPLATE naming `fileName`, the line (bad JSON) or the field. */

@@ -3,6 +3,7 @@
 // `docker run --rm`'s (HostConfig.AutoRemove): a one-off run, gone when it ends.
 import { randomBytes } from 'node:crypto';
 import {
+  builtOnFirstUse,
   createContainer,
   effectiveConfig,
   healthOptionsFromDocker,
@@ -65,7 +66,7 @@ function bindOf(text: string): ContainerMount {
   return { type: 'bind', source, destination, ...(mode === 'ro' ? { readOnly: true } : {}) };
 }
 
-const mountSchema = z.object({ Type: z.enum(['bind', 'tmpfs']), Source: z.string().optional(), Target: z.string(), ReadOnly: z.boolean().optional() }).catchall(zeroValue);
+const mountSchema = builtOnFirstUse(() => z.object({ Type: z.enum(['bind', 'tmpfs']), Source: z.string().optional(), Target: z.string(), ReadOnly: z.boolean().optional() }).catchall(zeroValue));
 
 /** The container spec (runtime/container-spec.ts) a create body asks for; validated there. */
 function containerSpecOf(body: ContainerCreateBody, name: string): ContainerSpec {

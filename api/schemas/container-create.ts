@@ -6,11 +6,12 @@
 // limits. Every other field only at its zero value.
 import * as z from 'zod';
 import { zeroValue } from './zero-value.js';
+import { builtOnFirstUse } from '../../app/index.js';
 
 const text = (max: number) => z.string().max(max).refine((s) => !s.includes('\0'), 'contains a NUL byte');
-const words = z.array(text(4096)).max(4096).nullish();
+const words = builtOnFirstUse(() => z.array(text(4096)).max(4096).nullish());
 
-const hostConfig = z
+const hostConfig = builtOnFirstUse(() => z
   .object({
     NetworkMode: z.enum(['', 'default', 'host']).optional(),
     RestartPolicy: z
@@ -40,9 +41,9 @@ const hostConfig = z
     DnsOptions: z.array(z.never()).nullish(),
     DnsSearch: z.array(z.never()).nullish(),
   })
-  .catchall(zeroValue);
+  .catchall(zeroValue));
 
-export const containerCreateSchema = z
+export const containerCreateSchema = builtOnFirstUse(() => z
   .object({
     Image: text(512).min(1, 'Image is required'),
     Cmd: words,
@@ -65,11 +66,11 @@ export const containerCreateSchema = z
     Healthcheck: z.unknown().optional(),
     NetworkingConfig: z.unknown().optional(),
   })
-  .catchall(zeroValue);
+  .catchall(zeroValue));
 
 export type ContainerCreateBody = z.infer<typeof containerCreateSchema>;
 
-export const execCreateSchema = z
+export const execCreateSchema = builtOnFirstUse(() => z
   .object({
     Cmd: z.array(text(65536)).min(1, 'Cmd: a command to run is required').max(4096),
     AttachStdin: z.boolean().optional(),
@@ -83,12 +84,12 @@ export const execCreateSchema = z
     // docker-py names the container in the body too; the path says which.
     Container: z.string().max(128).optional(),
   })
-  .catchall(zeroValue);
+  .catchall(zeroValue));
 
-export const execStartSchema = z
+export const execStartSchema = builtOnFirstUse(() => z
   .object({
     Detach: z.boolean().optional(),
     Tty: z.literal(false, 'Tty: exec with a terminal is not supported by syscontainer').optional(),
     ConsoleSize: z.array(z.number().int().min(0)).max(2).nullish(),
   })
-  .catchall(zeroValue);
+  .catchall(zeroValue));

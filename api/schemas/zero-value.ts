@@ -2,6 +2,7 @@
 // ("", 0, false, null, [], {} or objects of those). A field this service does not implement
 // is accepted at that value only: set to anything else it is a 400 naming the field.
 import * as z from 'zod';
+import { builtOnFirstUse } from '../../app/index.js';
 
 export function isZeroValue(value: unknown): boolean {
   if (value === null || value === undefined || value === '' || value === false || value === 0) return true;
@@ -10,4 +11,4 @@ export function isZeroValue(value: unknown): boolean {
   return false;
 }
 
-export const zeroValue = z.unknown().refine(isZeroValue, 'not supported by syscontainer (only its default value is accepted)');
+export const zeroValue = builtOnFirstUse(() => z.unknown().refine(isZeroValue, 'not supported by syscontainer (only its default value is accepted)'));

@@ -2,8 +2,9 @@
 // with it, atomically): the config id that owns it, where it was declared, its spec digest, and
 // the declaration itself, so `generate kube` can write it back and the next apply can compare.
 import * as z from 'zod';
+import { builtOnFirstUse } from '../../common/built-on-first-use.js';
 
-export const ownerRecordSchema = z.object({
+export const ownerRecordSchema = builtOnFirstUse(() => z.object({
   configId: z.string(),
   /** The files it was declared in, as the user named them. */
   source: z.array(z.string()),
@@ -13,7 +14,7 @@ export const ownerRecordSchema = z.object({
   podContainer: z.string().optional(),
   /** The declaration without its origin (DeclaredContainer), for generate kube. */
   declared: z.record(z.string(), z.unknown()),
-});
+}));
 export type OwnerRecord = z.infer<typeof ownerRecordSchema>;
 
 /** Config ids name lock files and records: paunch's step_1, a directory's name. */

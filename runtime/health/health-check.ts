@@ -5,25 +5,26 @@
 import * as z from 'zod';
 import { SyscontainerError } from '../../common/errors.js';
 import { maxDurationMs, parseDuration, formatDuration } from './duration.js';
+import { builtOnFirstUse } from '../../common/built-on-first-use.js';
 
 /** What runs after `retries` consecutive failures (podman's --health-on-failure). */
-export const healthOnFailureSchema = z.enum(['none', 'restart', 'stop', 'kill']);
+export const healthOnFailureSchema = builtOnFirstUse(() => z.enum(['none', 'restart', 'stop', 'kill']));
 export type HealthOnFailure = z.infer<typeof healthOnFailureSchema>;
 
-const word = z.string().min(1).max(4096);
+const word = builtOnFirstUse(() => z.string().min(1).max(4096));
 /** Docker's Test forms that run something in the container: the argv itself, or one line for /bin/sh -c. */
-const commandTestSchema = z.union([z.tuple([z.literal('CMD'), word]).rest(word), z.tuple([z.literal('CMD-SHELL'), word])]);
+const commandTestSchema = builtOnFirstUse(() => z.union([z.tuple([z.literal('CMD'), word]).rest(word), z.tuple([z.literal('CMD-SHELL'), word])]));
 
 /** `HOST:PORT` (an IPv6 host in brackets), port 1-65535. */
-const hostPort = z
+const hostPort = builtOnFirstUse(() => z
   .string()
   .max(300)
   .regex(/^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/, 'is not HOST:PORT')
   .refine((text) => {
     const port = Number(text.slice(text.lastIndexOf(':') + 1));
     return port >= 1 && port <= 65535;
-  }, 'has a port outside 1-65535');
-const httpUrl = z
+  }, 'has a port outside 1-65535'));
+const httpUrl = builtOnFirstUse(() => z
   .string()
   .max(4096)
   .refine((text) => {
@@ -33,33 +34,33 @@ const httpUrl = z
     } catch {
       return false;
     }
-  }, 'is not an http:// or https:// URL without credentials');
+  }, 'is not an http:// or https:// URL without credentials'));
 /**
  * Probes made from outside the container, in its network namespace, as the kubelet makes
  * Kubernetes' tcpSocket and httpGet probes (so the image needs no curl or nc): TCP connects to
  * HOST:PORT; HTTP GETs the URL and passes on a status of 200-399. Given by apply's pod probes
  * and the API; images' Healthcheck has no such form.
  */
-const probeTestSchema = z.union([z.tuple([z.literal('TCP'), hostPort]), z.tuple([z.literal('HTTP'), httpUrl])]);
-const runnableTestSchema = z.union([commandTestSchema, probeTestSchema]);
-const noneTestSchema = z.tuple([z.literal('NONE')]);
+const probeTestSchema = builtOnFirstUse(() => z.union([z.tuple([z.literal('TCP'), hostPort]), z.tuple([z.literal('HTTP'), httpUrl])]));
+const runnableTestSchema = builtOnFirstUse(() => z.union([commandTestSchema, probeTestSchema]));
+const noneTestSchema = builtOnFirstUse(() => z.tuple([z.literal('NONE')]));
 /** The Test forms given as an option: a runnable one, or NONE (no check, even the image's). */
-export const healthTestSchema = z.union([runnableTestSchema, noneTestSchema]);
+export const healthTestSchema = builtOnFirstUse(() => z.union([runnableTestSchema, noneTestSchema]));
 export type HealthTest = z.infer<typeof healthTestSchema>;
 /** The forms an image config's Healthcheck.Test may take (Docker's). */
-const imageTestSchema = z.union([commandTestSchema, noneTestSchema]);
+const imageTestSchema = builtOnFirstUse(() => z.union([commandTestSchema, noneTestSchema]));
 
 export const defaults = { intervalMs: 30_000, timeoutMs: 30_000, retries: 3, startPeriodMs: 0 } as const;
 /** Limits of a check: a timer firing more often than every second costs more than it tells. */
 export const limits = { minIntervalMs: 1000, minTimeoutMs: 100, maxRetries: 100 } as const;
 
-const interval = z.number().int().min(limits.minIntervalMs).max(maxDurationMs);
-const timeout = z.number().int().min(limits.minTimeoutMs).max(maxDurationMs);
-const retries = z.number().int().min(1).max(limits.maxRetries);
-const startPeriod = z.number().int().min(0).max(maxDurationMs);
+const interval = builtOnFirstUse(() => z.number().int().min(limits.minIntervalMs).max(maxDurationMs));
+const timeout = builtOnFirstUse(() => z.number().int().min(limits.minTimeoutMs).max(maxDurationMs));
+const retries = builtOnFirstUse(() => z.number().int().min(1).max(limits.maxRetries));
+const startPeriod = builtOnFirstUse(() => z.number().int().min(0).max(maxDurationMs));
 
 /** The health options a user gave (install/update flags, apply's probes, the API's HealthConfig). */
-export const healthOptionsSchema = z
+export const healthOptionsSchema = builtOnFirstUse(() => z
   .object({
     test: healthTestSchema.optional(),
     intervalMs: interval.optional(),
@@ -68,11 +69,11 @@ export const healthOptionsSchema = z
     startPeriodMs: startPeriod.optional(),
     onFailure: healthOnFailureSchema.optional(),
   })
-  .strict();
+  .strict());
 export type HealthOptions = z.infer<typeof healthOptionsSchema>;
 
 /** The check in effect for a deployment (kept in its info record). */
-export const healthCheckSchema = z
+export const healthCheckSchema = builtOnFirstUse(() => z
   .object({
     test: runnableTestSchema,
     intervalMs: interval,
@@ -81,12 +82,12 @@ export const healthCheckSchema = z
     startPeriodMs: startPeriod,
     onFailure: healthOnFailureSchema,
   })
-  .strict();
+  .strict());
 export type HealthCheck = z.infer<typeof healthCheckSchema>;
 
 // Docker's schema: durations in nanoseconds, 0 (or absent) meaning the default.
-const nanoseconds = z.number().int().min(0).max(maxDurationMs * 1e6);
-const imageHealthcheckSchema = z
+const nanoseconds = builtOnFirstUse(() => z.number().int().min(0).max(maxDurationMs * 1e6));
+const imageHealthcheckSchema = builtOnFirstUse(() => z
   .object({
     Test: z.array(z.string()).nullish(),
     Interval: nanoseconds.nullish(),
@@ -95,7 +96,7 @@ const imageHealthcheckSchema = z
     StartInterval: nanoseconds.nullish(),
     Retries: z.number().int().min(0).max(limits.maxRetries).nullish(),
   })
-  .passthrough();
+  .passthrough());
 
 function firstIssue(error: z.ZodError): string {
   const issue = error.issues[0];

@@ -5,8 +5,9 @@
 import * as z from 'zod';
 import { SyscontainerError } from '../../common/errors.js';
 import { directiveValues, setDirective } from './unit-directives.js';
+import { builtOnFirstUse } from '../../common/built-on-first-use.js';
 
-export const restartPolicySchema = z.enum(['no', 'on-failure', 'always', 'unless-stopped']);
+export const restartPolicySchema = builtOnFirstUse(() => z.enum(['no', 'on-failure', 'always', 'unless-stopped']));
 export type RestartPolicy = z.infer<typeof restartPolicySchema>;
 
 /** The start limit laid over a restarting unit: a crash loop stops after this and shows `failed`. */

@@ -7,17 +7,18 @@ import { SyscontainerError } from '../../common/errors.js';
 import { validateContainerName } from '../container-name.js';
 import { healthOptionsSchema, mergeHealthOptions } from '../health/health-check.js';
 import { restartPolicySchema } from './restart-policy.js';
+import { builtOnFirstUse } from '../../common/built-on-first-use.js';
 
-const containerName = z.string().superRefine((name, context) => {
+const containerName = builtOnFirstUse(() => z.string().superRefine((name, context) => {
   try {
     validateContainerName(name);
   } catch (error) {
     context.addIssue({ code: 'custom', message: (error as Error).message });
   }
-});
-const names = z.array(containerName).max(64);
+}));
+const names = builtOnFirstUse(() => z.array(containerName).max(64));
 
-export const serviceOptionsSchema = z
+export const serviceOptionsSchema = builtOnFirstUse(() => z
   .object({
     health: healthOptionsSchema.optional(),
     restart: restartPolicySchema.optional(),
@@ -34,7 +35,7 @@ export const serviceOptionsSchema = z
     /** `syscontainer auto-update` may update this container when its image changes in the registry. */
     autoUpdate: z.boolean().optional(),
   })
-  .strict();
+  .strict());
 export type ServiceOptions = z.infer<typeof serviceOptionsSchema>;
 
 /** Containers `options` depends on, by kind. */

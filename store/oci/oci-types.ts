@@ -3,6 +3,7 @@
 // parsed here, against these schemas, before any other module looks at it.
 import * as z from 'zod';
 import { SyscontainerError } from '../../common/errors.js';
+import { builtOnFirstUse } from '../../common/built-on-first-use.js';
 
 export const MediaType = {
   ociManifest: 'application/vnd.oci.image.manifest.v1+json',
@@ -50,47 +51,47 @@ export const limits = {
 } as const;
 
 export const digestPattern = /^sha256:[a-f0-9]{64}$/;
-const digest = z.string().regex(digestPattern, 'not a sha256 digest');
-const annotations = z.record(z.string(), z.string()).optional();
+const digest = builtOnFirstUse(() => z.string().regex(digestPattern, 'not a sha256 digest'));
+const annotations = builtOnFirstUse(() => z.record(z.string(), z.string()).optional());
 
-export const platformSchema = z.object({
+export const platformSchema = builtOnFirstUse(() => z.object({
   architecture: z.string().min(1),
   os: z.string().min(1),
   'os.version': z.string().optional(),
   'os.features': z.array(z.string()).optional(),
   variant: z.string().optional(),
-});
+}));
 export type Platform = z.infer<typeof platformSchema>;
 
-export const descriptorSchema = z.object({
+export const descriptorSchema = builtOnFirstUse(() => z.object({
   mediaType: z.string().min(1),
   digest,
   size: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
   urls: z.array(z.string()).optional(),
   annotations,
   platform: platformSchema.optional(),
-});
+}));
 export type Descriptor = z.infer<typeof descriptorSchema>;
 
-export const manifestSchema = z.object({
+export const manifestSchema = builtOnFirstUse(() => z.object({
   schemaVersion: z.literal(2),
   mediaType: z.string().optional(),
   config: descriptorSchema,
   layers: z.array(descriptorSchema).max(limits.layers),
   annotations,
-});
+}));
 export type ImageManifest = z.infer<typeof manifestSchema>;
 
-export const indexSchema = z.object({
+export const indexSchema = builtOnFirstUse(() => z.object({
   schemaVersion: z.literal(2),
   mediaType: z.string().optional(),
   manifests: z.array(descriptorSchema).max(limits.indexEntries),
   annotations,
-});
+}));
 export type ImageIndex = z.infer<typeof indexSchema>;
 
-const stringList = z.array(z.string()).nullish();
-export const imageConfigSchema = z.object({
+const stringList = builtOnFirstUse(() => z.array(z.string()).nullish());
+export const imageConfigSchema = builtOnFirstUse(() => z.object({
   created: z.string().optional(),
   author: z.string().optional(),
   architecture: z.string().min(1),
@@ -115,7 +116,7 @@ export const imageConfigSchema = z.object({
     diff_ids: z.array(digest).max(limits.layers),
   }),
   history: z.array(z.object({}).passthrough()).optional(),
-});
+}));
 export type ImageConfig = z.infer<typeof imageConfigSchema>;
 
 /** Parses untrusted JSON bytes against a schema; the error names `what` and the first fault. */

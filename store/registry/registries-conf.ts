@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 import { parse as parseToml } from 'smol-toml';
 import * as z from 'zod';
 import { SyscontainerError } from '../../common/errors.js';
+import { builtOnFirstUse } from '../../common/built-on-first-use.js';
 
 export const defaultRegistriesConfPath = '/etc/containers/registries.conf';
 export const defaultSearchRegistries: readonly string[] = ['docker.io'];
@@ -49,29 +50,29 @@ export interface RegistryPolicy {
   mirrors: { location: string; insecure: boolean; pullFromMirror: PullFromMirror }[];
 }
 
-const pullFromMirrorSchema = z.enum(['all', 'digest-only', 'tag-only']);
-const mirrorSchema = z.object({
+const pullFromMirrorSchema = builtOnFirstUse(() => z.enum(['all', 'digest-only', 'tag-only']));
+const mirrorSchema = builtOnFirstUse(() => z.object({
   location: z.string().min(1),
   insecure: z.boolean().optional(),
   'pull-from-mirror': pullFromMirrorSchema.optional(),
-});
-const registrySchema = z.object({
+}));
+const registrySchema = builtOnFirstUse(() => z.object({
   prefix: z.string().optional(),
   location: z.string().optional(),
   insecure: z.boolean().optional(),
   blocked: z.boolean().optional(),
   mirror: z.array(mirrorSchema).optional(),
   'mirror-by-digest-only': z.boolean().optional(),
-});
-const v1ListSchema = z.object({ registries: z.array(z.string()).optional() }).optional();
-const fileSchema = z.object({
+}));
+const v1ListSchema = builtOnFirstUse(() => z.object({ registries: z.array(z.string()).optional() }).optional());
+const fileSchema = builtOnFirstUse(() => z.object({
   'unqualified-search-registries': z.array(z.string()).optional(),
   registry: z.array(registrySchema).optional(),
   aliases: z.record(z.string(), z.string()).optional(),
   registries: z
     .object({ search: v1ListSchema, insecure: v1ListSchema, block: v1ListSchema })
     .optional(),
-});
+}));
 type ConfFile = z.infer<typeof fileSchema>;
 
 function malformed(file: string, why: string, cause?: unknown): SyscontainerError {

@@ -23,6 +23,7 @@ import { extractArchive, readBounded, safeArchiveName } from './archive-files.js
 import type { FetchedManifest, ImageSource } from './image-source.js';
 import { type Descriptor, type ImageManifest, MediaType, imageConfigSchema, limits, parseJson } from '../oci/oci-types.js';
 import { verifiedBlobStream } from '../content/verified-blob.js';
+import { builtOnFirstUse } from '../../common/built-on-first-use.js';
 
 export interface DockerArchiveSpec {
   /** The tar file, absolute. */
@@ -35,7 +36,7 @@ const maxManifestListBytes = 1024 * 1024;
 /** How a file manifest.json names and the archive lacks is reported. */
 const notInArchive = { code: 'EMANIFEST', text: 'not in the archive' } as const;
 
-const archiveManifestSchema = z
+const archiveManifestSchema = builtOnFirstUse(() => z
   .array(
     z.object({
       Config: z.string().min(1),
@@ -44,7 +45,7 @@ const archiveManifestSchema = z
     }),
   )
   .min(1)
-  .max(limits.indexEntries);
+  .max(limits.indexEntries));
 type ArchiveEntry = z.infer<typeof archiveManifestSchema>[number];
 
 /** True for `docker-archive:…` and `dockertar:…` references. */

@@ -27,6 +27,7 @@ import {
   parseJson,
 } from '../oci/oci-types.js';
 import { verifiedBlobStream } from '../content/verified-blob.js';
+import { builtOnFirstUse } from '../../common/built-on-first-use.js';
 
 /** The annotation that names an entry of index.json (skopeo writes the bare tag there). */
 export const refNameAnnotation = 'org.opencontainers.image.ref.name';
@@ -35,7 +36,7 @@ export const ociLayoutVersion = '1.0.0';
 // A bound on index.json, so a hostile layout cannot exhaust memory (the archive's own bounds are in archive-files).
 const maxIndexBytes = limits.manifestBytes;
 
-const layoutFileSchema = z.object({ imageLayoutVersion: z.string().min(1) });
+const layoutFileSchema = builtOnFirstUse(() => z.object({ imageLayoutVersion: z.string().min(1) }));
 
 export interface OciLayoutSpec {
   transport: 'oci' | 'oci-archive';

@@ -5,6 +5,7 @@
 import * as z from 'zod';
 import { SyscontainerError } from '../../common/errors.js';
 import { isValidRegistryHost, parseReference } from '../oci/reference.js';
+import { builtOnFirstUse } from '../../common/built-on-first-use.js';
 
 export type IdentityRule =
   | { type: 'matchExact' }
@@ -44,10 +45,10 @@ const identityTypes: readonly IdentityRule['type'][] = ['matchExact', 'matchRepo
 /** keyType values containers/image knows; only GPGKeys is implemented there and here. */
 const keyTypes = ['GPGKeys', 'signedByGPGKeys', 'X509Certificates', 'signedByX509CAs'] as const;
 
-const base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, 'not base64').transform((text) => Buffer.from(text, 'base64'));
-const path = z.string().min(1, 'must not be empty');
+const base64 = builtOnFirstUse(() => z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, 'not base64').transform((text) => Buffer.from(text, 'base64')));
+const path = builtOnFirstUse(() => z.string().min(1, 'must not be empty'));
 
-const identitySchemas = {
+const identitySchemas = builtOnFirstUse(() => ({
   matchExact: z.strictObject({ type: z.literal('matchExact') }),
   matchRepoDigestOrExact: z.strictObject({ type: z.literal('matchRepoDigestOrExact') }),
   matchRepository: z.strictObject({ type: z.literal('matchRepository') }),
@@ -64,19 +65,19 @@ const identitySchemas = {
     prefix: z.string().refine(isRemapPrefix, 'not a host[:port], namespace or repository'),
     signedPrefix: z.string().refine(isRemapPrefix, 'not a host[:port], namespace or repository'),
   }),
-} satisfies Record<IdentityRule['type'], z.ZodType>;
+} satisfies Record<IdentityRule['type'], z.ZodType>));
 
-const fulcio = z.strictObject({ caPath: z.string().optional(), caData: base64.optional(), oidcIssuer: z.string(), subjectEmail: z.string() });
-const pki = z.strictObject({
+const fulcio = builtOnFirstUse(() => z.strictObject({ caPath: z.string().optional(), caData: base64.optional(), oidcIssuer: z.string(), subjectEmail: z.string() }));
+const pki = builtOnFirstUse(() => z.strictObject({
   caRootsPath: z.string().optional(),
   caRootsData: base64.optional(),
   caIntermediatesPath: z.string().optional(),
   caIntermediatesData: base64.optional(),
   subjectEmail: z.string().optional(),
   subjectHostname: z.string().optional(),
-});
+}));
 
-const requirementSchemas = {
+const requirementSchemas = builtOnFirstUse(() => ({
   insecureAcceptAnything: z.strictObject({ type: z.literal('insecureAcceptAnything') }),
   reject: z.strictObject({ type: z.literal('reject') }),
   signedBy: z.strictObject({
@@ -102,7 +103,7 @@ const requirementSchemas = {
     signedIdentity: z.unknown().optional(),
   }),
   signedBaseLayer: z.strictObject({ type: z.literal('signedBaseLayer'), baseLayerIdentity: z.unknown() }),
-} satisfies Record<RequirementType, z.ZodType>;
+} satisfies Record<RequirementType, z.ZodType>));
 
 /** A located fault: `transports.docker["127.0.0.1:5000"][0].keyPth`. */
 class PolicyFault extends Error {

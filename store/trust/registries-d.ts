@@ -12,21 +12,22 @@ import { pathToFileURL } from 'node:url';
 import * as z from 'zod';
 import { SyscontainerError } from '../../common/errors.js';
 import type { PolicyImage } from './policy-scope.js';
+import { builtOnFirstUse } from '../../common/built-on-first-use.js';
 
-const sectionSchema = z.looseObject({
+const sectionSchema = builtOnFirstUse(() => z.looseObject({
   lookaside: z.string().optional(),
   'lookaside-staging': z.string().optional(),
   /** Old names of lookaside and lookaside-staging, still read by containers/image. */
   sigstore: z.string().optional(),
   'sigstore-staging': z.string().optional(),
   'use-sigstore-attachments': z.boolean().optional(),
-});
+}));
 type Section = z.infer<typeof sectionSchema>;
 
-const fileSchema = z.looseObject({
+const fileSchema = builtOnFirstUse(() => z.looseObject({
   'default-docker': sectionSchema.nullish(),
   docker: z.record(z.string(), sectionSchema.nullish()).nullish(),
-});
+}));
 
 export interface RegistriesD {
   /** The directory read (for messages). */

@@ -4,6 +4,7 @@
 // `optional` may hold anything (creator, timestamp).
 import * as z from 'zod';
 import { digestPattern } from '../oci/oci-types.js';
+import { builtOnFirstUse } from '../../common/built-on-first-use.js';
 
 export const payloadTypes = {
   /** In OpenPGP messages from the lookaside (skopeo --sign-by, atomic sign). */
@@ -19,14 +20,14 @@ export interface SignedClaim {
   identity: string;
 }
 
-const payloadSchema = z.strictObject({
+const payloadSchema = builtOnFirstUse(() => z.strictObject({
   critical: z.strictObject({
     type: z.string(),
     image: z.strictObject({ 'docker-manifest-digest': z.string() }),
     identity: z.strictObject({ 'docker-reference': z.string() }),
   }),
   optional: z.record(z.string(), z.unknown()).nullable(),
-});
+}));
 
 /** The claim in `bytes`, or why it is not one (a one-line reason for the refusal message). */
 export function parseSignedClaim(bytes: Uint8Array, expectedType: string): SignedClaim | { fault: string } {

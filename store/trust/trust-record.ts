@@ -2,8 +2,9 @@
 // commit's syscontainer.trust metadata) so `images info` can say who signed it and under
 // which name, and `images verify` which digest to check again.
 import * as z from 'zod';
+import { builtOnFirstUse } from '../../common/built-on-first-use.js';
 
-export const trustRecordSchema = z.object({
+export const trustRecordSchema = builtOnFirstUse(() => z.object({
   /** The policy file that decided. */
   policy: z.string(),
   /** `docker:127.0.0.1:5000`, `default`, … */
@@ -17,5 +18,5 @@ export const trustRecordSchema = z.object({
   signatures: z.array(z.object({ type: z.enum(['signedBy', 'sigstoreSigned']), identity: z.string(), key: z.string(), keySource: z.string() })),
   /** When the check ran (ISO 8601). */
   verifiedAt: z.string(),
-});
+}));
 export type TrustRecord = z.infer<typeof trustRecordSchema>;

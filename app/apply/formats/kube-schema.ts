@@ -4,26 +4,27 @@
 // only describe (labels, annotations, status, creationTimestamp, terminationMessagePath, …) or
 // that state what syscontainer does anyway are accepted and have no effect.
 import * as z from 'zod';
+import { builtOnFirstUse } from '../../../common/built-on-first-use.js';
 
 /** Marks an issue as "this field or value is not supported" (turned into a warning by --ignore-unsupported). */
 export const unsupportedPrefix = 'not supported';
 const unsupported = (why: string) => `${unsupportedPrefix} (${why})`;
 
 // RFC 1123 labels and subdomains, as Kubernetes checks names.
-const dnsLabel = z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'must be a lowercase RFC 1123 label (letters, digits, "-"; at most 63)');
-const dnsSubdomain = z
+const dnsLabel = builtOnFirstUse(() => z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'must be a lowercase RFC 1123 label (letters, digits, "-"; at most 63)'));
+const dnsSubdomain = builtOnFirstUse(() => z
   .string()
   .max(253)
-  .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/, 'must be a lowercase RFC 1123 subdomain');
+  .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/, 'must be a lowercase RFC 1123 subdomain'));
 // Volume names: Kubernetes wants labels, podman writes names from host paths (upper case
 // included) and plays them; accepted like podman, they only name things inside one pod.
-const volumeName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,252}$/, 'a volume name is letters, digits, ".", "_" or "-"');
-const informational = z.unknown().optional();
-const stringMap = z.record(z.string(), z.string());
-const port = z.union([z.number().int().min(1).max(65535), z.string().regex(/^[a-z0-9-]{1,15}$/, 'a port number or the name of a container port')]);
-const quantity = z.union([z.string(), z.number()]);
+const volumeName = builtOnFirstUse(() => z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,252}$/, 'a volume name is letters, digits, ".", "_" or "-"'));
+const informational = builtOnFirstUse(() => z.unknown().optional());
+const stringMap = builtOnFirstUse(() => z.record(z.string(), z.string()));
+const port = builtOnFirstUse(() => z.union([z.number().int().min(1).max(65535), z.string().regex(/^[a-z0-9-]{1,15}$/, 'a port number or the name of a container port')]));
+const quantity = builtOnFirstUse(() => z.union([z.string(), z.number()]));
 
-export const metadataSchema = z.strictObject({
+export const metadataSchema = builtOnFirstUse(() => z.strictObject({
   name: dnsSubdomain,
   namespace: informational,
   labels: stringMap.optional(),
@@ -33,10 +34,10 @@ export const metadataSchema = z.strictObject({
   resourceVersion: informational,
   generation: informational,
   managedFields: informational,
-});
-const templateMetadata = metadataSchema.partial({ name: true });
+}));
+const templateMetadata = builtOnFirstUse(() => metadataSchema.partial({ name: true }));
 
-const envVar = z.strictObject({
+const envVar = builtOnFirstUse(() => z.strictObject({
   name: z.string().regex(/^[A-Za-z_][A-Za-z0-9_.-]*$/, 'not a valid environment variable name'),
   value: z.string().optional(),
   valueFrom: z
@@ -44,18 +45,18 @@ const envVar = z.strictObject({
       configMapKeyRef: z.strictObject({ name: dnsSubdomain, key: z.string().min(1), optional: z.boolean().optional() }).optional(),
     })
     .optional(),
-});
-const envFrom = z.strictObject({
+}));
+const envFrom = builtOnFirstUse(() => z.strictObject({
   configMapRef: z.strictObject({ name: dnsSubdomain, optional: z.boolean().optional() }),
   prefix: z.string().regex(/^[A-Za-z_][A-Za-z0-9_.-]*$/).optional(),
-});
-const volumeMount = z.strictObject({
+}));
+const volumeMount = builtOnFirstUse(() => z.strictObject({
   name: volumeName,
   mountPath: z.string().min(1).refine((p) => p.startsWith('/'), 'must be an absolute path'),
   readOnly: z.boolean().optional(),
   subPath: z.string().min(1).refine((p) => !p.startsWith('/') && !p.split('/').includes('..'), 'must be a relative path without ".."').optional(),
-});
-const probe = z.strictObject({
+}));
+const probe = builtOnFirstUse(() => z.strictObject({
   exec: z.strictObject({ command: z.array(z.string()).min(1) }).optional(),
   httpGet: z
     .strictObject({
@@ -73,9 +74,9 @@ const probe = z.strictObject({
   failureThreshold: z.number().int().positive().optional(),
   successThreshold: z.literal(1, { message: unsupported('a check passes on one success') }).optional(),
   terminationGracePeriodSeconds: informational,
-});
-const capabilityNames = z.array(z.string().regex(/^[A-Za-z_]+$/, 'not a capability name'));
-const securityContext = z.strictObject({
+}));
+const capabilityNames = builtOnFirstUse(() => z.array(z.string().regex(/^[A-Za-z_]+$/, 'not a capability name')));
+const securityContext = builtOnFirstUse(() => z.strictObject({
   privileged: z.boolean().optional(),
   capabilities: z.strictObject({ add: capabilityNames.optional(), drop: capabilityNames.optional() }).optional(),
   runAsUser: z.number().int().nonnegative().max(0xfffffffe).optional(),
@@ -83,19 +84,19 @@ const securityContext = z.strictObject({
   allowPrivilegeEscalation: z.boolean().optional(),
   // The rootfs of a system container is always read-only (it is shared through the store).
   readOnlyRootFilesystem: z.literal(true, { message: unsupported('the rootfs is always read-only; write to a volume') }).optional(),
-});
-const containerPort = z.strictObject({
+}));
+const containerPort = builtOnFirstUse(() => z.strictObject({
   containerPort: z.number().int().min(1).max(65535),
   name: z.string().regex(/^[a-z0-9-]{1,15}$/).optional(),
   protocol: z.enum(['TCP', 'UDP', 'SCTP']).optional(),
-});
-const resources = z.strictObject({
+}));
+const resources = builtOnFirstUse(() => z.strictObject({
   limits: z.strictObject({ memory: quantity.optional(), cpu: quantity.optional() }).optional(),
   // Requests place pods on nodes; there is one node here.
   requests: informational,
-});
+}));
 
-export const kubeContainerSchema = z.strictObject({
+export const kubeContainerSchema = builtOnFirstUse(() => z.strictObject({
   name: dnsLabel,
   image: z.string().min(1),
   command: z.array(z.string()).optional(),
@@ -115,11 +116,11 @@ export const kubeContainerSchema = z.strictObject({
   terminationMessagePolicy: informational,
   stdin: z.literal(false, { message: unsupported('system containers run without a terminal') }).optional(),
   tty: z.literal(false, { message: unsupported('system containers run without a terminal') }).optional(),
-});
+}));
 export type KubeContainer = z.infer<typeof kubeContainerSchema>;
 
 const hostPathTypes = ['', 'DirectoryOrCreate', 'Directory', 'FileOrCreate', 'File', 'Socket', 'CharDevice', 'BlockDevice'] as const;
-const volume = z.strictObject({
+const volume = builtOnFirstUse(() => z.strictObject({
   name: volumeName,
   hostPath: z.strictObject({ path: z.string().startsWith('/'), type: z.enum(hostPathTypes).optional() }).optional(),
   emptyDir: z
@@ -136,10 +137,10 @@ const volume = z.strictObject({
       optional: z.boolean().optional(),
     })
     .optional(),
-});
+}));
 export type KubeVolume = z.infer<typeof volume>;
 
-export const podSpecSchema = z.strictObject({
+export const podSpecSchema = builtOnFirstUse(() => z.strictObject({
   containers: z.array(kubeContainerSchema).min(1),
   initContainers: z.array(kubeContainerSchema).optional(),
   volumes: z.array(volume).optional(),
@@ -155,21 +156,21 @@ export const podSpecSchema = z.strictObject({
   dnsPolicy: informational,
   schedulerName: informational,
   terminationGracePeriodSeconds: informational,
-});
+}));
 export type KubePodSpec = z.infer<typeof podSpecSchema>;
 
-const podTemplate = z.strictObject({ metadata: templateMetadata.optional(), spec: podSpecSchema });
-const selector = z.unknown();
+const podTemplate = builtOnFirstUse(() => z.strictObject({ metadata: templateMetadata.optional(), spec: podSpecSchema }));
+const selector = builtOnFirstUse(() => z.unknown());
 
-export const podSchema = z.strictObject({ apiVersion: z.literal('v1'), kind: z.literal('Pod'), metadata: metadataSchema, spec: podSpecSchema, status: informational });
-export const daemonSetSchema = z.strictObject({
+export const podSchema = builtOnFirstUse(() => z.strictObject({ apiVersion: z.literal('v1'), kind: z.literal('Pod'), metadata: metadataSchema, spec: podSpecSchema, status: informational }));
+export const daemonSetSchema = builtOnFirstUse(() => z.strictObject({
   apiVersion: z.literal('apps/v1'),
   kind: z.literal('DaemonSet'),
   metadata: metadataSchema,
   spec: z.strictObject({ selector: selector.optional(), template: podTemplate, updateStrategy: informational, minReadySeconds: informational, revisionHistoryLimit: informational }),
   status: informational,
-});
-export const deploymentSchema = z.strictObject({
+}));
+export const deploymentSchema = builtOnFirstUse(() => z.strictObject({
   apiVersion: z.literal('apps/v1'),
   kind: z.literal('Deployment'),
   metadata: metadataSchema,
@@ -184,21 +185,21 @@ export const deploymentSchema = z.strictObject({
     progressDeadlineSeconds: informational,
   }),
   status: informational,
-});
-export const configMapSchema = z.strictObject({
+}));
+export const configMapSchema = builtOnFirstUse(() => z.strictObject({
   apiVersion: z.literal('v1'),
   kind: z.literal('ConfigMap'),
   metadata: metadataSchema,
   data: z.record(z.string().regex(/^[-._a-zA-Z0-9]+$/, 'a ConfigMap key is letters, digits, "-", "_" or "."'), z.string()).optional(),
   immutable: informational,
-});
+}));
 
 export type KubePod = z.infer<typeof podSchema>;
 export type KubeDaemonSet = z.infer<typeof daemonSetSchema>;
 export type KubeDeployment = z.infer<typeof deploymentSchema>;
 export type KubeConfigMap = z.infer<typeof configMapSchema>;
 
-export const kubeKinds = { Pod: podSchema, DaemonSet: daemonSetSchema, Deployment: deploymentSchema, ConfigMap: configMapSchema } as const;
+export const kubeKinds = builtOnFirstUse(() => ({ Pod: podSchema, DaemonSet: daemonSetSchema, Deployment: deploymentSchema, ConfigMap: configMapSchema }) as const);
 export type KubeKind = keyof typeof kubeKinds;
 
 /** Why a field syscontainer does not support is not supported, where there is more to say than that. */

@@ -3,12 +3,13 @@
 // reported by path as not supported (paunch's own names: README "Supported paunch fields").
 import * as z from 'zod';
 import { unsupportedPrefix } from './kube-schema.js';
+import { builtOnFirstUse } from '../../../common/built-on-first-use.js';
 
 const unsupported = (why: string) => `${unsupportedPrefix} (${why})`;
-const stringOrList = z.union([z.string().min(1), z.array(z.string()).min(1)]);
+const stringOrList = builtOnFirstUse(() => z.union([z.string().min(1), z.array(z.string()).min(1)]));
 const hostOnly = (what: string) => z.enum(['host', ''], { message: unsupported(`${what}: only "host" (or none, the container's own)`) });
 
-export const paunchContainerSchema = z.strictObject({
+export const paunchContainerSchema = builtOnFirstUse(() => z.strictObject({
   /** Required for action run (checked per container); an exec runs in another container's image. */
   image: z.string().min(1).optional(),
   command: stringOrList.optional(),
@@ -40,10 +41,10 @@ export const paunchContainerSchema = z.strictObject({
   // Descriptive or default values paunch also accepted without effect here.
   interactive: z.literal(false, { message: unsupported('system containers run without a terminal') }).optional(),
   tty: z.literal(false, { message: unsupported('system containers run without a terminal') }).optional(),
-});
+}));
 export type PaunchContainer = z.infer<typeof paunchContainerSchema>;
 
-export const paunchConfigSchema = z.record(z.string(), paunchContainerSchema);
+export const paunchConfigSchema = builtOnFirstUse(() => z.record(z.string(), paunchContainerSchema));
 export type PaunchConfig = z.infer<typeof paunchConfigSchema>;
 
 export const paunchUnsupportedReasons: Record<string, string> = {
