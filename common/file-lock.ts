@@ -77,7 +77,8 @@ function processStart(pid: number): { start: string; zombie: boolean } | undefin
   }
 }
 
-const ownStart = processStart(process.pid)?.start ?? '';
+/** This process' start time, read when it first takes a lock (not when this module loads: every command loads it). */
+let ownStart: string | undefined;
 
 function isAlive(record: HolderRecord): boolean {
   if (record.boot !== currentBoot()) return false;
@@ -124,7 +125,7 @@ async function writeRecordFile(dir: string, record: HolderRecord): Promise<strin
 function newRecord(): HolderRecord {
   return {
     pid: process.pid,
-    start: ownStart,
+    start: (ownStart ??= processStart(process.pid)?.start ?? ''),
     boot: currentBoot(),
     nonce: `${process.pid}-${randomBytes(8).toString('hex')}`,
     command: process.argv.slice(2, 5).join(' ').slice(0, 80),

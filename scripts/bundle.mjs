@@ -48,22 +48,63 @@ const lazyBuiltins = {
   },
 };
 
-// execa (~50 ms to load: its signal tables, stream helpers, …) is loaded when first called,
-// not when a module that imports it loads: status, list and a health check run their short
-// commands through common/captured-command.ts and never load it. Our code imports only the
-// `execa` function from it (and types).
-const lazyExeca = {
-  name: 'lazy-execa',
+// Packages whose modules do work when they load (execa ~50 ms: its signal tables, stream
+// helpers, …; tar-stream and its stream library; ejs; yaml; smol-toml) are loaded when first
+// used, not when a module that imports them loads: every command loads every module of ours,
+// and status, list and a health check use none of these (their short commands go through
+// common/captured-command.ts, not execa). Each is replaced by a module of getters, one per
+// export (and per property of the default export, which `import x from` reads), that require()
+// the real package on first read; esbuild still bundles the real one, as a require.
+const lazyPackageNames = ['execa', 'tar-stream', 'ejs', 'yaml', 'smol-toml'];
+const lazyPackageExports = new Map();
+for (const name of lazyPackageNames) {
+  const real = await import(name);
+  const fromDefault = real.default !== null && typeof real.default === 'object' ? Object.keys(real.default) : [];
+  lazyPackageExports.set(name, [...new Set([...Object.keys(real), ...fromDefault])].filter((key) => key !== 'default'));
+}
+const lazyPackages = {
+  name: 'lazy-packages',
   setup(bundle) {
-    bundle.onResolve({ filter: /^execa$/ }, (args) => (args.pluginData === 'real' ? undefined : { path: 'execa', namespace: 'lazy-execa' }));
-    bundle.onLoad({ filter: /.*/, namespace: 'lazy-execa' }, () => ({
-      resolveDir: process.cwd(),
-      loader: 'js',
-      contents: ["let loaded; const load = () => (loaded ??= require('execa-real'));", 'export function execa(...args) { return load().execa(...args); }'].join('\n'),
-    }));
-    bundle.onResolve({ filter: /^execa-real$/ }, (args) => bundle.resolve('execa', { kind: 'require-call', resolveDir: args.resolveDir, pluginData: 'real' }));
+    const names = new RegExp(`^(${lazyPackageNames.map((name) => name.replace(/[-/]/g, '\\$&')).join('|')})$`);
+    bundle.onResolve({ filter: names }, (args) => (args.pluginData === 'real' ? undefined : { path: args.path, namespace: 'lazy-package' }));
+    bundle.onLoad({ filter: /.*/, namespace: 'lazy-package' }, (args) => {
+      const getters = lazyPackageExports.get(args.path).map((key) => `${JSON.stringify(key)}: { enumerable: true, get: () => exported(${JSON.stringify(key)}) }`);
+      return {
+        resolveDir: process.cwd(),
+        loader: 'js',
+        contents: [
+          `let loaded; const load = () => (loaded ??= require(${JSON.stringify(`${args.path}?real`)}));`,
+          // An ES package's default export holds what a CommonJS one has at its top.
+          'const exported = (key) => { const real = load(); return Object.hasOwn(real, key) || real.default == null ? real[key] : real.default[key]; };',
+          `Object.defineProperties(module.exports, { ${getters.join(', ')} });`,
+        ].join('\n'),
+      };
+    });
+    bundle.onResolve({ filter: /\?real$/ }, (args) => bundle.resolve(args.path.slice(0, -'?real'.length), { kind: 'require-call', resolveDir: args.resolveDir, pluginData: 'real' }));
   },
 };
+
+// esbuild's __toESM (an ES import of a CommonJS module) copies every export of the module into
+// a new object of getters at each import: the lazy built-ins above, imported by ~300 modules,
+// made ~9,000 getters at every start. The copy of a module is kept and reused while the module
+// has the same properties (a CommonJS module may still be adding its exports when first imported).
+const toEsmHelper = 'var __toESM = (mod, isNodeMode, target';
+const reusedToEsm = [
+  'var __toESMCopies = [/* @__PURE__ */ new WeakMap(), /* @__PURE__ */ new WeakMap()];',
+  'var __toESM = (mod, isNodeMode) => {',
+  "  if (mod === null || (typeof mod !== 'object' && typeof mod !== 'function')) return __toESMCopy(mod, isNodeMode);",
+  '  const copies = __toESMCopies[isNodeMode ? 1 : 0], count = __getOwnPropNames(mod).length;',
+  '  let kept = copies.get(mod);',
+  '  if (kept === undefined || kept.count !== count) copies.set(mod, (kept = { copy: __toESMCopy(mod, isNodeMode), count }));',
+  '  return kept.copy;',
+  '};',
+].join('\n');
+/** `code` with esbuild's __toESM renamed __toESMCopy and the reusing one above in front of it. */
+function reuseToEsmCopies(code) {
+  const at = code.indexOf(toEsmHelper);
+  if (at < 0 || code.indexOf(toEsmHelper, at + 1) >= 0) throw new Error(`bundle: esbuild's __toESM helper is not where expected (${toEsmHelper})`);
+  return `${code.slice(0, at)}${reusedToEsm}\nvar __toESMCopy${code.slice(at + 'var __toESM'.length)}`;
+}
 
 const common = {
   bundle: true,
@@ -75,7 +116,7 @@ const common = {
   // fetch-blob loads this polyfill only where globalThis.ReadableStream is missing (never on
   // Node 20): left out, its 180 kB are not parsed at every start; a require would still find it.
   external: ['openpgp', 'web-streams-polyfill', 'web-streams-polyfill/*'],
-  plugins: [lazyBuiltins, lazyExeca],
+  plugins: [lazyBuiltins, lazyPackages],
   // Some dependencies are CommonJS and call require() (so do the built-ins above); give the ES
   // module one.
   banner: { js: "import { createRequire as syscontainerRequire } from 'node:module'; const require = syscontainerRequire(import.meta.url);" },
@@ -99,7 +140,7 @@ const deferredBuild = await build({
 });
 // ASCII only (non-ASCII is left in comments alone: escaped, the text reads the same), so the
 // loader can read the file as latin1 without decoding UTF-8; and no comment end inside.
-const deferredCode = deferredBuild.outputFiles[0].text.replace(/[^\x00-\x7f]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
+const deferredCode = reuseToEsmCopies(deferredBuild.outputFiles[0].text).replace(/[^\x00-\x7f]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
 if (deferredCode.includes('\u0001')) throw new Error('bundle: the deferred code contains U+0001, which its escaping uses');
 const deferredText = `(function (require, module, exports, syscontainerBundleUrl) {\n${deferredCode}\n})`.replaceAll('*/', '*\u0001/');
 const deferredDigest = createHash('sha256').update(deferredText).digest('hex');
@@ -124,14 +165,14 @@ const deferredLoader = {
     }));
   },
 };
-const entryBuild = await build({ ...common, entryPoints: ['dist/cli/main.js'], outfile: 'dist/syscontainer.mjs', write: false, plugins: [lazyBuiltins, lazyExeca, deferredLoader] });
+const entryBuild = await build({ ...common, entryPoints: ['dist/cli/main.js'], outfile: 'dist/syscontainer.mjs', write: false, plugins: [lazyBuiltins, lazyPackages, deferredLoader] });
 for (const file of entryBuild.outputFiles) {
   if (!file.path.endsWith('.mjs')) {
     await writeFile(file.path, file.contents);
     continue;
   }
   // The deferred code goes before the source map comment, which stays the file's last line.
-  const text = file.text;
+  const text = reuseToEsmCopies(file.text);
   const mapAt = text.lastIndexOf('\n//# sourceMappingURL=');
   await writeFile(file.path, `${text.slice(0, mapAt)}${deferredMarker}${deferredText}\n*/${text.slice(mapAt)}`, { mode: 0o755 });
 }
@@ -158,6 +199,6 @@ await build({
   ...common,
   entryPoints: ['dist/cli/healthcheck-main.js'],
   outfile: 'dist/syscontainer-healthcheck.mjs',
-  plugins: [ourModulesArePure, lazyExeca],
+  plugins: [ourModulesArePure, lazyPackages],
   external: [...common.external, 'log-update'],
 });

@@ -64,10 +64,26 @@ test('what V8 parses at start is the small entry; the commands are deferred code
   t.false(text.slice(0, start).includes('containers list'), 'no command in the entry part');
 });
 
-test('execa loads when first called, not with the modules that import it', async (t) => {
+test('execa, tar-stream, ejs, yaml and smol-toml load when first used, not with the modules that import them', async (t) => {
   const text = await bundleText(t);
   if (text === undefined) return;
-  t.regex(text, /"lazy-execa:execa"\(\) \{\n\s*load\d* = \(\) => loaded\d* \?\?= \(init_execa\(\), __toCommonJS\(execa_exports\)\);/);
+  t.regex(text, /"lazy-package:execa"\(exports\d*, module\d*\) \{\n\s*var loaded\d*;\n\s*var load\d* = \(\) => loaded\d* \?\?= \(init_execa\(\), __toCommonJS\(execa_exports\)\);/);
+  for (const name of ['tar-stream', 'ejs', 'yaml', 'smol-toml']) t.true(text.includes(`"lazy-package:${name}"(`), name);
+});
+
+test('no zod schema is built when its module loads', async (t) => {
+  // Every top-level zod expression stands behind builtOnFirstUse (common/built-on-first-use.ts).
+  const offenders: string[] = [];
+  for (const dir of ['store', 'runtime', 'app', 'api']) {
+    for (const entry of await readdir(path.join(root, dir), { withFileTypes: true, recursive: true })) {
+      if (!entry.isFile() || !entry.name.endsWith('.ts')) continue;
+      const file = path.join(entry.parentPath ?? entry.path, entry.name);
+      for (const match of (await readFile(file, 'utf8')).matchAll(/^(?:export )?const (\w+)(?:: [^=]+)? = (?!builtOnFirstUse\()[^;]*?\bz\s*\.\s*[a-z]/gm)) {
+        if (!/^(?:export )?const \w+(?:: [^=]+)? = \(/.test(match[0])) offenders.push(`${path.relative(root, file)}: ${match[1]}`);
+      }
+    }
+  }
+  t.deepEqual(offenders, []);
 });
 
 test("no source imports zod's z export (it drags every locale into the bundle)", async (t) => {
