@@ -6,6 +6,11 @@ import { SyscontainerError } from '../common/errors.js';
 // argument and must never read as an option.
 const namePattern = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$/;
 
+/** Whether `name` is a valid container name (validateContainerName would accept it). Pure. */
+export function isValidContainerName(name: string): boolean {
+  return namePattern.test(name);
+}
+
 /** Throws EINVAL unless `name` is 1–64 of [A-Za-z0-9_.-] and does not start with `.` or `-`. Pure. */
 export function validateContainerName(name: string): void {
   if (!namePattern.test(name)) {

@@ -29,9 +29,11 @@ export async function list(ctx: RuntimeContext): Promise<ContainerListEntry[]> {
   const installed = deployed.map(({ name, active }): [string, ActiveDeployment] => [name, active]);
   const states = await supervisor.states(installed.map(([name, active]) => ({ name, bundle: active.dir })));
   const health = new Map<string, string>();
-  for (const [name, active] of installed) {
-    if (active.info.healthcheck !== undefined) health.set(name, (await containerHealth(active.dir, active.info.healthcheck, supervisor.schedulesHealthChecks)).status);
-  }
+  await Promise.all(
+    installed.map(async ([name, active]) => {
+      if (active.info.healthcheck !== undefined) health.set(name, (await containerHealth(active.dir, active.info.healthcheck, supervisor.schedulesHealthChecks)).status);
+    }),
+  );
   return installed.map(([name, active]) => ({
     name,
     image: active.info.image,
