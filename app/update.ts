@@ -4,6 +4,7 @@ import { DeploymentStore, RolledBackError, update, validateContainerName, valida
 import { isLocalImageReference, pullImage } from '../store/index.js';
 import { runtimeFor, sourceSettings, type AppContext, type OperationEvents } from './context.js';
 import { installedContainers } from './installed.js';
+import { oncePerImage } from './once-per-image.js';
 import { privilegePolicyFor } from './install-image.js';
 
 export interface UpdateInput {
@@ -105,18 +106,20 @@ export async function updateContainer(app: AppContext, input: UpdateInput, event
 
 /**
  * Updates every installed container, one after the other, going on past failures. Each image
- * is pulled once, however many containers run it.
+ * is pulled once, however many containers run it, and the distinct images a few at once
+ * before the first update; a container whose image did not pull fails with that pull's error.
  */
 export async function updateAll(app: AppContext, input: UpdateAllInput, events: UpdateAllEvents = {}): Promise<UpdateAllResult> {
   validate(input);
+  const installed = await installedContainers(app);
+  const pulls = input.pull === false ? undefined : await oncePerImage(installed.map(({ info }) => info.image), (image) => pullImage(app.store, image, sourceSettings(app), events.onPull ? { onEvent: events.onPull } : {}));
   const entries: UpdateAllEntry[] = [];
-  const pulled = new Set<string>();
-  for (const { name, info } of await installedContainers(app)) {
+  for (const { name, info } of installed) {
     let entry: UpdateAllEntry;
     try {
-      const image = pulled.has(info.image) ? undefined : info.image;
-      const result = await pullAndUpdate(app, { ...input, name }, image, events);
-      if (input.pull !== false) pulled.add(info.image);
+      const pulled = pulls?.get(info.image);
+      if (pulled !== undefined && !pulled.ok) throw pulled.error;
+      const result = await pullAndUpdate(app, { ...input, name }, undefined, events);
       entry = { name, ok: true, outcome: result.changed ? 'updated' : 'unchanged', result };
     } catch (error) {
       entry = { name, ok: false, outcome: failedOutcome(error), error };
