@@ -154,13 +154,17 @@ export class SystemdSupervisor implements Supervisor {
 
   async states(containers: readonly { name: string; bundle: string }[]): Promise<Map<string, string>> {
     const names = containers.map((c) => c.name);
-    const states = await runcStates(this.runc, names);
+    // systemd knows every unit (one not loaded is inactive): runc is asked only for those it
+    // did not answer, when `systemctl show` failed, so a listing starts one process, not two.
     const units = await this.systemd.unitStates(names.map(unitName)).catch(() => new Map<string, UnitState>());
+    const states = new Map<string, string>();
     for (const name of names) {
       const unit = units.get(unitName(name));
       if (unit !== undefined) states.set(name, unit.activeState === 'active' ? unit.subState : unit.activeState);
     }
-    return states;
+    const unanswered = names.filter((name) => !states.has(name));
+    if (unanswered.length > 0) for (const [name, state] of await runcStates(this.runc, unanswered)) states.set(name, state);
+    return new Map(names.map((name) => [name, states.get(name)!]));
   }
 
   logs(name: string, _bundle: string, options: { lines?: number }): Promise<string> {
