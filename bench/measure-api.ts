@@ -31,7 +31,8 @@ interface Service {
   runFlags: string[];
 }
 
-async function waitForSocket(socket: string, child: ChildProcess, log: string): Promise<void> {
+/** Waits (up to 60 s) until the service on `socket` answers /_ping; throws with the end of its log when it does not. */
+export async function waitForSocket(socket: string, child: ChildProcess, log: string): Promise<void> {
   const deadline = Date.now() + 60_000;
   while (!(existsSync(socket) && (await get(socket, '/_ping').then((r) => r.status === 200, () => false)))) {
     if (child.exitCode !== null || Date.now() > deadline) throw new Error(`bench: service on ${socket} did not start: ${(await readFile(log, 'utf8').catch(() => '')).slice(-1000)}`);
@@ -92,7 +93,8 @@ async function docker(service: Service, args: string[]): Promise<number> {
   return Number(process.hrtime.bigint() - started) / 1e9;
 }
 
-async function stopService(service: Service): Promise<void> {
+/** SIGTERM, then SIGKILL after 10 s. */
+export async function stopService(service: Pick<Service, 'child'>): Promise<void> {
   if (service.child.exitCode !== null || service.child.pid === undefined) return;
   const exited = new Promise((resolve) => service.child.once('exit', resolve));
   process.kill(service.child.pid, 'SIGTERM');
