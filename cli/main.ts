@@ -22,4 +22,11 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
   return runCommand(argv, env, first);
 }
 
+// A reader that stops reading (`syscontainer containers list | head -1`) is not an error of the
+// command: what it still prints goes nowhere, and the command runs to its end (an operation cut
+// off half-way would be worse than output nobody reads).
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EPIPE') throw error;
+});
+
 process.exitCode = await main(process.argv.slice(2), process.env);
