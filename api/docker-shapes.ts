@@ -1,5 +1,6 @@
 // Containers as the Docker Engine API shows them: list entries and inspect documents.
 import type { ContainerSpec, ContainerView, HealthState, OneOffRun } from '../app/index.js';
+import { lostExitResult } from '../app/index.js';
 import type { ContainerTarget } from './container-target.js';
 
 const zeroTime = '0001-01-01T00:00:00Z';
@@ -72,7 +73,8 @@ export function factsOf(target: ContainerTarget, config: { Env?: string[] | null
       restartRetries: v.restartRetries ?? 0,
       autoRemove: false,
       openStdin: false,
-      error: '',
+      // Without systemd, a run whose monitor was killed: it ended, but how is not known.
+      error: v.exit?.result === lostExitResult ? 'exit status lost: the container ended while its monitor was not running' : '',
       spec: v.containerSpec,
       health: v.health,
     };

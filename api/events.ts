@@ -1,8 +1,10 @@
 // The events of GET /events: what happened to containers and images (create, start, die with
 // its exit code, stop, destroy, health_status, pull, delete), in Docker's shape, each carrying
 // the project it belongs to. Kept by the application's event journal (on disk, bounded: a
-// restart of the service keeps the history `since` asks for) and handed to every open stream
-// as they happen.
+// restart of the service keeps the history `since` asks for), which the application layer
+// writes for both front ends' actions; followed here and handed to every open stream as read.
+import { watch, type FSWatcher } from 'node:fs';
+import path from 'node:path';
 import { maySee, projectLabel, type EventJournal, type RecordedEvent } from '../app/index.js';
 import type { Principal } from './auth.js';
 
@@ -36,21 +38,45 @@ function dockerShape(event: RecordedEvent): ApiEvent {
 }
 
 export class EventLog {
-  private readonly listeners = new Set<(event: ApiEvent) => void>();
-
   constructor(private readonly journal: EventJournal) {}
 
-  /** An event of now, done by this service. */
-  emit(type: ApiEvent['Type'], action: string, id: string, attributes: Record<string, string>, project?: string): ApiEvent {
-    return this.record({ type, action, id, attributes: { ...attributes, ...(project !== undefined ? { [projectLabel]: project } : {}) }, timeNano: Date.now() * 1_000_000 });
+  /** An event of now, done by this service (written to the journal; streams get it from there). */
+  emit(type: ApiEvent['Type'], action: string, id: string, attributes: Record<string, string>, project?: string): Promise<boolean> {
+    return this.journal.append({ type, action, id, attributes: { ...attributes, ...(project !== undefined ? { [projectLabel]: project } : {}) }, timeNano: Date.now() * 1_000_000 });
   }
 
-  /** An event as recorded (its own time: an exit or a health change seen after it happened). */
-  record(recorded: RecordedEvent): ApiEvent {
-    void this.journal.append(recorded);
-    const event = dockerShape(recorded);
-    for (const listener of this.listeners) listener(event);
-    return event;
+  /** Reads what others (the CLI, the watcher) wrote to the journal since the last read. */
+  async refresh(): Promise<void> {
+    await this.journal.refresh().catch(() => undefined);
+  }
+
+  /**
+   * Follows the journal until `signal` aborts: woken by changes in its directory, and every
+   * `everyMs` besides (a watch may miss a rename), so a CLI command's events reach open streams.
+   */
+  follow(signal: AbortSignal, everyMs = 1000): void {
+    const read = () => void this.refresh();
+    let watcher: FSWatcher | undefined;
+    try {
+      watcher = watch(path.dirname(this.journal.file), { persistent: false }, read);
+    } catch {
+      // No directory yet (nothing was written): the timer reads it once it is there.
+    }
+    const timer = setInterval(() => {
+      if (watcher === undefined) {
+        try {
+          watcher = watch(path.dirname(this.journal.file), { persistent: false }, read);
+        } catch {
+          // still none
+        }
+      }
+      read();
+    }, everyMs);
+    timer.unref();
+    signal.addEventListener('abort', () => {
+      clearInterval(timer);
+      watcher?.close();
+    }, { once: true });
   }
 
   /** Events at or after `sinceMs` (ms since the epoch), oldest first. */
@@ -62,9 +88,9 @@ export class EventLog {
       .sort((a, b) => a.timeNano - b.timeNano);
   }
 
+  /** `listener` gets every event as the journal is read, whoever wrote it. */
   subscribe(listener: (event: ApiEvent) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.journal.subscribe((event) => listener(dockerShape(event)));
   }
 }
 

@@ -1,6 +1,6 @@
 // `syscontainer serve`: the REST service. Builds the routes and services once, opens the
 // listeners, and closes them on stop().
-import { ContainerEventWatcher, EventJournal, OneOffRuns, QuotaStore, repairDebris, serviceFiles, TokenStore, projectLabel, type AppContext } from '../app/index.js';
+import { ContainerEventWatcher, eventJournal, OneOffRuns, QuotaStore, repairDebris, serviceFiles, TokenStore, projectLabel, type AppContext } from '../app/index.js';
 import { EventLog } from './events.js';
 import { ExecRegistry } from './exec-registry.js';
 import type { ListenAddress } from './listen-address.js';
@@ -47,15 +47,15 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   const files = serviceFiles(app.settings.root, options.tokensFile);
   const log = options.log ?? (() => undefined);
   for (const name of await repairDebris(app)) log(`removed the half-made container ${name} (a command was interrupted while making it)`);
-  const journal = new EventJournal(files.events, 1000, (error) => log(`events: cannot write ${files.events}: ${error instanceof Error ? error.message : String(error)}`));
+  const journal = eventJournal(app, (error) => log(`events: cannot write ${files.events}: ${error instanceof Error ? error.message : String(error)}`));
   await journal.load();
   const events = new EventLog(journal);
   // Exits and health changes, from the containers' own records (also what happened while the service was down).
-  const watcher = new ContainerEventWatcher(app, (event) => events.record(event), journal.all());
+  const watcher = new ContainerEventWatcher(app);
   const shutdown = new AbortController();
   const oneOffs = new OneOffRuns(app, (run, action) => {
     const attributes: Record<string, string> = { name: run.name, image: run.image, ...(action === 'die' ? { exitCode: String(run.exitCode ?? 0) } : {}) };
-    events.emit('container', action, run.id, attributes, run.labels[projectLabel]);
+    void events.emit('container', action, run.id, attributes, run.labels[projectLabel]);
   });
   const services: ApiServices = {
     app,
@@ -70,6 +70,8 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   };
   await watcher.look();
   watcher.watch(shutdown.signal);
+  // What the CLI's commands write to the journal reaches open event streams.
+  events.follow(shutdown.signal);
   const listeners = await openListeners({ addresses: options.listen, tls: options.tls, env: options.env }, requestHandlers(buildRouter(), services));
   return {
     listeners,

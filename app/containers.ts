@@ -20,6 +20,8 @@ import {
 } from '../runtime/index.js';
 import type { Writable } from 'node:stream';
 import { runtimeFor, type AppContext, type OperationEvents } from './context.js';
+import { eventSubject, tellContainerEvent, tellExits } from './container-events.js';
+import { exitAfterKill } from './container-exit.js';
 import { listFilter } from './list-filters.js';
 
 export interface ContainerInput {
@@ -42,45 +44,73 @@ export async function rollbackContainer(app: AppContext, input: RollbackInput, e
 /**
  * Stops and removes the container: unit, tmpfiles, deployments; with `purge` its state
  * directory too. With `kill` a running container is killed first rather than stopped
- * gracefully (docker's rm -f).
+ * gracefully (docker's rm -f: kill, die, destroy). Its exits are told (die) before its
+ * deployment, where they are recorded, goes.
  */
 export async function uninstallContainer(app: AppContext, input: ContainerInput & { purge?: boolean; kill?: boolean }, events: OperationEvents = {}): Promise<void> {
-  if (input.kill === true) await kill(app.runtime, { name: input.name, signal: 'KILL' }).catch(() => undefined);
-  return uninstall(await runtimeFor(app, events), { name: input.name, purge: input.purge === true });
+  const subject = await eventSubject(app, input.name);
+  const ctx = await runtimeFor(app, events);
+  if (subject !== undefined) {
+    if (input.kill === true) {
+      const waited = await exitAfterKill(app, input.name, () => killContainer(app, { name: input.name, signal: 'KILL' }));
+      if (!waited) events.log?.(`container ${input.name}: no exit recorded after KILL; stopping it`);
+    }
+    // The exit recorded (stop returns once the unit or monitor wrote it), then told, then removed.
+    await stop(ctx, { name: input.name }).catch(() => undefined);
+    await tellExits(app, input.name);
+  }
+  await uninstall(ctx, { name: input.name, purge: input.purge === true });
+  await tellContainerEvent(app, subject, 'destroy');
 }
 
 /** Idempotent. */
 export async function startContainer(app: AppContext, input: ContainerInput, events: OperationEvents = {}): Promise<void> {
-  return start(await runtimeFor(app, events), { name: input.name });
+  await start(await runtimeFor(app, events), { name: input.name });
+  await tellContainerEvent(app, await eventSubject(app, input.name), 'start');
 }
 
 /**
  * Stops it and every process of it. Idempotent. With `timeoutSec` (docker's stop -t), a
- * container still up that long after its stop signal is killed (the unit's own stop timeout is longer).
+ * container still up that long after its stop signal is killed (the unit's own stop timeout is
+ * longer). Its exit is told (die), then the stop, as docker orders them.
  */
 export async function stopContainer(app: AppContext, input: ContainerInput & { timeoutSec?: number }, events: OperationEvents = {}): Promise<void> {
   const ctx = await runtimeFor(app, events);
-  if (input.timeoutSec === undefined) return stop(ctx, { name: input.name });
-  const timer = setTimeout(() => void kill(app.runtime, { name: input.name, signal: 'KILL' }).catch(() => undefined), input.timeoutSec * 1000);
+  const timer = input.timeoutSec === undefined ? undefined : setTimeout(() => void kill(app.runtime, { name: input.name, signal: 'KILL' }).catch(() => undefined), input.timeoutSec * 1000);
   try {
     await stop(ctx, { name: input.name });
   } finally {
     clearTimeout(timer);
   }
+  await tellExits(app, input.name);
+  await tellContainerEvent(app, await eventSubject(app, input.name), 'stop');
 }
 
 /** Starts it without waiting to see it stay up: docker's start, for what may be a command that runs and exits. Idempotent. */
 export async function launchContainer(app: AppContext, input: ContainerInput, events: OperationEvents = {}): Promise<void> {
-  return launch(await runtimeFor(app, events), { name: input.name });
+  await launch(await runtimeFor(app, events), { name: input.name });
+  await tellContainerEvent(app, await eventSubject(app, input.name), 'start');
+}
+
+/** docker's restart: stopped (as stopContainer), then launched (as launchContainer), then told as a restart. */
+export async function relaunchContainer(app: AppContext, input: ContainerInput & { timeoutSec?: number }, events: OperationEvents = {}): Promise<void> {
+  await stopContainer(app, input, events);
+  await launchContainer(app, { name: input.name }, events);
+  await tellContainerEvent(app, await eventSubject(app, input.name), 'restart');
 }
 
 /** Sends `signal` (a name or number; default KILL) to the container's init; the unit records the exit as for any other. */
 export async function killContainer(app: AppContext, input: ContainerInput & { signal?: string }): Promise<void> {
-  return kill(app.runtime, { name: input.name, ...(input.signal !== undefined ? { signal: input.signal } : {}) });
+  // Told at the time it was sent: the die it causes may be recorded before this is written, and comes after.
+  const sentMs = Date.now();
+  await kill(app.runtime, { name: input.name, ...(input.signal !== undefined ? { signal: input.signal } : {}) });
+  await tellContainerEvent(app, await eventSubject(app, input.name), 'kill', { signal: input.signal ?? 'KILL' }, sentMs);
 }
 
 export async function restartContainer(app: AppContext, input: ContainerInput, events: OperationEvents = {}): Promise<void> {
-  return restart(await runtimeFor(app, events), { name: input.name });
+  await restart(await runtimeFor(app, events), { name: input.name });
+  await tellExits(app, input.name);
+  await tellContainerEvent(app, await eventSubject(app, input.name), 'restart');
 }
 
 export function containerStatus(app: AppContext, input: ContainerInput): Promise<ContainerStatus> {

@@ -8,6 +8,7 @@
 import { SyscontainerError } from '../common/errors.js';
 import { install, type ContainerSpec, type ServiceOptions } from '../runtime/index.js';
 import type { AppContext } from './context.js';
+import { tellContainerEvent } from './container-events.js';
 import { containerId, listContainerViews } from './container-views.js';
 import type { OneOffRuns } from './one-off-runs.js';
 import type { QuotaStore } from './quotas.js';
@@ -104,5 +105,7 @@ export async function createContainer(app: AppContext, tenancy: Tenancy, input: 
     return { id: containerId(input.name, installed.info.values.UUID), name: input.name, image: installed.info.image, kind: 'unit' };
   };
   // Without a project there is no quota to keep: no queue either.
-  return project === undefined ? make() : serialized(project, make);
+  const created = project === undefined ? await make() : await serialized(project, make);
+  await tellContainerEvent(app, { id: created.id, attributes: { name: created.name, image: created.image, ...(project !== undefined ? { [projectLabel]: project } : {}) } }, 'create');
+  return created;
 }

@@ -15,6 +15,7 @@ export {
   uninstallContainer,
   startContainer,
   launchContainer,
+  relaunchContainer,
   killContainer,
   stopContainer,
   restartContainer,
@@ -60,7 +61,7 @@ export { QuotaStore, type ProjectQuota } from './quotas.js';
 export { validateProjectName, isValidProjectName } from './project-name.js';
 export { serviceFiles, type ServiceFiles } from './service-files.js';
 export { EventJournal, type RecordedEvent } from './event-journal.js';
-export { ContainerEventWatcher, type ObservedEvent } from './container-events.js';
+export { ContainerEventWatcher, eventJournal, tellEvent } from './container-events.js';
 
 // What front ends need with them: errors, input parsing, result and event types.
 export { SyscontainerError, isSyscontainerError, type ErrorCode } from '../common/errors.js';
@@ -75,7 +76,7 @@ export { projectLabel, maySee, adminOnlyAsks, checkMayDeleteImages, parseAllowed
 export { createContainer, type Tenancy, type CreateContainerInput, type CreatedContainer } from './create-container.js';
 export { listContainerViews, containerHealthStates, findView, containerId, effectiveConfig, type ContainerView, type ContainerHealth, type ContainerStateName } from './container-views.js';
 export { containerOutput, followContainerOutput, type OutputQuery } from './container-output.js';
-export { waitForContainer, nextExit, waitConditions, type WaitCondition } from './container-exit.js';
+export { waitForContainer, settledView, nextExit, waitConditions, lostExitResult, type WaitCondition } from './container-exit.js';
 export { OneOffRuns, type OneOffRun, type OneOffState } from './one-off-runs.js';
 export { repairDebris } from './repair-debris.js';
 export { installServiceUnits, type ServiceUnitOptions } from './service-units.js';

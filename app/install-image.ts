@@ -27,6 +27,7 @@ import {
 import { SyscontainerError } from '../common/errors.js';
 import { isLocalImageReference, pullImage } from '../store/index.js';
 import { readConfigFile } from './config-file.js';
+import { eventSubject, tellContainerEvent } from './container-events.js';
 import { runtimeFor, sourceSettings, type AppContext, type OperationEvents } from './context.js';
 
 export interface InstallImageInput {
@@ -122,5 +123,8 @@ export async function installImage(app: AppContext, input: InstallImageInput, ev
     ...(input.containerSpec !== undefined ? { containerSpec: input.containerSpec } : {}),
     ...(input.owner !== undefined ? { owner: input.owner } : {}),
   });
+  const subject = await eventSubject(app, name);
+  await tellContainerEvent(app, subject, 'create');
+  if (input.start !== false) await tellContainerEvent(app, subject, 'start');
   return { mode: 'installed', deployment };
 }

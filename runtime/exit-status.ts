@@ -3,10 +3,13 @@
 // (supervisor/container-monitor.ts). DESTDIR/started is touched at the start (ExecStartPre; its
 // mtime is the start time) and DESTDIR/exit-status is written when it ended (ExecStopPost, from
 // systemd's SERVICE_RESULT, EXIT_CODE and EXIT_STATUS; its mtime is the finish time), through a
-// temporary name, before the unit counts as stopped. Reading never changes it; a restart of
+// temporary name, before the unit counts as stopped. Every exit is also appended to DESTDIR/exits
+// (`NANOSECONDS RESULT HOW STATUS`, a line per exit, the last 100 kept), which the next start
+// does not clear: a restart by systemd a second later leaves the earlier exit there for whoever
+// tells of exits (the REST service's die events). Reading never changes either; a restart of
 // whoever reads loses nothing.
 import { readFileSync, statSync, watch, type Stats } from 'node:fs';
-import { rm, writeFile } from 'node:fs/promises';
+import { appendFile, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { writeFileAtomic } from '../common/atomic-file.js';
 import { SyscontainerError } from '../common/errors.js';
@@ -16,6 +19,16 @@ export const startedFile = 'started';
 export const exitStatusFile = 'exit-status';
 /** Where `runc run --pid-file` writes the container's pid once it runs (runtimeDirectives, Runc.runCommand). */
 export const runcPidFile = 'container.pid';
+export const exitLogFile = 'exits';
+
+/**
+ * The shell that appends an exit to DIR/exits (the unit's ExecStopPost and the monitor run it;
+ * `status` is shell text: "$code", "$${EXIT_STATUS}"…), keeping the last 100 lines once it holds 200.
+ */
+export function appendExitShell(dir: string, result: string, how: string, status: string): string {
+  const log = `${dir}/${exitLogFile}`;
+  return `echo "$(date +%s%N) ${result} ${how} ${status}" >> "${log}"; [ "$(wc -l < "${log}")" -le 200 ] || { tail -n 100 "${log}" > "${log}.tmp" && mv -f "${log}.tmp" "${log}"; }`;
+}
 
 export interface ContainerExit {
   /** systemd's SERVICE_RESULT: success, exit-code, signal, timeout, … */
@@ -63,6 +76,28 @@ export async function forgetPidFile(dir: string): Promise<void> {
  */
 export async function recordExit(dir: string, exit: { result: string; how: string; status: string | number }): Promise<void> {
   await writeFileAtomic(path.join(dir, exitStatusFile), `${exit.result} ${exit.how} ${exit.status}\n`);
+  await appendFile(path.join(dir, exitLogFile), `${BigInt(Date.now()) * 1_000_000n} ${exit.result} ${exit.how} ${exit.status}\n`);
+}
+
+/**
+ * Every exit recorded in deployment directory `dir`, oldest first (the last 100): DIR/exits,
+ * or, for a unit written before that log, the last exit alone (DIR/exit-status). Read-only.
+ */
+export async function readExitLog(dir: string): Promise<ContainerExit[]> {
+  const text = await readFile(path.join(dir, exitLogFile), 'utf8').catch(() => undefined);
+  if (text === undefined) {
+    const last = (await readRunRecord(dir)).exit;
+    return last === undefined ? [] : [last];
+  }
+  const exits: ContainerExit[] = [];
+  for (const line of text.split('\n')) {
+    const match = /^(\d{1,20}) (.+)$/.exec(line);
+    if (match === null) continue; // half a line: the writer was killed mid-way
+    // Whole milliseconds, as the other records' times are.
+    const exit = parseExitStatus(match[2] as string, new Date(Number(BigInt(match[1] as string) / 1_000_000n)));
+    if (exit !== undefined) exits.push(exit);
+  }
+  return exits;
 }
 
 function statIfThere(file: string): Stats | undefined {
@@ -96,13 +131,20 @@ export async function readRunRecord(dir: string): Promise<RunRecord> {
 /**
  * Resolves with the first exit recorded in `dir` that `accept` takes, watching the directory
  * (and polling every `pollMs` besides, in case a watch misses a rename). Rejects when `signal`
- * aborts, and with ENOTFOUND when `dir` goes (the container was uninstalled).
+ * aborts, and with ENOTFOUND when `dir` goes (the container was uninstalled). `read` reads the
+ * record (readRunRecord by default; a caller may repair a lost exit there).
  */
-export function waitForExit(dir: string, accept: (record: RunRecord) => boolean, signal: AbortSignal, pollMs = 1000): Promise<RunRecord> {
+export function waitForExit(
+  dir: string,
+  accept: (record: RunRecord) => boolean,
+  signal: AbortSignal,
+  pollMs = 1000,
+  read: () => Promise<RunRecord> = () => readRunRecord(dir),
+): Promise<RunRecord> {
   return watchDirectory(
     dir,
     async () => {
-      const record = await readRunRecord(dir);
+      const record = await read();
       return accept(record) ? record : undefined;
     },
     signal,

@@ -10,6 +10,8 @@ import {
   killContainer,
   launchContainer,
   parseContainerSpec,
+  relaunchContainer,
+  settledView,
   projectLabel,
   stopContainer,
   uninstallContainer,
@@ -31,7 +33,7 @@ import { containerCreateSchema, type ContainerCreateBody } from '../schemas/cont
 import { parseJsonBody } from '../request-body.js';
 import type { RouteCall, RouteHandler } from '../server.js';
 import type { Router } from '../router.js';
-import { resolveTarget, targetId, targetName, targetProject, visibleTargets, type ContainerTarget } from '../container-target.js';
+import { resolveTarget, targetId, targetProject, visibleTargets, type ContainerTarget } from '../container-target.js';
 import { factsOf, inspectDocument, listEntry } from '../docker-shapes.js';
 import { describeIssues } from '../request-body.js';
 
@@ -151,7 +153,6 @@ async function create(call: RouteCall): Promise<void> {
     autoRemove: body.HostConfig?.AutoRemove === true,
     openStdin: body.OpenStdin === true,
   });
-  call.services.events.emit('container', 'create', created.id, { name, image: created.image }, call.principal.project);
   call.reply.json(201, { Id: created.id, Warnings: [] });
 }
 
@@ -184,7 +185,9 @@ async function list(call: RouteCall): Promise<void> {
 }
 
 async function inspect(call: RouteCall): Promise<void> {
-  const target = await resolveTarget(call, call.params.id as string);
+  const found = await resolveTarget(call, call.params.id as string);
+  // A run that ended without a record (its monitor killed) is shown with its lost exit, as status shows it.
+  const target: ContainerTarget = found.kind === 'unit' ? { kind: 'unit', view: await settledView(call.services.app, found.view) } : found;
   const facts = factsOf(target, await configOf(call, target));
   call.reply.json(200, inspectDocument(facts, call.services.execs.forContainer(targetId(target))));
 }
@@ -198,7 +201,6 @@ async function start(call: RouteCall): Promise<void> {
   }
   if (target.view.state === 'running') return call.reply.noContent(304);
   await launchContainer(call.services.app, { name: target.view.name });
-  call.services.events.emit('container', 'start', target.view.id, { name: target.view.name, image: target.view.image }, targetProject(target));
   call.reply.noContent();
 }
 
@@ -213,7 +215,6 @@ function stopTimeout(call: RouteCall): number | undefined {
 async function stopRoute(call: RouteCall): Promise<void> {
   const target = await resolveTarget(call, call.params.id as string);
   const timeoutSec = stopTimeout(call);
-  const attributes = { name: targetName(target), image: target.kind === 'unit' ? target.view.image : target.run.image };
   if (target.kind === 'one-off') {
     if (target.run.state !== 'running') return call.reply.noContent(304);
     const oneOffs = call.services.tenancy.oneOffs;
@@ -221,13 +222,12 @@ async function stopRoute(call: RouteCall): Promise<void> {
     const timer = setTimeout(() => void oneOffs.kill(target.run.id, 'KILL').catch(() => undefined), (timeoutSec ?? 10) * 1000);
     await oneOffs.exited(target.run.id);
     clearTimeout(timer);
+    await call.services.events.emit('container', 'stop', target.run.id, { name: target.run.name, image: target.run.image }, targetProject(target));
   } else {
     if (target.view.state !== 'running') return call.reply.noContent(304);
+    // Tells of the exit (die), then the stop, as docker's.
     await stopContainer(call.services.app, { name: target.view.name, ...(timeoutSec !== undefined ? { timeoutSec } : {}) });
-    // The unit recorded the exit as it stopped: its die comes before the stop, as docker's.
-    await call.services.watcher.look(target.view.name);
   }
-  call.services.events.emit('container', 'stop', targetId(target), attributes, targetProject(target));
   call.reply.noContent();
 }
 
@@ -235,19 +235,19 @@ async function restart(call: RouteCall): Promise<void> {
   const target = await resolveTarget(call, call.params.id as string);
   if (target.kind === 'one-off') throw new HttpError(409, `container ${target.run.name} is a one-off run (--rm): it cannot be restarted`);
   const timeoutSec = stopTimeout(call);
-  await stopContainer(call.services.app, { name: target.view.name, ...(timeoutSec !== undefined ? { timeoutSec } : {}) });
-  await call.services.watcher.look(target.view.name);
-  await launchContainer(call.services.app, { name: target.view.name });
-  call.services.events.emit('container', 'restart', target.view.id, { name: target.view.name, image: target.view.image }, targetProject(target));
+  await relaunchContainer(call.services.app, { name: target.view.name, ...(timeoutSec !== undefined ? { timeoutSec } : {}) });
   call.reply.noContent();
 }
 
 async function killRoute(call: RouteCall): Promise<void> {
   const target = await resolveTarget(call, call.params.id as string);
   const signal = call.query.get('signal') ?? 'KILL';
-  if (target.kind === 'one-off') await call.services.tenancy.oneOffs.kill(target.run.id, signal);
-  else await killContainer(call.services.app, { name: target.view.name, signal });
-  call.services.events.emit('container', 'kill', targetId(target), { name: targetName(target), signal }, targetProject(target));
+  if (target.kind === 'one-off') {
+    await call.services.tenancy.oneOffs.kill(target.run.id, signal);
+    await call.services.events.emit('container', 'kill', target.run.id, { name: target.run.name, signal }, targetProject(target));
+  } else {
+    await killContainer(call.services.app, { name: target.view.name, signal });
+  }
   call.reply.noContent();
 }
 
@@ -280,9 +280,8 @@ async function remove(call: RouteCall): Promise<void> {
   if (target.view.state === 'running' && !force) {
     throw new HttpError(409, `You cannot remove a running container ${target.view.id}. Stop the container before attempting removal or force remove`);
   }
-  // docker's rm -f kills a running container; it does not wait for it to stop gracefully.
+  // docker's rm -f kills a running container (kill, die, destroy); it does not wait for it to stop gracefully.
   await uninstallContainer(call.services.app, { name: target.view.name, purge: volumes, kill: force && target.view.state === 'running' });
-  call.services.events.emit('container', 'destroy', target.view.id, { name: target.view.name, image: target.view.image }, targetProject(target));
   call.reply.noContent();
 }
 

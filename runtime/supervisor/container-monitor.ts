@@ -3,7 +3,8 @@
 // do not reach it), that runs `runc run NAME` in the foreground with the output appended to
 // DIR/container.log and, when the container exits, records the exit in DIR/exit-status
 // exactly as the unit's ExecStopPost does under systemd: `RESULT exited CODE`, written to a
-// temporary name and renamed (runc's exit code is the container's, 128 + N for signal N).
+// temporary name and renamed (runc's exit code is the container's, 128 + N for signal N), and
+// appended to DIR/exits with its time.
 //
 // It is /bin/sh, as ExecStopPost is: about 1 MB per container and no Node start-up per start.
 // TERM, INT, HUP and QUIT to the monitor are caught and ignored, so only a KILL loses its
@@ -17,7 +18,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SyscontainerError } from '../../common/errors.js';
-import { markStarted, readRunRecord, recordExit } from '../exit-status.js';
+import { appendExitShell, markStarted, readRunRecord, recordExit } from '../exit-status.js';
 
 export const containerLogName = 'container.log';
 const pidFileName = 'monitor.pid';
@@ -34,6 +35,7 @@ echo $$ > "$dir/.monitor.pid.tmp" && mv -f "$dir/.monitor.pid.tmp" "$dir/${pidFi
 code=$?
 if [ "$code" -eq 0 ]; then result=success; else result=exit-code; fi
 echo "$result exited $code" > "$dir/.exit-status.tmp" && mv -f "$dir/.exit-status.tmp" "$dir/exit-status"
+${appendExitShell('$dir', '$result', 'exited', '$code')}
 rm -f "$dir/${pidFileName}"`;
 
 /**

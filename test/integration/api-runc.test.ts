@@ -4,6 +4,9 @@
 // before the exit and one after it, across a restart of the service. The real docker CLI and
 // runc. Needs root, runc, docker-registry, busybox and docker.
 import { execFileSync } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { startApiServiceWithoutSystemd, type ApiService } from '../helpers/api-service.js';
 import { needs, testNeeding } from '../helpers/host-requirements.js';
 
@@ -65,4 +68,59 @@ test.serial('docker stop and kill end with a recorded exit; start runs it again'
   t.is((await s.docker(['wait', srv], { timeoutMs: 20_000 })).stdout.trim(), '137');
   t.is(await inspect(srv), 'exited 137 false');
   t.is((await s.docker(['rm', srv])).exitCode, 0);
+});
+
+const eventsOf = async (container: string, since: number) => {
+  const events = await s.docker(['events', '--since', String(since), '--until', String(Math.ceil(Date.now() / 1000)), '--filter', `container=${container}`, '--format', '{{.Action}} {{.Actor.Attributes.exitCode}}']);
+  return events.stdout.split('\n').map((l) => l.replace(/ ?<no value>$/, '').trim()).filter((l) => l !== '');
+};
+
+test.serial('docker rm -f of a running container: kill, then die with its code, then destroy', async (t) => {
+  const box = name('rmf');
+  const since = Math.floor(Date.now() / 1000) - 1;
+  t.is((await s.docker(['run', '-d', '--name', box, `${s.registry.host}/test/server:1`])).exitCode, 0);
+  t.is(await inspect(box), 'running 0 true');
+  const removed = await s.docker(['rm', '-f', box]);
+  t.is(removed.exitCode, 0, removed.stderr);
+  t.deepEqual(await eventsOf(box, since), ['create', 'start', 'kill', 'die 137', 'destroy']);
+});
+
+test.serial('a container whose monitor was killed -9 and that then ended: wait and inspect say exited, code unknown (255), as status does', async (t) => {
+  const box = name('lost');
+  const since = Math.floor(Date.now() / 1000) - 1;
+  t.is((await s.docker(['run', '-d', '--name', box, `${s.registry.host}/test/server:1`])).exitCode, 0);
+  t.teardown(() => s.docker(['rm', '-f', box]).then(() => undefined));
+  const deployment = (JSON.parse((await s.cli(['status', '--json', box])).stdout) as { deployment: string }).deployment;
+  const monitor = Number(await readFile(path.join(deployment, 'monitor.pid'), 'utf8'));
+  process.kill(monitor, 'SIGKILL');
+  const waiting = s.docker(['wait', box], { timeoutMs: 20_000 });
+  await sleep(500);
+  const pid = Number((await s.docker(['inspect', '--format', '{{.State.Pid}}', box])).stdout.trim());
+  t.true(pid > 0, 'the container still runs after its monitor was killed');
+  process.kill(pid, 'SIGKILL');
+  const waited = await waiting;
+  t.is(waited.exitCode, 0, `wait returns (${waited.stderr})`);
+  t.is(waited.stdout.trim(), '255');
+  t.is(await inspect(box), 'exited 255 false');
+  t.regex((await s.docker(['inspect', '--format', '{{.State.Error}}', box])).stdout, /exit status lost/);
+  t.regex((await s.cli(['status', box])).stdout, /^Last exit:\s+status 255 /m);
+  // Read again, nothing changes; the lost exit is told once.
+  t.is(await inspect(box), 'exited 255 false');
+  t.deepEqual(await eventsOf(box, since), ['create', 'start', 'die 255']);
+});
+
+test.serial("the CLI's install, stop, start and uninstall reach docker events, as the service's own actions do", async (t) => {
+  const box = name('cli');
+  const since = Math.floor(Date.now() / 1000) - 1;
+  const seen: string[] = [];
+  // A stream open before: what the CLI writes reaches it as it happens.
+  const following = s.docker(['events', '--since', String(since), '--until', String(Math.ceil(Date.now() / 1000) + 25), '--filter', `container=${box}`, '--format', '{{.Action}}'], { timeoutMs: 40_000 });
+  const installed = await s.cli(['install', '--system', '--name', box, `${s.registry.host}/test/server:1`]);
+  t.is(installed.exitCode, 0, installed.stderr);
+  t.is((await s.cli(['stop', box])).exitCode, 0);
+  t.is((await s.cli(['start', box])).exitCode, 0);
+  t.is((await s.cli(['uninstall', box])).exitCode, 0);
+  t.deepEqual(await eventsOf(box, since), ['create', 'start', 'die 4', 'stop', 'start', 'die 4', 'destroy']);
+  seen.push(...(await following).stdout.trim().split('\n'));
+  t.deepEqual(seen, ['create', 'start', 'die', 'stop', 'start', 'die', 'destroy'], 'the open stream saw them as well');
 });

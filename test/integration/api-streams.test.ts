@@ -146,7 +146,7 @@ test.serial('events are kept across a restart of the service, with what happened
     t.is(await health(), status);
   };
   await until('healthy');
-  // The service goes; the container turns unhealthy and healthy again, then stops (the CLI's stop).
+  // The service goes; the container turns unhealthy and healthy again, then stops (the CLI's stop, which tells of it too).
   await s.kill('SIGKILL');
   await writeFile(sick, '');
   await until('unhealthy');
@@ -158,7 +158,26 @@ test.serial('events are kept across a restart of the service, with what happened
   t.is(events.exitCode, 0, events.stderr);
   const lines = events.stdout.split('\n').map((l) => l.replace(/ <no value>$/, '').trim());
   const mine = lines.filter((l) => l.startsWith('container ') && l.includes(` ${box}`)).map((l) => l.replace(` ${box}`, ''));
-  t.deepEqual(mine, ['container create', 'container start', 'container health_status: healthy', 'container health_status: unhealthy', 'container health_status: healthy', 'container die 0'], events.stdout);
+  t.deepEqual(mine, ['container create', 'container start', 'container health_status: healthy', 'container health_status: unhealthy', 'container health_status: healthy', 'container die 0', 'container stop'], events.stdout);
   t.true(lines.includes(`image pull ${spare}`), events.stdout);
   t.true(lines.some((l) => l.startsWith('image delete ')), events.stdout);
+});
+
+test.serial('every exit is one die with its code, also when systemd restarts the container within a second while no service watches', async (t) => {
+  const box = name('crash');
+  const since = Math.floor(Date.now() / 1000) - 1;
+  const run = await s.docker(['run', '-d', '--name', box, '--restart', 'on-failure:2', s.image, 'sh', '-c', 'sleep 0.5; exit 3']);
+  t.is(run.exitCode, 0, run.stderr);
+  t.teardown(() => s.docker(['rm', '-f', box]).then(() => undefined));
+  // Nobody looks at the records while systemd runs it three times (RestartSec=1 clears the last exit-status each time).
+  await s.kill('SIGKILL');
+  const unit = async () => (await s.harness.exec(['systemctl', 'show', '-p', 'NRestarts', '-p', 'ActiveState', `${box}.service`])).stdout;
+  for (let i = 0; i < 80 && !/NRestarts=2/.test(await unit()); i++) await sleep(250);
+  for (let i = 0; i < 40 && /ActiveState=(active|activating)/.test(await unit()); i++) await sleep(250);
+  t.regex(await unit(), /NRestarts=2/);
+  await s.restart();
+  const events = await s.docker(['events', '--since', String(since), '--until', String(Math.ceil(Date.now() / 1000)), '--filter', `container=${box}`, '--format', '{{.Action}} {{.Actor.Attributes.exitCode}}']);
+  t.is(events.exitCode, 0, events.stderr);
+  const lines = events.stdout.split('\n').map((l) => l.replace(/ ?<no value>$/, '').trim()).filter((l) => l !== '');
+  t.deepEqual(lines, ['create', 'start', 'die 3', 'die 3', 'die 3'], events.stdout);
 });

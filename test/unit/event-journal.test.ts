@@ -36,3 +36,28 @@ test('bounded: at twice the capacity on disk the file is rewritten with the last
   await again.load();
   t.deepEqual(again.all(), journal.all(), 'no event lost or doubled by the rewrite');
 });
+
+test('several writers (the service, CLI commands): each reads what the others appended, `once` writes an event once, subscribers get every event whoever wrote it', async (t) => {
+  const file = path.join(await dir(t), 'events.jsonl');
+  const service = new EventJournal(file, 5);
+  const cli = new EventJournal(file, 5);
+  await service.load();
+  const heard: string[] = [];
+  service.subscribe((e) => heard.push(e.id));
+  t.true(await service.append(event(1)));
+  t.true(await cli.append(event(2)));
+  const die = { ...event(3), action: 'die' };
+  t.true(await cli.append(die, { once: true }));
+  t.false(await service.append(die, { once: true }), 'the same exit told by the second writer is not written again');
+  await service.refresh();
+  t.deepEqual(heard, ['c1', 'c2', 'c3']);
+  // Over twice the capacity, rewritten by whichever writer gets there: nothing lost, nothing doubled.
+  for (let n = 4; n <= 14; n++) await (n % 2 === 0 ? cli : service).append(event(n));
+  await service.refresh();
+  t.deepEqual(heard, Array.from({ length: 14 }, (_, i) => `c${i + 1}`));
+  t.deepEqual(service.all().map((e) => e.id), ['c10', 'c11', 'c12', 'c13', 'c14']);
+  t.true(service.horizon() > 0, 'events before the oldest kept may have been dropped');
+  const lines = (await readFile(file, 'utf8')).trim().split('\n').map((l) => (JSON.parse(l) as RecordedEvent).id);
+  t.deepEqual(lines.slice(-5), ['c10', 'c11', 'c12', 'c13', 'c14']);
+  t.is(new Set(lines).size, lines.length);
+});
