@@ -114,7 +114,7 @@ test.serial("the CLI's install, stop, start and uninstall reach docker events, a
   const since = Math.floor(Date.now() / 1000) - 1;
   const seen: string[] = [];
   // A stream open before: what the CLI writes reaches it as it happens.
-  const following = s.docker(['events', '--since', String(since), '--until', String(Math.ceil(Date.now() / 1000) + 25), '--filter', `container=${box}`, '--format', '{{.Action}}'], { timeoutMs: 40_000 });
+  const following = s.docker(['events', '--since', String(since), '--until', String(Math.ceil(Date.now() / 1000) + 15), '--filter', `container=${box}`, '--format', '{{.Action}}'], { timeoutMs: 30_000 });
   const installed = await s.cli(['install', '--system', '--name', box, `${s.registry.host}/test/server:1`]);
   t.is(installed.exitCode, 0, installed.stderr);
   t.is((await s.cli(['stop', box])).exitCode, 0);
