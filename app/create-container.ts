@@ -6,10 +6,10 @@
 // project has it. The quota is checked and the container made in one queue per project, so
 // concurrent creates cannot overshoot it. Whatever fails leaves nothing (install's rule).
 import { SyscontainerError } from '../common/errors.js';
-import { install, type ContainerSpec, type ServiceOptions } from '../runtime/index.js';
+import { DeploymentStore, install, type ContainerSpec, type ServiceOptions } from '../runtime/index.js';
 import type { AppContext } from './context.js';
 import { tellContainerEvent } from './container-events.js';
-import { containerId, listContainerViews } from './container-views.js';
+import { containerId } from './container-views.js';
 import type { OneOffRuns } from './one-off-runs.js';
 import type { QuotaStore } from './quotas.js';
 import { adminOnlyAsks, projectLabel, type Caller } from './tenancy.js';
@@ -75,7 +75,10 @@ export async function createContainer(app: AppContext, tenancy: Tenancy, input: 
   delete labels[projectLabel];
   if (project !== undefined) labels[projectLabel] = project;
   const make = async (): Promise<CreatedContainer> => {
-    const views = await listContainerViews(app);
+    // Names and labels are the deployments' own: no need to ask runc what runs (a listing would).
+    const views = (await new DeploymentStore(app.settings.root).activeDeployments())
+      .filter(({ active }) => !active.info.noContainerService)
+      .map(({ name, active }) => ({ name, labels: active.info.labels ?? {} }));
     if (views.some((v) => v.name === input.name) || tenancy.oneOffs.all().some((r) => r.name === input.name)) {
       throw new SyscontainerError('EEXIST', `Conflict. The container name "/${input.name}" is already in use`);
     }
