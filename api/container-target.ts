@@ -23,15 +23,15 @@ export function targetName(target: ContainerTarget): string {
   return target.kind === 'unit' ? target.view.name : target.run.name;
 }
 
-/** Every container the caller may see. */
-export async function visibleTargets(call: RouteCall): Promise<ContainerTarget[]> {
-  const units: ContainerTarget[] = (await listContainerViews(call.services.app)).map((view) => ({ kind: 'unit', view }));
+/** Every container the caller may see; `askRunc: false`: their states unasked (listContainerViews). */
+export async function visibleTargets(call: RouteCall, options: { askRunc?: boolean } = {}): Promise<ContainerTarget[]> {
+  const units: ContainerTarget[] = (await listContainerViews(call.services.app, options)).map((view) => ({ kind: 'unit', view }));
   const runs: ContainerTarget[] = call.services.tenancy.oneOffs.all().map((run) => ({ kind: 'one-off', run }));
   return [...units, ...runs].filter((t) => maySee(call.principal, targetProject(t)));
 }
 
-export async function resolveTarget(call: RouteCall, ref: string): Promise<ContainerTarget> {
-  const targets = await visibleTargets(call);
+export async function resolveTarget(call: RouteCall, ref: string, options: { askRunc?: boolean } = {}): Promise<ContainerTarget> {
+  const targets = await visibleTargets(call, options);
   const name = ref.startsWith('/') ? ref.slice(1) : ref;
   const byName = targets.find((t) => targetName(t) === name);
   if (byName !== undefined) return byName;

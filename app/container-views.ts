@@ -51,10 +51,15 @@ export function effectiveConfig(config: ImageConfig, spec: ContainerSpec | undef
   };
 }
 
-export async function listContainerViews(app: AppContext): Promise<ContainerView[]> {
+/**
+ * Every installed container's view. `askRunc: false` is for a caller that needs only which
+ * containers there are (name, id, labels): no `runc list`, and no view says running then.
+ */
+export async function listContainerViews(app: AppContext, options: { askRunc?: boolean } = {}): Promise<ContainerView[]> {
   const deployments = new DeploymentStore(app.settings.root);
   // runc's states and the deployments' records read at once: one `runc list`, each file once.
-  const [states, all] = await Promise.all([runcOf(app.runtime).list().catch(() => []), deployments.activeDeployments()]);
+  const askRunc = options.askRunc !== false;
+  const [states, all] = await Promise.all([askRunc ? runcOf(app.runtime).list().catch(() => []) : [], deployments.activeDeployments()]);
   const runc = new Map(states.map((s) => [s.id, s]));
   const deployed = all.filter(({ active }) => !active.info.noContainerService);
   const records = await Promise.all(deployed.map(({ active }) => readRunRecord(active.dir)));

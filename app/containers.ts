@@ -86,10 +86,11 @@ export async function stopContainer(app: AppContext, input: ContainerInput & { t
   await tellContainerEvent(app, await eventSubject(app, input.name), 'stop');
 }
 
-/** Starts it without waiting to see it stay up: docker's start, for what may be a command that runs and exits. Idempotent. */
-export async function launchContainer(app: AppContext, input: ContainerInput, events: OperationEvents = {}): Promise<void> {
-  await launch(await runtimeFor(app, events), { name: input.name });
-  await tellContainerEvent(app, await eventSubject(app, input.name), 'start');
+/** Starts it without waiting to see it stay up: docker's start, for what may be a command that runs and exits. Idempotent: 'running' when it ran already. */
+export async function launchContainer(app: AppContext, input: ContainerInput, events: OperationEvents = {}): Promise<'started' | 'running'> {
+  const result = await launch(await runtimeFor(app, events), { name: input.name });
+  if (result === 'started') await tellContainerEvent(app, await eventSubject(app, input.name), 'start');
+  return result;
 }
 
 /** docker's restart: stopped (as stopContainer), then launched (as launchContainer), then told as a restart. */

@@ -193,14 +193,14 @@ async function inspect(call: RouteCall): Promise<void> {
 }
 
 async function start(call: RouteCall): Promise<void> {
-  const target = await resolveTarget(call, call.params.id as string);
+  // Which container only: whether it runs is asked once, by the launch, under its lock.
+  const target = await resolveTarget(call, call.params.id as string, { askRunc: false });
   if (target.kind === 'one-off') {
     if (target.run.state !== 'created') return call.reply.noContent(304);
     call.services.tenancy.oneOffs.start(target.run.id);
     return call.reply.noContent();
   }
-  if (target.view.state === 'running') return call.reply.noContent(304);
-  await launchContainer(call.services.app, { name: target.view.name });
+  if ((await launchContainer(call.services.app, { name: target.view.name })) === 'running') return call.reply.noContent(304);
   call.reply.noContent();
 }
 

@@ -9,7 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { SyscontainerError } from '../../common/errors.js';
 import { runcError, type Runc } from '../runc.js';
 import type { JournalEntry } from '../systemd.js';
-import type { OutputEntriesQuery, StartOutcome, SupervisedState, Supervisor } from './supervisor.js';
+import type { LaunchOutcome, OutputEntriesQuery, StartOutcome, SupervisedState, Supervisor } from './supervisor.js';
 import { removeUnitCgroups } from './unit-cgroups.js';
 import { isOneshotBundle, oneshotSuccessCodes } from '../oneshot.js';
 import { podNetnsName } from '../container-spec.js';
@@ -78,12 +78,16 @@ export class RuncSupervisor implements Supervisor {
     return (await this.runc.state(name))?.status === 'running';
   }
 
-  async launch(name: string, bundle: string): Promise<void> {
-    await this.clear(name);
+  async launch(name: string, bundle: string): Promise<LaunchOutcome> {
+    const state = await this.runc.state(name);
+    if (state?.status === 'running') return 'running';
+    // runc forgets a container its monitor's `runc run` saw exit; one it still knows goes first.
+    if (state !== undefined) await this.clear(name);
     await spawnMonitor(bundle, this.runc.runCommand(name, bundle));
     // Until runc runs it (its pid file) or it has already exited (its record; bounded), so
     // the next listing sees it started.
     await waitForStart(bundle, 5000);
+    return 'started';
   }
 
   async kill(name: string, signal: string): Promise<void> {

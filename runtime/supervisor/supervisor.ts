@@ -14,6 +14,8 @@ import type { JournalEntry } from '../systemd.js';
 
 /** How a start ended: the container runs, or its command ended at once with status 0. */
 export type StartOutcome = 'running' | 'exited';
+/** What launch did: started it, or found it running already. */
+export type LaunchOutcome = 'started' | 'running';
 
 /** What a supervisor knows of a container right now. */
 export interface SupervisedState {
@@ -53,10 +55,11 @@ export interface Supervisor {
 
   /**
    * Starts the container from `bundle` without waiting to see it stay up (docker's start: the
-   * container may be a command that runs and exits). Resolves once it runs or has already
-   * exited (bounded wait), so whoever lists it next sees it started. Call it when not running.
+   * container may be a command that runs and exits), unless it runs already: 'running' then,
+   * nothing done (one look at it, not one to decide and another to start). Resolves 'started'
+   * once it runs or has already exited (bounded wait), so whoever lists it next sees it started.
    */
-  launch(name: string, bundle: string): Promise<void>;
+  launch(name: string, bundle: string): Promise<LaunchOutcome>;
 
   /** Sends `signal` (a name: KILL, TERM, …) to the container's init. ERUNTIME when it is not running. */
   kill(name: string, signal: string): Promise<void>;

@@ -10,7 +10,7 @@ import type { Runc } from '../runc.js';
 import type { JournalEntry, Systemd, UnitState } from '../systemd.js';
 import { unitName } from '../unit-files.js';
 import { killAndDelete, runcStates } from './runc-supervisor.js';
-import type { OutputEntriesQuery, StartOutcome, SupervisedState, Supervisor } from './supervisor.js';
+import type { LaunchOutcome, OutputEntriesQuery, StartOutcome, SupervisedState, Supervisor } from './supervisor.js';
 import { removeUnitCgroups } from './unit-cgroups.js';
 import { isOneshotBundle } from '../oneshot.js';
 import { podUnitName } from '../container-spec.js';
@@ -40,7 +40,8 @@ export class SystemdSupervisor implements Supervisor {
     return this.startUnit(name, false);
   }
 
-  async launch(name: string, bundle: string): Promise<void> {
+  async launch(name: string, bundle: string): Promise<LaunchOutcome> {
+    if (await this.isRunning(name)) return 'running';
     const unit = unitName(name);
     await this.systemd.resetFailed(unit);
     // A pid file of an earlier run would say it runs before it does (our ExecStartPre removes
@@ -53,12 +54,13 @@ export class SystemdSupervisor implements Supervisor {
     const unitText = await readFile(path.join(bundle, unit), 'utf8').catch(() => '');
     if (unitText.includes(`--pid-file ${path.join(bundle, runcPidFile)} `)) {
       await waitForStart(bundle, 5000);
-      return;
+      return 'started';
     }
     for (let i = 0; i < 50; i++) {
-      if ((await this.runc.state(name))?.status === 'running' || (await pathExists(path.join(bundle, 'exit-status')))) return;
+      if ((await this.runc.state(name))?.status === 'running' || (await pathExists(path.join(bundle, 'exit-status')))) break;
       await sleep(100);
     }
+    return 'started';
   }
 
   async kill(name: string, signal: string): Promise<void> {
