@@ -252,9 +252,10 @@ async function killRoute(call: RouteCall): Promise<void> {
 }
 
 async function waitRoute(call: RouteCall): Promise<void> {
-  const target = await resolveTarget(call, call.params.id as string);
   const condition = (call.query.get('condition') ?? 'not-running') as WaitCondition;
   if (!waitConditions.includes(condition)) throw new HttpError(400, `condition: expected ${waitConditions.join(', ')}`);
+  // The next exit does not depend on whether it runs now (docker's run sends this wait before its start): runc is not asked.
+  const target = await resolveTarget(call, call.params.id as string, { askRunc: condition !== 'next-exit' });
   // Headers at once: docker's run sends start only once the wait's headers have come back.
   const out = call.reply.stream(200, 'application/json');
   const answer = (code: number, error?: string) => out.end(`${JSON.stringify({ StatusCode: code, Error: error ? { Message: error } : null })}\n`);
