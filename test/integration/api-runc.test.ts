@@ -64,6 +64,12 @@ test.serial('docker stop and kill end with a recorded exit; start runs it again'
 
   t.is((await s.docker(['start', srv])).exitCode, 0);
   t.is(await inspect(srv), 'running 0 true');
+  // A start of what runs already changes nothing (docker's 304): the same process runs on.
+  const pid = async () => (await s.docker(['inspect', '--format', '{{.State.Pid}}', srv])).stdout.trim();
+  const running = await pid();
+  t.is((await s.docker(['start', srv])).exitCode, 0);
+  t.is(await pid(), running);
+  t.is(await inspect(srv), 'running 0 true');
   t.is((await s.docker(['kill', srv])).exitCode, 0);
   t.is((await s.docker(['wait', srv], { timeoutMs: 20_000 })).stdout.trim(), '137');
   t.is(await inspect(srv), 'exited 137 false');
