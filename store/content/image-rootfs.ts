@@ -5,7 +5,9 @@
 // to the image, as podman's unpacked layers do: it is made when the image is pulled (or, for
 // an image stored before, at its first install) in ROOT/.storage/rootfs/<config hex>, and
 // deployments point config.json's root.path at it. Containers mount it read-only, so sharing
-// it is safe.
+// it is safe. An update's pull names the image the container runs (`base`): when the new image
+// extends its layers or replaces only its top layer, the new rootfs starts as a hardlink copy
+// of that one's (checkout.ts) instead of checking every layer out again.
 //
 // It goes when its image is no longer stored and no deployment uses it: `images delete` and
 // `images prune` ask, and so does the runtime when a deployment that used it is removed.
@@ -14,7 +16,7 @@
 // removes objects being hardlinked out, nor the rootfs of an image whose pull is under way.
 import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { checkoutImage, isCheckoutTemp, type CheckoutRepo, type CheckoutSource } from './checkout.js';
+import { checkoutImage, isCheckoutTemp, type CheckoutBase, type CheckoutRepo, type CheckoutSource } from './checkout.js';
 import { SyscontainerError } from '../../common/errors.js';
 import { withLock } from '../../common/file-lock.js';
 import { storeLockDir } from '../store-locks.js';
@@ -61,13 +63,33 @@ function withRootfsLock<T>(store: RootfsStore, image: { name: string; configDige
   return withLock(rootfsLockDir(store.root, image.configDigest), { mode: 'exclusive', what: `rootfs of image ${image.name}`, waitMs: store.lockWaitMs, ...(onWait ? { onWait } : {}) }, body);
 }
 
+/** A stored image whose rootfs a new one may start from (checkout.ts: a hardlink copy and the layers it lacks). */
+export interface RootfsBase {
+  configDigest: string;
+  layers: CheckoutBase['layers'];
+}
+
+/**
+ * Checks `image` out into `dir`, from a copy of `base`'s rootfs when there is one (held under
+ * its lock meanwhile, so no release removes it half-way; locks are taken store, new rootfs,
+ * base rootfs, and only here are two rootfs locks held).
+ */
+async function makeRootfs(store: RootfsStore, image: RootfsSource, dir: string, base: RootfsBase | undefined, onWait?: (message: string) => void): Promise<void> {
+  if (base === undefined || base.configDigest === image.configDigest) return checkoutImage(store, image, dir);
+  const baseDir = imageRootfsDir(store.root, base.configDigest);
+  if (!(await pathExists(baseDir))) return checkoutImage(store, image, dir);
+  return withRootfsLock(store, { name: base.configDigest, configDigest: base.configDigest }, async () =>
+    checkoutImage(store, image, dir, (await pathExists(baseDir)) ? { dir: baseDir, layers: base.layers } : undefined),
+  onWait);
+}
+
 /**
  * Runs `body` with the image's rootfs directory, making it first when missing. The rootfs is
  * locked while `body` runs, so a deployment can link it before anyone may judge it unused.
  * All-or-nothing: a failed checkout leaves no directory (see checkoutImage); the temporary
  * directory of one killed half-way is removed here.
  */
-export async function withImageRootfs<T>(store: RootfsStore, image: RootfsSource, body: (dir: string) => Promise<T>, onWait?: (message: string) => void): Promise<T> {
+export async function withImageRootfs<T>(store: RootfsStore, image: RootfsSource, body: (dir: string) => Promise<T>, onWait?: (message: string) => void, base?: RootfsBase): Promise<T> {
   const dir = imageRootfsDir(store.root, image.configDigest);
   // Locks in one order everywhere, store then rootfs (prune takes them so too): no deadlock.
   return withLock(storeLockDir(store.root), { mode: 'shared', what: 'image store', waitMs: store.lockWaitMs, ...(onWait ? { onWait } : {}) }, () =>
@@ -78,7 +100,7 @@ export async function withImageRootfs<T>(store: RootfsStore, image: RootfsSource
         if (!(await pathExists(dir))) {
           await mkdir(imageRootfsParent(store.root), { recursive: true, mode: 0o700 });
           await removeStaleTemps(dir);
-          await checkoutImage(store, image, dir);
+          await makeRootfs(store, image, dir, base, onWait);
         }
         return body(dir);
       },
@@ -87,9 +109,9 @@ export async function withImageRootfs<T>(store: RootfsStore, image: RootfsSource
   );
 }
 
-/** Makes the image's rootfs when missing; returns its directory. */
-export function ensureImageRootfs(store: RootfsStore, image: RootfsSource, onWait?: (message: string) => void): Promise<string> {
-  return withImageRootfs(store, image, async (dir) => dir, onWait);
+/** Makes the image's rootfs when missing (from `base`'s when it can); returns its directory. */
+export function ensureImageRootfs(store: RootfsStore, image: RootfsSource, onWait?: (message: string) => void, base?: RootfsBase): Promise<string> {
+  return withImageRootfs(store, image, async (dir) => dir, onWait, base);
 }
 
 /**

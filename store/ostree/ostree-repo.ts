@@ -395,6 +395,25 @@ export class OstreeRepo {
     return types;
   }
 
+  /**
+   * What changes from commit `from` to commit `to` (`ostree diff`): each path (latin1, as
+   * listPaths gives them) added, modified (content, type or, for a directory, its metadata) or
+   * deleted; a directory added or deleted is listed with everything under it.
+   */
+  async diff(from: string, to: string): Promise<Array<{ change: 'A' | 'M' | 'D'; path: string }>> {
+    const result = await this.run(['diff', from, to], { maxBuffer: 1024 * 1024 * 1024, encoding: 'buffer' });
+    if (result.exitCode !== 0 || result.failed) {
+      throw this.failure(`diff ${from} ${to}`, Buffer.from((result.stderr as Uint8Array | undefined) ?? []).toString('utf8') || String(result.message ?? ''), result);
+    }
+    const lines = Buffer.from(result.stdout as Uint8Array).toString('latin1').split('\n').filter((line) => line.length > 0);
+    return lines.map((line) => {
+      const match = /^([AMD]) {4}(\/.*)$/.exec(line);
+      // A name holding a newline splits its line: not parsed, rather than misread.
+      if (match === null) throw this.failure(`diff ${from} ${to}`, `unexpected output line ${JSON.stringify(line.slice(0, 80))}`);
+      return { change: match[1] as 'A' | 'M' | 'D', path: match[2]! };
+    });
+  }
+
   /** Every entry of a commit (recursively), without the root. */
   async listTree(checksum: string): Promise<TreeEntry[]> {
     const [typed, names] = await Promise.all([

@@ -37,6 +37,12 @@ export interface PullOptions {
    * layer, no rootfs, no ref for a refused image). Absent: nothing is verified.
    */
   trust?: TrustCheck | undefined;
+  /**
+   * A stored image (name or id) whose rootfs the new image's may start from: the image a
+   * container runs when it is updated. Used when the new image extends its layers or replaces
+   * only its top layer (store/content/checkout.ts); else ignored.
+   */
+  rootfsBase?: string | undefined;
 }
 
 export interface PullResult {
@@ -76,6 +82,8 @@ export async function pullFromSource(
 async function pullInto(store: ImageStore, source: ImageSource, reference: string, name: string, options: PullOptions): Promise<PullResult> {
   const emit = options.onEvent ?? (() => {});
   const onWait = (message: string) => emit({ type: 'waiting', message });
+  // Looked up while the manifest is fetched; a base that is not stored is no base.
+  const base = options.rootfsBase === undefined ? Promise.resolve(undefined) : store.getImage(options.rootfsBase).catch(() => undefined);
   const resolved = await resolveImage(source, reference, options.platform);
   // Signatures sign the top-level manifest: the index when the image came through one (its
   // entry, fetched by digest, binds the manifest that is stored).
@@ -102,7 +110,12 @@ async function pullInto(store: ImageStore, source: ImageSource, reference: strin
   // It is made before the image ref: an image that cannot be checked out (a layer writing
   // through an earlier layer's symlink) is refused at pull, and a stored image has its rootfs.
   const commits = resolved.manifest.layers.map(() => settleLater<string>());
-  const rootfs = ensureImageRootfs(store, { name, configDigest: resolved.configDigest, layers: resolved.manifest.layers.map((layer, index) => ({ digest: layer.digest, commit: commits[index]!.promise })) }, onWait);
+  const rootfs = ensureImageRootfs(
+    store,
+    { name, configDigest: resolved.configDigest, layers: resolved.manifest.layers.map((layer, index) => ({ digest: layer.digest, commit: commits[index]!.promise })) },
+    onWait,
+    await base,
+  );
   rootfs.catch(() => undefined); // awaited below, after the imports
   try {
     await mapBounded(resolved.manifest.layers.map((layer, index) => ({ layer, index })), options.concurrency ?? 3, async ({ layer, index }) => {

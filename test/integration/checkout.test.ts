@@ -1,4 +1,4 @@
-import { lstat, mkdir, readdir, readFile, readlink, rm, stat } from 'node:fs/promises';
+import { link, lstat, mkdir, readdir, readFile, readlink, rm, stat, writeFile } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { execa } from 'execa';
 import { opaque, whiteout, type LayerEntry } from '../../images/build/layer.js';
@@ -260,4 +260,72 @@ test('layers still coming in (a pull): each is checked out when it arrives; one 
   t.is(await t.throwsAsync(failing), failure);
   t.true(firstDone);
   t.deepEqual((await readdir(root)).sort(), ['.storage', 'arriving', 'whole'], 'no destination, no temporary directory');
+});
+
+// A checkout from another image's rootfs (an update): a hardlink copy of that tree and only
+// the layers it lacks. The result must equal what every layer gives (GNU tar as the judge);
+// a marker put into the base's tree shows whether the copy was used.
+const layer3Replaced: LayerEntry[] = [
+  { type: 'file', path: 'usr/bin/tool', content: 'tool, version 2', mode: 0o6755 },
+  whiteout('secret'),
+  { type: 'symlink', path: 'srv/www/current', target: 'deep' },
+  { type: 'file', path: 'srv/www/added', content: 'added' },
+  whiteout('etc/localtime'),
+  opaque('usr/bin'),
+  { type: 'dir', path: 'usr/bin', mode: 0o755 },
+];
+const layer4Added: LayerEntry[] = [{ type: 'file', path: 'etc/added-on-top', content: 'layer 4' }, whiteout('opt/app/new')];
+const layer3Dropping: LayerEntry[] = [whiteout('secret'), { type: 'symlink', path: 'srv/www/current', target: 'deep' }];
+
+const reuseCases: Array<[string, LayerEntry[][], 'copied' | 'checked out in full']> = [
+  ['the top layer replaced by one holding its tree', [layer1, layer2, layer3Replaced], 'copied'],
+  ['a layer added on top', [layer1, layer2, layer3, layer4Added], 'copied'],
+  ['the top layer replaced by one lacking a file of it', [layer1, layer2, layer3Dropping], 'checked out in full'],
+  ['the base layer replaced', [layer2, layer2, layer3], 'checked out in full'],
+];
+
+for (const [name, specs, how] of reuseCases) {
+  test(`checkout from the rootfs of the running image, ${name}: equals GNU tar, ${how}`, async (t) => {
+    const { root, store } = await tempStore(t);
+    const compression = ['gzip', 'none', 'zstd', 'gzip'] as const;
+    await storeImage(store, 'local/reuse:1', await build());
+    const next = await buildImage(specs.map((entries, index) => ({ entries, options: { compression: compression[index]! } })));
+    await storeImage(store, 'local/reuse:2', next);
+    const v1 = (await store.getImage('local/reuse:1'))!;
+    const v2 = (await store.getImage('local/reuse:2'))!;
+    const base = join(root, 'base');
+    await checkoutImage(store, v1, base);
+    // A hardlink to a checked-out file shows the copy; what runc makes in a rootfs it runs (mount
+    // points: an empty directory, an empty file) is no layer's and must not be carried over.
+    await link(join(base, 'etc/passwd'), join(base, 'marker'));
+    await mkdir(join(base, 'proc'));
+    await writeFile(join(base, 'etc/hosts'), '');
+
+    const dest = join(root, 'rootfs');
+    await checkoutImage(store, v2, dest, { dir: base, layers: v1.layers });
+    const actual = await snapshot(dest);
+    t.is('marker' in actual, how === 'copied');
+    delete actual.marker;
+    const expectedDir = await tempDir(t, 'syscontainer-ref-');
+    await reference(next, specs, join(expectedDir, 'rootfs'));
+    t.deepEqual(actual, await snapshot(join(expectedDir, 'rootfs')));
+    t.true('marker' in (await snapshot(base)), 'the base tree is left as it was');
+    t.deepEqual((await readdir(root)).sort(), ['.storage', 'base', 'rootfs'], 'no temporary tree left');
+  });
+}
+
+test('checkout from a base rootfs: a new layer writing through a symlink of the base is refused', async (t) => {
+  const { root, store } = await tempStore(t);
+  const outside = join(root, 'outside');
+  await mkdir(outside);
+  const layers = [{ entries: [{ type: 'symlink', path: 'evil', target: outside } as LayerEntry, { type: 'file', path: 'ok', content: 'ok' } as LayerEntry] }];
+  await storeImage(store, 'local/evil:1', await buildImage(layers));
+  await storeImage(store, 'local/evil:2', await buildImage([...layers, { entries: [{ type: 'file', path: 'evil/pwned', content: 'x' }] }]));
+  const v1 = (await store.getImage('local/evil:1'))!;
+  const base = join(root, 'base');
+  await checkoutImage(store, v1, base);
+  const error = await t.throwsAsync(checkoutImage(store, (await store.getImage('local/evil:2'))!, join(root, 'rootfs'), { dir: base, layers: v1.layers }));
+  t.is((error as SyscontainerError).code, 'ELAYER');
+  t.deepEqual(await readdir(outside), []);
+  t.deepEqual((await readdir(root)).sort(), ['.storage', 'base', 'outside']);
 });
