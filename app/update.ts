@@ -71,14 +71,19 @@ export function failedOutcome(error: unknown): 'rolled back' | 'failed' {
   return error instanceof RolledBackError ? 'rolled back' : 'failed';
 }
 
-async function pullAndUpdate(app: AppContext, input: UpdateInput, image: string | undefined, events: OperationEvents): Promise<DeploymentResult> {
+/**
+ * `runs`: the image id the container runs now; a new image that extends its layers or replaces
+ * only its top one has its rootfs made from that image's (a hardlink copy and the new layers).
+ */
+async function pullAndUpdate(app: AppContext, input: UpdateInput, image: string | undefined, runs: string | undefined, events: OperationEvents): Promise<DeploymentResult> {
   let pulledName: string | undefined;
   if (image !== undefined && input.pull !== false) {
-    pulledName = (await pullImage(app.store, image, sourceSettings(app), events.onPull ? { onEvent: events.onPull } : {})).name;
+    pulledName = (await pullImage(app.store, image, sourceSettings(app), { ...(events.onPull ? { onEvent: events.onPull } : {}), rootfsBase: runs })).name;
   }
-  // A docker-archive: or oci: rebase is known to the store by the name its import gave it.
+  // A docker-archive: or oci: rebase is known to the store by the name its import gave it; a
+  // pulled one by the name the pull stored it under (no second look-up of the image).
   const rebaseName = input.rebase !== undefined && isLocalImageReference(input.rebase) ? (pulledName ?? input.rebase) : input.rebase;
-  const rebase = rebaseName !== undefined ? ((await app.store.getImage(rebaseName))?.name ?? rebaseName) : undefined;
+  const rebase = rebaseName === undefined ? undefined : (pulledName ?? (await app.store.getImage(rebaseName))?.name ?? rebaseName);
   return update(await runtimeFor(app, events), {
     name: input.name,
     set: input.set ?? {},
@@ -101,7 +106,7 @@ export async function updateContainer(app: AppContext, input: UpdateInput, event
   validateServiceOptions(input.service, input.name);
   // Not installed: nothing to pull, and the runtime says so.
   const active = await new DeploymentStore(app.settings.root).active(input.name);
-  return pullAndUpdate(app, input, active === undefined ? undefined : (input.rebase ?? active.info.image), events);
+  return pullAndUpdate(app, input, active === undefined ? undefined : (input.rebase ?? active.info.image), active?.info.imageId, events);
 }
 
 /**
@@ -112,14 +117,16 @@ export async function updateContainer(app: AppContext, input: UpdateInput, event
 export async function updateAll(app: AppContext, input: UpdateAllInput, events: UpdateAllEvents = {}): Promise<UpdateAllResult> {
   validate(input);
   const installed = await installedContainers(app);
-  const pulls = input.pull === false ? undefined : await oncePerImage(installed.map(({ info }) => info.image), (image) => pullImage(app.store, image, sourceSettings(app), events.onPull ? { onEvent: events.onPull } : {}));
+  // Each image's rootfs starts from the one a container of it runs now (see pullAndUpdate).
+  const runs = new Map(installed.map(({ info }) => [info.image, info.imageId]));
+  const pulls = input.pull === false ? undefined : await oncePerImage(installed.map(({ info }) => info.image), (image) => pullImage(app.store, image, sourceSettings(app), { ...(events.onPull ? { onEvent: events.onPull } : {}), rootfsBase: runs.get(image) }));
   const entries: UpdateAllEntry[] = [];
   for (const { name, info } of installed) {
     let entry: UpdateAllEntry;
     try {
       const pulled = pulls?.get(info.image);
       if (pulled !== undefined && !pulled.ok) throw pulled.error;
-      const result = await pullAndUpdate(app, { ...input, name }, undefined, events);
+      const result = await pullAndUpdate(app, { ...input, name }, undefined, undefined, events);
       entry = { name, ok: true, outcome: result.changed ? 'updated' : 'unchanged', result };
     } catch (error) {
       entry = { name, ok: false, outcome: failedOutcome(error), error };
