@@ -169,26 +169,6 @@ export async function checkoutImage(store: CheckoutRepo, image: CheckoutSource, 
   let tmp = await mkdtemp(`${dest}.tmp-`);
   try {
     await chmod(tmp, 0o755);
-    let first = 0;
-    if (base !== undefined) {
-      // The copy runs while the new layers are still imported and compared.
-      const copied = linkTree(base.dir, tmp);
-      copied.catch(() => undefined);
-      const added = addedSinceCheckout(store.repo, base);
-      added.catch(() => undefined);
-      const held = await layersHeldBy(store.repo, base, image).catch(() => undefined);
-      // A copy that failed (the base went meanwhile, a full disk) falls back to the whole checkout.
-      const copyMade = await copied.then(() => true, () => false);
-      const extra = await added.catch(() => undefined);
-      if (held !== undefined && copyMade && extra !== undefined) {
-        for (const path of extra) await rm(Buffer.concat([Buffer.from(`${tmp}/`), Buffer.from(path, 'latin1')]), { recursive: true, force: true });
-        first = held;
-      } else {
-        await removeTree(tmp);
-        tmp = await mkdtemp(`${dest}.tmp-`);
-        await chmod(tmp, 0o755);
-      }
-    }
     // Every layer's listing is needed before the next layer: one `ls -R` each, the next one
     // started while a layer is checked out, so they overlap without piling up processes. A
     // single layer needs none.
@@ -202,17 +182,41 @@ export async function checkoutImage(store: CheckoutRepo, image: CheckoutSource, 
       }
       return paths;
     };
+    let first = 0;
+    let reused = false;
+    if (base !== undefined) {
+      // The copy runs while the new layers are still imported and compared.
+      const copied = linkTree(base.dir, tmp);
+      copied.catch(() => undefined);
+      const added = addedSinceCheckout(store.repo, base);
+      added.catch(() => undefined);
+      // The layers a copy lacks are listed as soon as they are stored, beside the comparison.
+      for (let index = image.layers.length > base.layers.length ? base.layers.length : image.layers.length - 1; index < image.layers.length; index++) void listing(index);
+      const held = await layersHeldBy(store.repo, base, image).catch(() => undefined);
+      // A copy that failed (the base went meanwhile, a full disk) falls back to the whole checkout.
+      const copyMade = await copied.then(() => true, () => false);
+      const extra = await added.catch(() => undefined);
+      if (held !== undefined && copyMade && extra !== undefined) {
+        for (const path of extra) await rm(Buffer.concat([Buffer.from(`${tmp}/`), Buffer.from(path, 'latin1')]), { recursive: true, force: true });
+        first = held;
+        reused = true;
+      } else {
+        await removeTree(tmp);
+        tmp = await mkdtemp(`${dest}.tmp-`);
+        await chmod(tmp, 0o755);
+      }
+    }
     const last = image.layers.length - 1;
     const treeBytes = Buffer.from(tmp);
     // A copied tree's leaves are not listed: every path of the layers put onto it is looked at.
-    const earlierLeaves: Set<string> | 'unknown' = first > 0 ? 'unknown' : new Set<string>();
+    const earlierLeaves: Set<string> | 'unknown' = reused ? 'unknown' : new Set<string>();
     for (let index = first; index <= last; index++) {
       const layer = image.layers[index]!;
       const what = `image ${image.name}: layer ${index + 1} (${shortDigest(layer.digest)})`;
       const commit = await layer.commit;
       if (commit === '') throw notStored(layer.digest);
       let shape: LayerShape | undefined;
-      if (index > 0) {
+      if (index > 0 || reused) {
         shape = layerShape(await listing(index));
         await assertNoSymlinkTraversal(store.repo, commit, shape, earlierLeaves, treeBytes, what);
       }
