@@ -109,6 +109,16 @@ async function assertNoSymlinkTraversal(repo: CheckoutRepo['repo'], commit: stri
   }
 }
 
+/** By digests alone: base's layer count when the image extends them, one less when only the top differs, else undefined. Pure. */
+function layersSharedWith(base: CheckoutBase, image: CheckoutSource): number | undefined {
+  const count = base.layers.length;
+  if (count === 0 || base.layers.some((layer) => layer.commit === '')) return undefined;
+  let shared = 0;
+  while (shared < count && shared < image.layers.length && base.layers[shared]!.digest === image.layers[shared]!.digest) shared++;
+  if (shared === count && image.layers.length > count) return count;
+  return shared === count - 1 && image.layers.length === count ? shared : undefined;
+}
+
 /**
  * How many of `image`'s layers a copy of `base` already holds: all of base's when the image
  * extends it, all but the top when only the top differs and the old top's tree is contained in
@@ -116,12 +126,8 @@ async function assertNoSymlinkTraversal(repo: CheckoutRepo['repo'], commit: stri
  * top layer's commit in the second case.
  */
 async function layersHeldBy(repo: CheckoutRepo['repo'], base: CheckoutBase, image: CheckoutSource): Promise<number | undefined> {
-  const count = base.layers.length;
-  if (count === 0 || base.layers.some((layer) => layer.commit === '')) return undefined;
-  let shared = 0;
-  while (shared < count && shared < image.layers.length && base.layers[shared]!.digest === image.layers[shared]!.digest) shared++;
-  if (shared === count && image.layers.length > count) return count;
-  if (shared !== count - 1 || image.layers.length !== count) return undefined;
+  const shared = layersSharedWith(base, image);
+  if (shared === undefined || shared === base.layers.length) return shared;
   const top = await image.layers[shared]!.commit;
   if (top === '') return undefined;
   const changes = await repo.diff(base.layers[shared]!.commit, top);
@@ -184,7 +190,8 @@ export async function checkoutImage(store: CheckoutRepo, image: CheckoutSource, 
     };
     let first = 0;
     let reused = false;
-    if (base !== undefined) {
+    // Nothing is copied for an image whose lower layers differ (a rebuilt base layer).
+    if (base !== undefined && layersSharedWith(base, image) !== undefined) {
       // The copy runs while the new layers are still imported and compared.
       const copied = linkTree(base.dir, tmp);
       copied.catch(() => undefined);
