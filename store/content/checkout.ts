@@ -141,10 +141,10 @@ async function layersHeldBy(repo: CheckoutRepo['repo'], base: CheckoutBase, imag
 /**
  * What a copy of `base.dir` holds that none of base's layers has: entries made in the rootfs
  * after its checkout (runc makes the mount points a container lacks). They go from the copy,
- * so the new tree holds only what its layers give, as a full checkout would.
+ * so the new tree holds only what its layers give, as a full checkout would. `candidates`:
+ * unlinkedEntries of base.dir, taken before the copy links every file once more.
  */
-async function addedSinceCheckout(repo: CheckoutRepo['repo'], base: CheckoutBase): Promise<string[]> {
-  const candidates = await unlinkedEntries(base.dir);
+async function addedSinceCheckout(repo: CheckoutRepo['repo'], base: CheckoutBase, candidates: readonly string[]): Promise<string[]> {
   const parents = [...new Set(candidates.map((path) => posix.dirname(path)))];
   const names = new Map<string, Set<string>>(parents.map((parent) => [parent, new Set<string>()]));
   await Promise.all(
@@ -193,9 +193,11 @@ export async function checkoutImage(store: CheckoutRepo, image: CheckoutSource, 
     // Nothing is copied for an image whose lower layers differ (a rebuilt base layer).
     if (base !== undefined && layersSharedWith(base, image) !== undefined) {
       // The copy runs while the new layers are still imported and compared.
+      // Looked for before the copy, which adds a link to every file.
+      const candidates = await unlinkedEntries(base.dir).catch(() => undefined);
       const copied = linkTree(base.dir, tmp);
       copied.catch(() => undefined);
-      const added = addedSinceCheckout(store.repo, base);
+      const added = candidates === undefined ? Promise.reject(new Error('not listed')) : addedSinceCheckout(store.repo, base, candidates);
       added.catch(() => undefined);
       // The layers a copy lacks are listed as soon as they are stored, beside the comparison.
       for (let index = image.layers.length > base.layers.length ? base.layers.length : image.layers.length - 1; index < image.layers.length; index++) void listing(index);
