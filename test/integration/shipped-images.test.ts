@@ -72,7 +72,10 @@ test.serial('quickstart: pull, install, etcdctl put/get; runs again; --clean und
   t.false(existsSync(join(dir, 'syscontainer')), 'command link removed');
   t.deepEqual(await readdir(join(dir, 'containers', 'registries.conf.d')), [], 'short-name drop-in removed');
   t.deepEqual(await readdir(join(dir, 'units')).catch(() => []), [], 'no unit left');
-  t.deepEqual((await readdir(join(dir, 'root'))).filter((entry) => entry !== '.storage'), [], 'no deployment left');
+  // The image store and the host's event journal (ROOT/.service/events.jsonl, written by every
+  // command, as podman's events log is) are the host's, not the container's: they stay.
+  t.deepEqual((await readdir(join(dir, 'root'))).filter((entry) => entry !== '.storage' && entry !== '.service'), [], 'no deployment left');
+  t.deepEqual((await readdir(join(dir, 'root', '.service'))).filter((file) => !file.startsWith('events.jsonl')), [], 'only the event journal in .service');
   t.false(existsSync(`/var/lib/${name}`), 'state directory purged');
 });
 
