@@ -19,6 +19,7 @@ import { watch } from 'node:fs';
 import { readFile, realpath, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { logMessages } from '../runtime/supervisor/container-log.js';
 import { readyLine } from './bench-images.js';
 import type { BenchContext, Measurement } from './context.js';
 import { expectOutput } from './measure-cold-pull.js';
@@ -110,7 +111,8 @@ function launch(spec: CommandSpec, source: { stdout: true } | { file: string }):
       readFile(file, 'utf8').then(
         (text) => {
           reading = false;
-          const line = lineIn(text);
+          // The container's log: its lines stamped with time and stream.
+          const line = lineIn(logMessages(text.slice(0, text.lastIndexOf('\n') + 1)));
           if (line !== undefined) finish({ at: since(), line });
         },
         () => (reading = false),

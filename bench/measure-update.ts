@@ -18,6 +18,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { logMessages } from '../runtime/supervisor/container-log.js';
 import { readyLine, type WrittenImage } from './bench-images.js';
 import type { BenchContext, Measurement } from './context.js';
 import { startCountingProxy, type CountingProxy } from './counting-proxy.js';
@@ -52,7 +53,7 @@ async function readyLines(root: string, name: string): Promise<number> {
   let count = 0;
   for (const slot of [0, 1]) {
     const text = await readFile(join(root, `${name}.${slot}`, 'container.log'), 'utf8').catch(() => '');
-    count += text.split('\n').filter((line) => line === readyLine).length;
+    count += logMessages(text.slice(0, text.lastIndexOf('\n') + 1)).split('\n').filter((line) => line === readyLine).length;
   }
   return count;
 }

@@ -1,7 +1,8 @@
 // What conmon is to podman, for the runc-direct supervisor: one small process per container,
 // in a session of its own (it outlives the command that started it, and a terminal's signals
 // do not reach it), that runs `runc run NAME` in the foreground with the output appended to
-// DIR/container.log and, when the container exits, records the exit in DIR/exit-status
+// DIR/container.log (each line stamped with its time and stream: container-log.ts) and, when
+// the container exits, records the exit in DIR/exit-status
 // exactly as the unit's ExecStopPost does under systemd: `RESULT exited CODE`, written to a
 // temporary name and renamed (runc's exit code is the container's, 128 + N for signal N), and
 // appended to DIR/exits with its time.
@@ -19,20 +20,26 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SyscontainerError } from '../../common/errors.js';
 import { appendExitShell, markStarted, readRunRecord, recordExit } from '../exit-status.js';
+import { containerLogName, tagShell } from './container-log.js';
 
-export const containerLogName = 'container.log';
+export { containerLogName };
+
 const pidFileName = 'monitor.pid';
 /** The monitor's $0: what names it in ps, and in its /proc command line. */
 const marker = 'syscontainer-monitor';
 /** How long after a start a missing pid file may still be a monitor on its way. */
 const startGraceMs = 2000;
 
-// $1 the deployment directory, then the runc command line. Its output is the log already.
+// $1 the deployment directory, then the runc command line. Its output is the log already:
+// runc's stdout and stderr go each through a tagger into it (container-log.ts), and runc's
+// status comes out on fd 4; the taggers have written the last lines when it is read.
+const tag = (stream: string) => `bash -c '${tagShell}' tag ${stream} 3>&- 4>&- >&5`;
 const script = `dir=$1; shift
 trap : HUP INT TERM QUIT
 echo $$ > "$dir/.monitor.pid.tmp" && mv -f "$dir/.monitor.pid.tmp" "$dir/${pidFileName}"
-"$@" </dev/null
-code=$?
+exec 5>&1
+code=$( { { { "$@" </dev/null 2>&1 >&3 3>&- 4>&- 5>&-; echo $? >&4; } | ${tag('stderr')}; } 3>&1 | ${tag('stdout')}; } 4>&1 )
+exec 5>&-
 if [ "$code" -eq 0 ]; then result=success; else result=exit-code; fi
 echo "$result exited $code" > "$dir/.exit-status.tmp" && mv -f "$dir/.exit-status.tmp" "$dir/exit-status"
 ${appendExitShell('$dir', '$result', 'exited', '$code')}

@@ -1,8 +1,8 @@
 // The runc-direct supervisor, for hosts without a systemd manager (containers, CI): each
 // container runs under its monitor (container-monitor.ts: `runc run NAME` in the foreground,
-// output appended to DIR/container.log, the exit recorded in DIR/exit-status as the unit does
-// under systemd). Nothing restarts it or starts it at boot; the unit file is written all the
-// same, for when the host runs systemd.
+// output appended to DIR/container.log with each line's time and stream, the exit recorded in
+// DIR/exit-status as the unit does under systemd). Nothing restarts it or starts it at boot;
+// the unit file is written all the same, for when the host runs systemd.
 import { readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -16,6 +16,7 @@ import { podNetnsName } from '../container-spec.js';
 import { IpNetns } from '../ip-netns.js';
 import { markStarted, readRunRecord, recordExit, waitForStart, type ContainerExit } from '../exit-status.js';
 import { containerLogName, monitorEnded, recordLostExit, spawnMonitor } from './container-monitor.js';
+import { formatContainerLog, logMessages, parseContainerLog } from './container-log.js';
 
 export { containerLogName };
 
@@ -101,7 +102,8 @@ export class RuncSupervisor implements Supervisor {
       // Runs to completion in the foreground; its output and exit go where a service's would.
       await markStarted(bundle);
       const result = await this.runc.runForeground(name, bundle);
-      await writeFile(logFile, `${result.stdout}${result.stderr}`).catch(() => undefined);
+      const now = Date.now() * 1000;
+      await writeFile(logFile, formatContainerLog(result.stdout, 'stdout', now) + formatContainerLog(result.stderr, 'stderr', now)).catch(() => undefined);
       await recordExit(bundle, { result: result.exitCode === 0 ? 'success' : 'exit-code', how: 'exited', status: result.exitCode });
       if (!(await oneshotSuccessCodes(bundle)).includes(result.exitCode)) {
         const output = `${result.stdout}${result.stderr}`.trim();
@@ -127,7 +129,7 @@ export class RuncSupervisor implements Supervisor {
     await this.stop(name).catch(() => undefined);
     // Its monitor done with the directory (a failed install removes it next).
     await monitorEnded(bundle, killGraceMs);
-    const log = (await readFile(logFile).catch(() => Buffer.alloc(0))).subarray(logStart).toString('utf8').trim();
+    const log = logMessages((await readFile(logFile).catch(() => Buffer.alloc(0))).subarray(logStart).toString('utf8')).trim();
     // runc's own reason, when it could not run the container at all (its cgroup, the rootfs, …).
     const reason = runcError(log);
     const why = reason !== '' ? `runc: ${reason}` : exit === undefined ? `runc: ${state?.status ?? 'gone'}` : `exited with ${exit.exitCode}`;
@@ -216,40 +218,41 @@ export class RuncSupervisor implements Supervisor {
   }
 
   async logs(_name: string, bundle: string, options: { lines?: number }): Promise<string> {
-    return lastLines(await readFile(path.join(bundle, containerLogName), 'utf8').catch(() => ''), options.lines);
+    return lastLines(logMessages(await readFile(path.join(bundle, containerLogName), 'utf8').catch(() => '')), options.lines);
   }
 
   async followLogs(_name: string, bundle: string, options: { lines?: number; write: (chunk: string) => void; signal: AbortSignal }): Promise<void> {
     const file = path.join(bundle, containerLogName);
-    let text = await readFile(file, 'utf8').catch(() => '');
-    const initial = lastLines(text, options.lines);
+    let bytes = await readFile(file).catch(() => Buffer.alloc(0));
+    let offset = wholeLines(bytes);
+    const initial = lastLines(logMessages(bytes.subarray(0, offset).toString('utf8')), options.lines);
     if (initial !== '') options.write(initial);
-    let offset = Buffer.byteLength(text);
     while (!options.signal.aborted) {
       await sleep(500, undefined, { signal: options.signal }).catch(() => undefined);
-      text = await readFile(file, 'utf8').catch(() => '');
-      const bytes = Buffer.from(text);
-      if (bytes.length > offset) options.write(bytes.subarray(offset).toString('utf8'));
-      offset = bytes.length; // also after the file was truncated
+      bytes = await readFile(file).catch(() => Buffer.alloc(0));
+      if (bytes.length < offset) offset = 0; // the file was truncated: all of it is new
+      const end = wholeLines(bytes);
+      if (end > offset) options.write(logMessages(bytes.subarray(offset, end).toString('utf8')));
+      offset = Math.max(offset, end);
     }
   }
 
   async outputEntries(_name: string, bundle: string, query: OutputEntriesQuery): Promise<{ entries: JournalEntry[]; cursor: string | undefined }> {
     const file = path.join(bundle, containerLogName);
-    if (query.cursor !== undefined) {
-      // The cursor is the byte length already handed out; the lines after it are new, stamped now.
-      const bytes = await readFile(file).catch(() => Buffer.alloc(0));
-      const offset = Number(query.cursor);
-      const text = bytes.length > offset ? bytes.subarray(offset).toString('utf8') : '';
-      const timeUsec = Date.now() * 1000;
-      const entries = text.split('\n').filter((l, i, all) => l !== '' || i < all.length - 1).map((message) => ({ timeUsec, message, stream: 'stdout' as const }));
-      return { entries, cursor: String(bytes.length) };
-    }
-    const [text, info] = await Promise.all([readFile(file, 'utf8').catch(() => ''), stat(file).catch(() => undefined)]);
-    const timeUsec = (info?.mtimeMs ?? 0) * 1000;
-    let lines = text.split('\n');
-    if (lines.at(-1) === '') lines.pop();
-    if (query.lines !== undefined) lines = query.lines === 0 ? [] : lines.slice(-query.lines);
-    return { entries: lines.map((message) => ({ timeUsec, message, stream: 'stdout' as const })), cursor: String(Buffer.byteLength(text)) };
+    const [bytes, info] = await Promise.all([readFile(file).catch(() => Buffer.alloc(0)), stat(file).catch(() => undefined)]);
+    // The cursor is the byte length of the whole lines already handed out.
+    const from = query.cursor !== undefined && Number(query.cursor) <= bytes.length ? Number(query.cursor) : 0;
+    const end = wholeLines(bytes);
+    // Lines from before the streams were kept apart have no time of their own: the file's.
+    let entries = parseContainerLog(bytes.subarray(from, Math.max(from, end)).toString('utf8'), (info?.mtimeMs ?? 0) * 1000);
+    if (query.sinceMs !== undefined) entries = entries.filter((e) => e.timeUsec >= query.sinceMs! * 1000);
+    if (query.untilMs !== undefined) entries = entries.filter((e) => e.timeUsec <= query.untilMs! * 1000);
+    if (query.lines !== undefined) entries = query.lines === 0 ? [] : entries.slice(-query.lines);
+    return { entries, cursor: String(Math.max(from, end)) };
   }
+}
+
+/** The length of `bytes` up to its last newline: a tagger's line may be half-written. */
+function wholeLines(bytes: Buffer): number {
+  return bytes.lastIndexOf(0x0a) + 1;
 }

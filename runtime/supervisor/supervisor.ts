@@ -140,7 +140,7 @@ export interface Supervisor {
    * logs and attach): what came after `cursor` (as an earlier call returned it) when given,
    * else the last `lines` (all when not given) between sinceMs and untilMs. Also returns the
    * cursor to pass next. systemd: the unit's journal, stderr apart; runc-direct: container.log,
-   * one stream, stamped with the file's mtime (or now, for lines after a cursor), no time bounds.
+   * each line stamped with its time and stream by the monitor (container-log.ts).
    * Read-only.
    */
   outputEntries(name: string, bundle: string, query: OutputEntriesQuery): Promise<{ entries: JournalEntry[]; cursor: string | undefined }>;

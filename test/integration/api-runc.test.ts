@@ -1,8 +1,8 @@
 // The REST service where no systemd runs (a build box, CI): its containers run under their
 // monitors (runc-direct), which record each exit as the unit does under systemd, so `docker
 // wait` and `inspect` answer as they do there: an exit by itself, a stop, a kill, a wait
-// before the exit and one after it, across a restart of the service. The real docker CLI and
-// runc. Needs root, runc, docker-registry, busybox and docker.
+// before the exit and one after it, across a restart of the service; logs keep stdout and
+// stderr apart. The real docker CLI and runc. Needs root, runc, docker-registry, busybox and docker.
 import { execFileSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -74,6 +74,23 @@ test.serial('docker stop and kill end with a recorded exit; start runs it again'
   t.is((await s.docker(['wait', srv], { timeoutMs: 20_000 })).stdout.trim(), '137');
   t.is(await inspect(srv), 'exited 137 false');
   t.is((await s.docker(['rm', srv])).exitCode, 0);
+});
+
+test.serial("docker logs keeps the container's stdout and stderr apart, as the journal does; syscontainer logs prints both", async (t) => {
+  const box = name('streams');
+  const run = await s.docker(['run', '-d', '--name', box, s.image, 'sh', '-c', 'echo out; echo err >&2; printf tail >&2; exit 0']);
+  t.is(run.exitCode, 0, run.stderr);
+  t.teardown(() => s.docker(['rm', '-f', box]).then(() => undefined));
+  t.is((await s.docker(['wait', box], { timeoutMs: 20_000 })).stdout.trim(), '0');
+  const logs = await s.docker(['logs', box]);
+  t.is(logs.stdout, 'out\n', 'stdout only');
+  t.is(logs.stderr, 'err\ntail\n', 'stderr only, a last line without newline kept');
+  const tail = await s.docker(['logs', '--tail', '1', '--timestamps', box]);
+  t.is(tail.stdout, '');
+  t.regex(tail.stderr, /^\d{4}-\d\d-\d\dT[\d:]+\.\d+Z tail\n$/);
+  const cli = await s.cli(['logs', box]);
+  t.is(cli.exitCode, 0, cli.stderr);
+  t.deepEqual(cli.stdout.split('\n').filter((l) => l !== '').sort(), ['err', 'out', 'tail']);
 });
 
 const eventsOf = async (container: string, since: number) => {
