@@ -8,7 +8,7 @@
 import { DeploymentStore, readRunRecord, runcOf, status, waitForExit, type RunRecord } from '../runtime/index.js';
 import { isSyscontainerError } from '../common/errors.js';
 import type { AppContext } from './context.js';
-import { listContainerViews, type ContainerView } from './container-views.js';
+import type { ContainerView } from './container-views.js';
 
 export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
 export const waitConditions: readonly WaitCondition[] = ['not-running', 'next-exit', 'removed'];
@@ -56,7 +56,10 @@ export async function waitForContainer(app: AppContext, view: ContainerView, con
     throw error;
   });
   if (condition === 'removed') {
-    while (!signal.aborted && (await listContainerViews(app)).some((v) => v.name === view.name)) await new Promise((resolve) => setTimeout(resolve, 500));
+    // Removal (docker run --rm's auto-remove, or a client's rm) follows the exit closely: a few
+    // stats every 100 ms, not a listing of every container, keep `run --rm` short and cheap.
+    const deployments = new DeploymentStore(app.settings.root);
+    while (!signal.aborted && (await deployments.anyExists(view.name))) await new Promise((resolve) => setTimeout(resolve, 100));
   }
   return record.exit?.exitCode ?? 0;
 }
