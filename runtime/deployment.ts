@@ -17,6 +17,7 @@ import { isValidContainerName, validateContainerName } from './container-name.js
 import { healthCheckSchema } from './health/health-check.js';
 import { serviceOptionsSchema } from './service/service-options.js';
 import { builtOnFirstUse } from '../common/built-on-first-use.js';
+import { checkDeploymentInfo } from './deployment-info-check.js';
 
 export type Slot = 0 | 1;
 
@@ -119,12 +120,12 @@ export class DeploymentStore {
     return this.parseInfo(dir, text);
   }
 
-  /** The record `text` of slot `dir` (ours, or one atomic wrote); undefined when it is neither. */
+  /** The record `text` of slot `dir` (ours, checked without building its schema; or one atomic wrote); undefined when it is neither. */
   private async parseInfo(dir: string, text: string): Promise<DeploymentInfo | undefined> {
     try {
       const raw: unknown = JSON.parse(text);
-      const parsed = deploymentInfoSchema.safeParse(raw);
-      if (parsed.success) return parsed.data;
+      const ours = checkDeploymentInfo(raw);
+      if (ours !== undefined) return ours;
       // A deployment atomic wrote: its own keys, converted.
       return await readAtomicInfo(dir, raw);
     } catch {
