@@ -7,7 +7,6 @@
 // (containerSpec, service, healthcheck) go through their own schemas, and only when present.
 // test/unit/deployment-info-check.test.ts holds this check and the schema to the same verdict.
 import { containerSpecSchema } from './container-spec.js';
-import type { DeploymentInfo } from './deployment.js';
 import { healthCheckSchema } from './health/health-check.js';
 import { serviceOptionsSchema } from './service/service-options.js';
 
@@ -59,11 +58,12 @@ const fields: [string, FieldCheck][] = [
 ];
 
 /**
- * `raw` (a parsed info file) as a DeploymentInfo when deploymentInfoSchema would accept it,
+ * `raw` (a parsed info file) as deploymentInfoSchema would give it (a DeploymentInfo: the
+ * schema's module, which reads with this one, names the type) when the schema would accept it,
  * with what the schema would give: only the record's own keys (others dropped), host files
  * with their three fields. Undefined when the schema would reject it.
  */
-export function checkDeploymentInfo(raw: unknown): DeploymentInfo | undefined {
+export function checkDeploymentInfo(raw: unknown): Record<string, unknown> | undefined {
   if (!isObject(raw)) return undefined;
   const info: Record<string, unknown> = {};
   for (const [key, field] of fields) {
@@ -79,5 +79,5 @@ export function checkDeploymentInfo(raw: unknown): DeploymentInfo | undefined {
     // z.object drops the keys it does not know, in the host files' entries too.
     info[key] = key === 'hostFiles' ? (value as { path: string; digest: string; mode: number }[]).map(({ path, digest, mode }) => ({ path, digest, mode })) : value;
   }
-  return info as DeploymentInfo;
+  return info;
 }

@@ -124,7 +124,7 @@ export class DeploymentStore {
   private async parseInfo(dir: string, text: string): Promise<DeploymentInfo | undefined> {
     try {
       const raw: unknown = JSON.parse(text);
-      const ours = checkDeploymentInfo(raw);
+      const ours = checkDeploymentInfo(raw) as DeploymentInfo | undefined;
       if (ours !== undefined) return ours;
       // A deployment atomic wrote: its own keys, converted.
       return await readAtomicInfo(dir, raw);

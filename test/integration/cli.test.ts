@@ -2,7 +2,9 @@
 import test from 'ava';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { DeploymentStore, type DeploymentInfo } from '../../runtime/deployment.js';
 import { cliPath, runCli, tempDir } from '../helpers/cli.js';
 
 test('--version prints the package version', async (t) => {
@@ -51,4 +53,38 @@ test('a reader that closes the pipe early (`| head -1`) ends the command quietly
     t.is(code, 0, `${args.join(' ')}: ${stderr}`);
     t.notRegex(stderr, /EPIPE/, args.join(' '));
   }
+});
+
+test('a deployment record that is not one of ours reads as not installed: status says so in one line, containers list leaves it out', async (t) => {
+  const root = await tempDir(t);
+  const store = new DeploymentStore(root);
+  const record = (name: string): DeploymentInfo => ({
+    version: 1, name, image: 'registry.example/web:1', imageId: `sha256:${'a'.repeat(64)}`, manifestDigest: `sha256:${'b'.repeat(64)}`,
+    set: {}, values: {}, created: '2026-01-01T00:00:00.000Z', runtime: '/usr/sbin/runc', revision: 1, privileged: false, privileges: [],
+    source: 'image-config', command: ['/bin/web'], stateDirectory: `/var/lib/${name}`, hasTmpfiles: false, exposedPorts: [],
+  });
+  const good = `good-${process.pid}`;
+  await store.writeInfo(await store.prepareSlot(good, 0), record(good));
+  await store.activate(good, 0);
+  // Each bad one is JSON, and wrong in one field: a type, a field missing, a nested option out of its range.
+  const bad: Record<string, unknown> = {
+    [`revision-${process.pid}`]: { revision: '1' },
+    [`runtime-${process.pid}`]: { runtime: undefined },
+    [`restart-${process.pid}`]: { service: { restart: 'sometimes' } },
+  };
+  for (const [name, change] of Object.entries(bad)) {
+    const dir = await store.prepareSlot(name, 0);
+    await writeFile(join(dir, 'info'), JSON.stringify({ ...record(name), ...(change as object) }));
+    await store.activate(name, 0);
+  }
+  t.is((await runCli(['--root', root, 'status', good])).exitCode, 0);
+  for (const name of Object.keys(bad)) {
+    const status = await runCli(['--root', root, 'status', name]);
+    t.is(status.exitCode, 1, name);
+    t.is(status.stderr.trim(), `error: container ${name} is not installed`);
+    t.is(status.stdout, '');
+  }
+  const list = await runCli(['--root', root, 'containers', 'list', '-q']);
+  t.is(list.exitCode, 0, list.stderr);
+  t.deepEqual(list.stdout.split('\n'), [good]);
 });
