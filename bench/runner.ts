@@ -12,6 +12,8 @@ export interface CommandSpec {
   argv: string[];
   env?: Record<string, string>;
   cwd?: string;
+  /** Exit statuses besides 0 that are the command's expected answer (healthcheck run's 125: not running). */
+  expectedExits?: readonly number[];
 }
 
 export interface Sample extends TreeUsage {
@@ -29,7 +31,7 @@ export interface Sample extends TreeUsage {
 
 export class CommandFailed extends Error {}
 
-/** Runs `spec` to completion; throws CommandFailed (with the stderr tail) on a non-zero exit. */
+/** Runs `spec` to completion; throws CommandFailed (with the stderr tail) on a non-zero exit it does not expect. */
 export async function measureCommand(spec: CommandSpec, scratchDir: string): Promise<Sample> {
   const dir = await mkdtemp(join(scratchDir, 'time-'));
   const timeFile = join(dir, 'time');
@@ -58,7 +60,7 @@ export async function measureCommand(spec: CommandSpec, scratchDir: string): Pro
     const wall = since();
     const usage = await sampler.stop();
     if (partial) stderrLines.push({ at: wall, line: partial });
-    if (code !== 0) {
+    if (code !== 0 && !(spec.expectedExits ?? []).includes(code)) {
       const tail = stderrLines.slice(-8).map((l) => l.line).join('\n  ');
       throw new CommandFailed(`${spec.argv.join(' ')}: exit ${code}\n  ${tail}`);
     }
