@@ -14,7 +14,7 @@
 // to this user and be writable by no one else, and it is opened without following a symlink.
 // Its name carries a digest of the deferred code (V8 checks only the source's length), Node's
 // version and this process' V8 flags.
-import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
@@ -33,12 +33,24 @@ export function codeCacheDir(env: NodeJS.ProcessEnv, uid: number): string {
   return join(base, 'syscontainer');
 }
 
-/** The cache file's name for this deferred code, this Node and these V8 flags. */
-export function codeCacheName(codeDigest: string, execArgv: readonly string[] = process.execArgv): string {
+/**
+ * Whether the command argv's leading words name makes the code cache. A cache holds every
+ * function the command that wrote it compiled, and every later command reads all of it: the
+ * 690 KB that status leaves cost each status ~9 ms, the 1.2 MB of a pull ~10 ms more. So the
+ * short commands that run often (and the health timer's) make the cache later commands start
+ * from; another command's cache stands in only until one of them runs.
+ */
+export function makesCodeCache(words: readonly string[]): boolean {
+  const [first, second] = words;
+  return first === 'status' || (first === 'containers' && (second === undefined || second === 'list')) || (first === 'images' && (second === undefined || second === 'list')) || (first === 'healthcheck' && second === 'run');
+}
+
+/** The cache file's name for this deferred code, this Node and these V8 flags; `other`: a cache another command wrote (makesCodeCache). */
+export function codeCacheName(codeDigest: string, execArgv: readonly string[] = process.execArgv, other = false): string {
   // FNV-1a: node:crypto would cost its ~20 ms of loading to every command.
   let flags = 0x811c9dc5;
   for (const char of execArgv.join('\0')) flags = Math.imul(flags ^ (char.codePointAt(0) as number), 0x01000193) >>> 0;
-  return `cli-${codeDigest.slice(0, 24)}-node${process.versions.v8}-${process.arch}-${flags.toString(16)}.v8-cache`;
+  return `cli-${codeDigest.slice(0, 24)}-node${process.versions.v8}-${process.arch}-${flags.toString(16)}${other ? '-other' : ''}.v8-cache`;
 }
 
 /** Owned by `uid`, writable by nobody else. */
@@ -98,9 +110,10 @@ export interface DeferredCode<T> {
 
 /**
  * Compiles and runs the deferred code appended to `bundleUrl`'s file. `codeDigest` is the
- * sha256 of that code as the bundler wrote it (before unescaping).
+ * sha256 of that code as the bundler wrote it (before unescaping). `command` is argv's leading
+ * words: whether this command makes the cache, or only uses one (makesCodeCache).
  */
-export function loadDeferredCode<T>(bundleUrl: string, codeDigest: string, env: NodeJS.ProcessEnv): DeferredCode<T> {
+export function loadDeferredCode<T>(bundleUrl: string, codeDigest: string, env: NodeJS.ProcessEnv, command: readonly string[] = []): DeferredCode<T> {
   const bundleFile = fileURLToPath(bundleUrl);
   const text = readFileSync(bundleFile, 'latin1');
   const start = text.indexOf(deferredMarker);
@@ -108,8 +121,13 @@ export function loadDeferredCode<T>(bundleUrl: string, codeDigest: string, env: 
   if (start < 0 || end < 0) throw new Error(`${bundleFile}: the deferred code is missing; rebuild (npm run build)`);
   const source = text.slice(start + deferredMarker.length, end).replaceAll(escapedCommentEnd, '*/');
   const uid = process.geteuid?.() ?? -1;
-  const cacheFile = uid >= 0 ? join(codeCacheDir(env, uid), codeCacheName(codeDigest)) : undefined;
-  const cachedData = cacheFile === undefined ? undefined : readCodeCache(cacheFile, uid);
+  const dir = uid >= 0 ? codeCacheDir(env, uid) : undefined;
+  const makesCache = makesCodeCache(command);
+  const cacheFile = dir === undefined ? undefined : join(dir, codeCacheName(codeDigest, process.execArgv, !makesCache));
+  const ownCache = cacheFile === undefined ? undefined : readCodeCache(cacheFile, uid);
+  // Another command uses the queries' cache when there is one. A query does not start from
+  // another command's: the cache it writes would hold that command's functions too.
+  const cachedData = ownCache ?? (makesCache || dir === undefined ? undefined : readCodeCache(join(dir, codeCacheName(codeDigest)), uid));
   // The line offset makes stack traces name the bundle's own lines.
   const lineOffset = text.slice(0, start + deferredMarker.length).split('\n').length - 1;
   const script = new Script(source, { filename: bundleFile, lineOffset, ...(cachedData !== undefined ? { cachedData } : {}) });
@@ -120,7 +138,10 @@ export function loadDeferredCode<T>(bundleUrl: string, codeDigest: string, env: 
   return {
     exports: module.exports,
     saveCache: () => {
-      if (!cacheUsed && cacheFile !== undefined) writeCodeCache(cacheFile, script.createCachedData(), uid);
+      if (cacheUsed || cacheFile === undefined) return;
+      writeCodeCache(cacheFile, script.createCachedData(), uid);
+      // The queries' cache replaces the one another command wrote.
+      if (makesCache && dir !== undefined) rmSync(join(dir, codeCacheName(codeDigest, process.execArgv, true)), { force: true });
     },
   };
 }

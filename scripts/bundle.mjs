@@ -154,7 +154,7 @@ const deferredLoader = {
       contents: [
         "import { loadDeferredCode } from './deferred-code.js';",
         'export async function runCommand(argv, env, first) {',
-        `  const deferred = loadDeferredCode(import.meta.url, ${JSON.stringify(deferredDigest)}, env);`,
+        `  const deferred = loadDeferredCode(import.meta.url, ${JSON.stringify(deferredDigest)}, env, first.positionals);`,
         '  try {',
         '    return await deferred.exports.runCommand(argv, env, first);',
         '  } finally {',

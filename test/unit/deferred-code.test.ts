@@ -4,7 +4,7 @@ import test from 'ava';
 import { chmod, lstat, mkdir, mkdtemp, readdir, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { codeCacheDir, codeCacheName, readCodeCache, writeCodeCache } from '../../cli/deferred-code.js';
+import { codeCacheDir, codeCacheName, makesCodeCache, readCodeCache, writeCodeCache } from '../../cli/deferred-code.js';
 
 const uid = process.geteuid?.() ?? 0;
 
@@ -71,4 +71,12 @@ test("the cache's name changes with the code and with V8's flags; root's lives i
   t.is(codeCacheDir({}, 0), '/var/cache/syscontainer');
   t.is(codeCacheDir({ XDG_CACHE_HOME: '/home/u/.xdg' }, 1000), '/home/u/.xdg/syscontainer');
   t.true(codeCacheDir({ XDG_CACHE_HOME: 'relative' }, 1000).endsWith('/.cache/syscontainer'), 'a relative XDG_CACHE_HOME is ignored');
+});
+
+test('the short queries make the code cache; another command\'s cache has a name of its own', (t) => {
+  for (const words of [['status', 'web'], ['containers'], ['containers', 'list'], ['images'], ['images', 'list'], ['healthcheck', 'run', 'web']]) t.true(makesCodeCache(words), words.join(' '));
+  for (const words of [[], ['pull', 'x'], ['install', 'x'], ['images', 'prune'], ['containers', 'status'], ['healthcheck']]) t.false(makesCodeCache(words), words.join(' '));
+  const other = codeCacheName('a'.repeat(64), [], true);
+  t.not(other, codeCacheName('a'.repeat(64), []));
+  t.regex(other, /^cli-a{24}-.*-other\.v8-cache$/);
 });
