@@ -11,7 +11,7 @@ const defaultSettleMs = 2000;
 /** Asks the context's systemd whether it runs, and returns the supervisor for the answer. */
 export async function chooseSupervisor(ctx: RuntimeContext): Promise<Supervisor> {
   const settleMs = ctx.settleMs ?? defaultSettleMs;
-  return (await ctx.systemd.isRunning()) ? new SystemdSupervisor(ctx.systemd, runcOf(ctx), settleMs) : new RuncSupervisor(runcOf(ctx), settleMs, new IpNetns({ prefix: ctx.commandPrefix ?? [] }));
+  return (await ctx.systemd.isRunning()) ? new SystemdSupervisor(ctx.systemd, runcOf(ctx), settleMs) : new RuncSupervisor(runcOf(ctx), settleMs, new IpNetns({ prefix: ctx.commandPrefix ?? [] }), ctx.root);
 }
 
 const chosen = new WeakMap<RuntimeContext, Promise<Supervisor>>();

@@ -1,8 +1,10 @@
 // The runc-direct supervisor, for hosts without a systemd manager (containers, CI): each
 // container runs under its monitor (container-monitor.ts: `runc run NAME` in the foreground,
 // output appended to DIR/container.log with each line's time and stream, the exit recorded in
-// DIR/exit-status as the unit does under systemd). Nothing restarts it or starts it at boot;
-// the unit file is written all the same, for when the host runs systemd.
+// DIR/exit-status as the unit does under systemd, and run again as the unit's Restart= says:
+// monitor-restart.ts). Nothing starts it at boot; the unit file is written all the same, for
+// when the host runs systemd. A kill is a signal only, as under systemd: the policy decides
+// whether the container comes back; a stop is what keeps it down.
 import { readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -15,7 +17,10 @@ import { isOneshotBundle, oneshotSuccessCodes } from '../oneshot.js';
 import { podNetnsName } from '../container-spec.js';
 import { IpNetns } from '../ip-netns.js';
 import { markStarted, readRunRecord, recordExit, waitForStart, type ContainerExit } from '../exit-status.js';
-import { containerLogName, monitorEnded, recordLostExit, spawnMonitor } from './container-monitor.js';
+import { containerLogName, monitorEnded, monitorPid, readRestartCount, recordLostExit, requestStop, spawnMonitor } from './container-monitor.js';
+import { restartRules, type RestartRules } from './monitor-restart.js';
+import { unitName } from '../unit-files.js';
+import { DeploymentStore } from '../deployment.js';
 import { formatContainerLog, logMessages, parseContainerLog } from './container-log.js';
 
 export { containerLogName };
@@ -23,6 +28,8 @@ export { containerLogName };
 /** How long a stop waits for the container to exit after TERM, then after KILL. */
 const stopGraceMs = 5000;
 const killGraceMs = 3000;
+/** How long a stop goes on stopping runs its monitor started meanwhile (a restart that slipped in before it saw the stop). */
+const stopBoundMs = 30_000;
 
 /** The last `lines` lines of `text` (all of it when undefined), as journalctl -n counts them. */
 export function lastLines(text: string, lines: number | undefined): string {
@@ -63,7 +70,22 @@ export class RuncSupervisor implements Supervisor {
     private readonly settleMs: number,
     /** Pods' network namespaces, made directly (the same command prefix as runc). */
     private readonly netns: IpNetns = new IpNetns(),
+    /** The deployments' root (DeploymentStore): where a stop finds a monitor between two runs, when runc knows no container. */
+    private readonly root?: string,
   ) {}
+
+  /** The restart rules of the unit the deployment in `bundle` holds (none: runs once). */
+  private async rulesOf(name: string, bundle: string): Promise<RestartRules> {
+    return restartRules(await readFile(path.join(bundle, unitName(name)), 'utf8').catch(() => ''));
+  }
+
+  /** Spawns the container's monitor, after ending one that waits to restart it (runc knows no container then). */
+  private async spawn(name: string, bundle: string): Promise<RestartRules> {
+    if ((await monitorPid(bundle)) !== undefined) await this.stop(name);
+    const rules = await this.rulesOf(name, bundle);
+    await spawnMonitor(bundle, this.runc.runCommand(name, bundle), rules);
+    return rules;
+  }
 
   async ensurePodNetwork(pod: string, _unit: { file: string; text: string }): Promise<void> {
     // Nothing starts units here: the namespace is made now, and the unit is not written.
@@ -84,7 +106,7 @@ export class RuncSupervisor implements Supervisor {
     if (state?.status === 'running') return 'running';
     // runc forgets a container its monitor's `runc run` saw exit; one it still knows goes first.
     if (state !== undefined) await this.clear(name);
-    await spawnMonitor(bundle, this.runc.runCommand(name, bundle));
+    await this.spawn(name, bundle);
     // Until runc runs it (its pid file) or it has already exited (its record; bounded), so
     // the next listing sees it started.
     await waitForStart(bundle, 5000);
@@ -114,7 +136,7 @@ export class RuncSupervisor implements Supervisor {
       return 'exited';
     }
     const logStart = (await readFile(logFile).catch(() => Buffer.alloc(0))).length;
-    await spawnMonitor(bundle, this.runc.runCommand(name, bundle));
+    const rules = await this.spawn(name, bundle);
     await sleep(this.settleMs);
     let exit = (await readRunRecord(bundle)).exit;
     const state = exit === undefined ? await this.runc.state(name) : undefined;
@@ -123,8 +145,9 @@ export class RuncSupervisor implements Supervisor {
       await monitorEnded(bundle, 2000);
       exit = (await readRunRecord(bundle)).exit;
     }
-    // Ended with status 0 (the monitor saw runc's, which is the container's): a one-shot service.
-    if (exit?.exitCode === 0) return 'exited';
+    // Ended with status 0 (the monitor saw runc's, which is the container's) and not run again: a
+    // one-shot service. With Restart=always it is a loop, which systemd's start refuses too.
+    if (exit?.exitCode === 0 && rules.restart !== 'always') return 'exited';
     if (exit === undefined && (state?.status === 'running' || (await this.runc.state(name))?.status === 'running')) return 'running';
     await this.stop(name).catch(() => undefined);
     // Its monitor done with the directory (a failed install removes it next).
@@ -139,23 +162,43 @@ export class RuncSupervisor implements Supervisor {
   }
 
   /**
-   * Stops the container: TERM, up to 5 s for it to exit, then KILL; returns once its monitor
-   * recorded the exit and runc forgot it. A container whose monitor was killed gets the lost
-   * exit recorded here instead.
+   * Stops the container: tells its monitor to run it no more, then TERM, up to 5 s for it to
+   * exit, then KILL; returns once its monitor ended (again for a run it started before it saw
+   * the stop; bounded: 30 s) and runc forgot it. A container whose monitor was killed gets the
+   * lost exit recorded here instead.
    */
   async stop(name: string): Promise<void> {
-    const state = await this.runc.state(name);
-    if (state === undefined) return;
-    const bundle = state.bundle;
-    if (state.status === 'running') {
-      await this.runc.kill(name, 'TERM').catch(() => undefined);
-      if (!(await this.exited(name, bundle, stopGraceMs))) {
-        await this.runc.kill(name, 'KILL').catch(() => undefined);
-        await this.exited(name, bundle, killGraceMs);
+    const first = await this.runc.state(name);
+    const dirs = await this.monitoredDirs(name, first?.bundle);
+    if (first === undefined && dirs.length === 0) return;
+    // Before any signal: the monitor looks for it after the exit the signal brings.
+    for (const dir of dirs) await requestStop(dir);
+    for (const deadline = Date.now() + stopBoundMs; ; ) {
+      const state = await this.runc.state(name);
+      if (state?.status === 'running') {
+        await this.runc.kill(name, 'TERM').catch(() => undefined);
+        if (!(await this.exited(name, state.bundle, stopGraceMs))) {
+          await this.runc.kill(name, 'KILL').catch(() => undefined);
+          await this.exited(name, state.bundle, killGraceMs);
+        }
       }
+      if (state !== undefined) await this.clear(name);
+      if (await this.monitorsEnded(dirs, 200)) break;
+      if (Date.now() >= deadline) throw new SyscontainerError('ERUNTIME', `container ${name}: its monitor still runs ${stopBoundMs / 1000} s after the stop`);
     }
-    await this.clear(name);
-    await recordLostExit(bundle);
+    for (const dir of dirs) await recordLostExit(dir);
+  }
+
+  /** The deployment directories of `name` whose monitor runs, and `bundle` (runc's) whether or not one does. */
+  private async monitoredDirs(name: string, bundle: string | undefined): Promise<string[]> {
+    const store = this.root === undefined ? undefined : new DeploymentStore(this.root);
+    const slots = store === undefined ? [] : [store.slotDir(name, 0), store.slotDir(name, 1)];
+    const live = await Promise.all(slots.map(async (dir) => ((await monitorPid(dir)) !== undefined ? dir : undefined)));
+    return [...new Set([...(bundle !== undefined ? [bundle] : []), ...live.filter((dir) => dir !== undefined)])];
+  }
+
+  private async monitorsEnded(dirs: readonly string[], ms: number): Promise<boolean> {
+    return (await Promise.all(dirs.map((dir) => monitorEnded(dir, ms)))).every(Boolean);
   }
 
   /** Whether, within `ms`, the container stopped running and its monitor (when it has one) ended. */
@@ -202,10 +245,11 @@ export class RuncSupervisor implements Supervisor {
 
   async status(name: string, bundle: string): Promise<SupervisedState> {
     const state = await this.runc.state(name);
-    if (state?.status === 'running') return { state: 'running', pid: state.pid, enabled: undefined, details: undefined };
+    const restarts = await readRestartCount(bundle);
+    if (state?.status === 'running') return { state: 'running', pid: state.pid, enabled: undefined, details: undefined, restarts };
     // Not running: a monitor killed by KILL left no record of the exit; one is written now.
     await recordLostExit(bundle);
-    return { state: stateOfExit((await readRunRecord(bundle)).exit), pid: undefined, enabled: undefined, details: undefined };
+    return { state: stateOfExit((await readRunRecord(bundle)).exit), pid: undefined, enabled: undefined, details: undefined, restarts };
   }
 
   async states(containers: readonly { name: string; bundle: string }[]): Promise<Map<string, string>> {

@@ -27,6 +27,8 @@ export interface SupervisedState {
   enabled: boolean | undefined;
   /** Text that lists the container's processes (systemctl status), when the supervisor has one. */
   details: string | undefined;
+  /** How often the restart policy ran it again since its last explicit start (systemd's NRestarts). */
+  restarts: number;
 }
 
 export interface Supervisor {

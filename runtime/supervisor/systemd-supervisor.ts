@@ -151,6 +151,7 @@ export class SystemdSupervisor implements Supervisor {
       pid: (await this.runc.state(name))?.pid,
       enabled: unit.unitFileState === 'enabled',
       details: await this.systemd.statusText(unitName(name)),
+      restarts: unit.nRestarts,
     };
   }
 
