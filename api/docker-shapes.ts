@@ -37,6 +37,7 @@ interface Facts {
   cmd: string[] | null;
   restart: string;
   restartRetries: number;
+  restartCount: number;
   autoRemove: boolean;
   openStdin: boolean;
   error: string;
@@ -71,6 +72,7 @@ export function factsOf(target: ContainerTarget, config: { Env?: string[] | null
       cmd: config.Cmd ?? null,
       restart,
       restartRetries: v.restartRetries ?? 0,
+      restartCount: v.restartCount,
       autoRemove: false,
       openStdin: false,
       // Without systemd, a run whose monitor was killed: it ended, but how is not known.
@@ -102,6 +104,7 @@ export function factsOf(target: ContainerTarget, config: { Env?: string[] | null
     cmd: config.Cmd ?? null,
     restart: 'no',
     restartRetries: 0,
+    restartCount: 0,
     autoRemove: true,
     openStdin: r.openStdin,
     error: r.error ?? '',
@@ -182,7 +185,7 @@ export function inspectDocument(f: Facts, execIds: string[]): Record<string, unk
     HostsPath: '/etc/hosts',
     LogPath: '',
     Name: `/${f.name}`,
-    RestartCount: 0,
+    RestartCount: f.restartCount,
     Driver: 'ostree',
     Platform: 'linux',
     MountLabel: '',

@@ -3,7 +3,7 @@
 // read from runc and the unit's own run record (created, running, exited with its code).
 // One `runc list` for the whole listing, not a process per container.
 import { createHash } from 'node:crypto';
-import { DeploymentStore, readHealthState, readRunRecord, runcOf, type ContainerExit, type ContainerSpec, type HealthState, type RestartPolicy } from '../runtime/index.js';
+import { DeploymentStore, readHealthState, readRestartCount, readRunRecord, runcOf, type ContainerExit, type ContainerSpec, type HealthState, type RestartPolicy } from '../runtime/index.js';
 import type { ImageConfig } from '../store/index.js';
 import type { AppContext } from './context.js';
 
@@ -28,6 +28,8 @@ export interface ContainerView {
   restartRetries: number | undefined;
   /** Its health check's state, when it has a check (starting until the first result). */
   health: HealthState | undefined;
+  /** How often its monitor ran it again since its last explicit start (runc-direct; 0 under systemd, which counts its own: status). */
+  restartCount: number;
   /** The active deployment's directory (where the run record is). */
   dir: string;
   runtime: string;
@@ -64,6 +66,7 @@ export async function listContainerViews(app: AppContext, options: { askRunc?: b
   const deployed = all.filter(({ active }) => !active.info.noContainerService);
   const records = await Promise.all(deployed.map(({ active }) => readRunRecord(active.dir)));
   const healths = await Promise.all(deployed.map(({ active }) => (active.info.healthcheck === undefined ? undefined : readHealthState(active.dir))));
+  const restarts = await Promise.all(deployed.map(({ active }) => readRestartCount(active.dir)));
   const views: ContainerView[] = [];
   for (const [i, { name, active }] of deployed.entries()) {
     const record = records[i]!;
@@ -89,6 +92,7 @@ export async function listContainerViews(app: AppContext, options: { askRunc?: b
       health: active.info.healthcheck === undefined ? undefined : running ? (health ?? { version: 1, status: 'starting', failingStreak: 0, log: [] }) : health,
       dir: active.dir,
       runtime: active.info.runtime,
+      restartCount: restarts[i]!,
     });
   }
   return views;

@@ -37,6 +37,7 @@ export { isSystemImage, runsOnce } from './atomic-labels.js';
 export { containerSpecSchema, parseContainerSpec, podNamePattern, type ContainerSpec, type ContainerMount } from './container-spec.js';
 export { ensurePod, removePod } from './pods.js';
 export { parseExportsManifest, type ExportsManifest } from './exports-manifest.js';
+export { readRestartCount } from './supervisor/container-monitor.js';
 export { readRunRecord, readExitLog, waitForExit, parseExitStatus, type RunRecord, type ContainerExit } from './exit-status.js';
 export { kill, normalizeSignal } from './kill.js';
 export type { JournalEntry } from './systemd.js';

@@ -198,6 +198,7 @@ function simple(verb: 'start' | 'stop' | 'restart', summary: string, operation: 
 function serviceLines(result: ContainerStatus): string[] {
   const lines: string[] = [];
   if (result.restart) lines.push(`Restart:    ${result.restart}${result.restartRetries ? ` (at most ${result.restartRetries} restarts until the next start)` : ''}`);
+  if (result.restarts > 0) lines.push(`Restarts:   ${result.restarts} since the last start`);
   const deps = result.dependencies;
   const ordering = [...deps.requires.map((d) => `requires ${d}`), ...deps.wants.map((d) => `wants ${d}`), ...deps.after.map((d) => `after ${d}`)];
   if (ordering.length > 0) lines.push(`Ordering:   ${ordering.join(', ')}`);

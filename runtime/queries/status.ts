@@ -40,6 +40,8 @@ export interface ContainerStatus {
   restart?: string;
   /** With on-failure: the most restarts until the next start. */
   restartRetries?: number;
+  /** How often the restart policy ran it again since its last explicit start. */
+  restarts: number;
   notify?: boolean;
   autoUpdate?: boolean;
   /** How its last run ended, when it does not run now and a run was recorded. */
@@ -70,6 +72,7 @@ export async function status(ctx: RuntimeContext, options: { name: string }): Pr
     managedBy: supervisor.kind,
     enabled: supervised.enabled,
     details: supervised.details,
+    restarts: supervised.restarts,
     ...(supervised.pid === undefined && exit !== undefined ? { lastExit: exit } : {}),
     ...(await serviceFields(active, supervisor.schedulesHealthChecks)),
   };
