@@ -15,6 +15,7 @@ import { fromHostFile, rootfsEntries } from '../../images/build/rootfs-entries.j
 import { defaultRegistriesConf } from '../../store/registry/registries-conf.js';
 import { RegistryPush } from '../../store/registry/push.js';
 import { cliPath } from './cli.js';
+import { stopMonitors } from './monitors.js';
 import { startRegistry, type RegistryServer } from './registry-server.js';
 import { SystemdHarness, testBaseDir } from './systemd-harness.js';
 
@@ -171,6 +172,8 @@ async function startService(base: string, images: Record<string, ContainerConfig
         await service.kill('SIGTERM').catch(() => undefined);
         await harness?.stop();
         await reg.stop();
+        // Without systemd its containers run under monitors, which would restart them from a half-deleted root.
+        await stopMonitors({ under: base });
         if (process.env.SYSCONTAINER_TEST_KEEP_LOG) await execa('cp', [logFile, process.env.SYSCONTAINER_TEST_KEEP_LOG], { reject: false });
         await rm(base, { recursive: true, force: true });
         // The harness' systemd made the units' cgroups in the shared hierarchies: remove empty ones.

@@ -17,6 +17,7 @@ import { RegistryPush } from '../../store/registry/push.js';
 import { cliPath, type CliResult } from './cli.js';
 import { needs, testNeeding, toolPath, type HostNeeds } from './host-requirements.js';
 import { startRegistry, type RegistryServer } from './registry-server.js';
+import { stopMonitors } from './monitors.js';
 
 /** What the fault suites need: a registry, runc (root) and GNU time for the CLI's peak memory. */
 export const faultKitNeeds: HostNeeds = { root: true, tools: [...needs.registry.tools, ...needs.runc.tools, ...needs.busybox.tools, '/usr/bin/time'] };
@@ -262,8 +263,9 @@ export async function containerProblems(env: Record<string, string>, name: strin
   return { problems, state: { active, revision, unitPresent } };
 }
 
-/** Removes runc containers the tests named `prefix…` (the CLI uses runc's default state root). */
+/** Removes runc containers the tests named `prefix…` (the CLI uses runc's default state root), their monitors first. */
 export async function cleanupRunc(prefix: string): Promise<void> {
+  await stopMonitors({ named: prefix });
   const listed = await execa(runtimePath, ['list', '--format', 'json'], { reject: false });
   const all = (JSON.parse(listed.stdout || 'null') as { id: string }[] | null) ?? [];
   for (const { id } of all) if (id.startsWith(prefix)) await execa(runtimePath, ['delete', '--force', id], { reject: false });

@@ -16,6 +16,7 @@ import { etcdExports, etcdMarker, etcdShapedImage } from '../helpers/atomic-etcd
 import { busyboxStore, makeBusyboxRootfs, testImage, type TestImage } from '../helpers/busybox-image.js';
 import { listTree, testBaseDir } from '../helpers/systemd-harness.js';
 import { needs, testNeeding, toolPath } from '../helpers/host-requirements.js';
+import { stopMonitors } from '../helpers/monitors.js';
 
 const test = testNeeding(needs.systemd, needs.busybox);
 
@@ -55,6 +56,8 @@ async function setup(t: ExecutionContext, images: (name: string) => TestImage[],
     log: (line) => logLines.push(line),
   };
   t.teardown(async () => {
+    // The monitors first: one whose container was deleted under it would run it again.
+    await stopMonitors({ under: base });
     for (const s of await runc.list().catch(() => [])) await runc.delete(s.id, { force: true }).catch(() => undefined);
     await rm(base, { recursive: true, force: true });
     for (const hierarchy of await readdir('/sys/fs/cgroup').catch(() => [] as string[])) {

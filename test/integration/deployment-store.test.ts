@@ -16,6 +16,7 @@ import { ImageStore, imageRootfsDir, type StoredImage } from '../../store/index.
 import { buildImage, storeImage } from '../helpers/store-fixtures.js';
 import { testBaseDir } from '../helpers/systemd-harness.js';
 import { needs, testNeeding, toolPath } from '../helpers/host-requirements.js';
+import { stopMonitors } from '../helpers/monitors.js';
 
 const test = testNeeding(needs.runc, needs.busybox);
 
@@ -56,6 +57,8 @@ async function setup(t: ExecutionContext) {
   };
   await mkdir(path.join(base, 'state'));
   t.teardown(async () => {
+    // The monitors first: one whose container was deleted under it would run it again.
+    await stopMonitors({ under: base });
     for (const s of await runc.list().catch(() => [])) await runc.delete(s.id, { force: true }).catch(() => undefined);
     await rm(base, { recursive: true, force: true });
     execFileSync('sh', ['-c', `for h in /sys/fs/cgroup/*; do rmdir $h/system.slice/${name}.service 2>/dev/null; done; true`]);

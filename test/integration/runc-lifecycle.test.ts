@@ -13,6 +13,7 @@ import { Systemd } from '../../runtime/systemd.js';
 import { busyboxStore, testImage, type TestImage } from '../helpers/busybox-image.js';
 import { listTree, testBaseDir } from '../helpers/systemd-harness.js';
 import { needs, testNeeding, toolPath } from '../helpers/host-requirements.js';
+import { stopMonitors } from '../helpers/monitors.js';
 
 const test = testNeeding(needs.runc, needs.busybox);
 
@@ -44,6 +45,8 @@ async function setup(t: ExecutionContext, images: TestImage[]): Promise<Setup & 
     settleMs: 800,
   };
   t.teardown(async () => {
+    // The monitors first: one whose container was deleted under it would run it again.
+    await stopMonitors({ under: base });
     for (const s of await runc.list().catch(() => [])) await runc.delete(s.id, { force: true }).catch(() => undefined);
     await rm(base, { recursive: true, force: true });
     // runc made the unit's cgroup path (no systemd here to own it): leave no empty cgroups behind.
