@@ -20,7 +20,8 @@ import { promisify } from 'node:util';
 import type { BenchContext, Measurement } from './context.js';
 import { alternate, measureCommand, type Contender, type Sample } from './runner.js';
 import { figure, MiB, type Figure, type Row } from './table.js';
-import { freshDir, freshHostFileDirs, podmanGlobal, podmanPull, podmanRemove, removeContainerCgroups, removeTree, runcDelete, syscontainer, syscontainerPull } from './tools.js';
+import { freshDir, freshHostFileDirs, podmanGlobal, podmanPull, podmanRemove, removeContainerCgroups, removeTree, runcDelete, syscontainer, syscontainerPull, syscontainerStop } from './tools.js';
+import { stopMonitors } from '../test/helpers/monitors.js';
 
 const run = promisify(execFile);
 export const healthcheckSection = 'healthcheck run: one check, as a timer starts it';
@@ -112,6 +113,9 @@ export const healthcheck: Measurement = {
       ];
       return rows;
     } finally {
+      // The monitor first (it would restart a container deleted under it), then what is left.
+      await syscontainerStop(ctx.cli, sysRoot, hostDirs, name).catch(() => undefined);
+      await stopMonitors({ under: sysRoot });
       await runcDelete(name).catch(() => undefined);
       if (cgroupsPath !== undefined) await removeContainerCgroups(cgroupsPath, name);
       if (podman) await podmanRemove(ctx.podmanDriver, podRoot, podmanName).catch(() => undefined);

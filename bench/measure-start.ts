@@ -9,7 +9,8 @@
 //                       systemd would run; its ExecStartPre `runc delete` is done untimed)
 //   bare runc           `runc run --bundle DEPLOYMENT NAME-bare`: the floor
 //   podman run          `podman run --rm IMAGE /bin/busybox echo bench ready` (image pulled before)
-// Containers are deleted between runs by id (runc delete --force, podman rm -f).
+// Containers are stopped and deleted between runs (syscontainer stop, which ends the monitor,
+// then runc delete --force; podman rm -f).
 // Only the path without systemd: with systemd running, `syscontainer start` would ask systemd
 // for a unit it was never given (the bench keeps units out of /etc), so that contender is left
 // out then.
@@ -20,6 +21,7 @@ import { readFile, realpath, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { logMessages } from '../runtime/supervisor/container-log.js';
+import { stopMonitors } from '../test/helpers/monitors.js';
 import { readyLine } from './bench-images.js';
 import type { BenchContext, Measurement } from './context.js';
 import { expectOutput } from './measure-cold-pull.js';
@@ -37,6 +39,7 @@ import {
   syscontainer,
   syscontainerInstall,
   syscontainerPull,
+  syscontainerStop,
 } from './tools.js';
 
 const run = promisify(execFile);
@@ -258,6 +261,7 @@ export const start: Measurement = {
           async cleanup() {
             if (launched) await exitWithin(launched, 30_000);
             launched = undefined;
+            await syscontainerStop(ctx.cli, sysRoot, hostDirs, name);
             await runcDelete(name);
           },
         });
@@ -341,6 +345,9 @@ export const start: Measurement = {
       }
       return rows;
     } finally {
+      // The monitor first (it would restart a container deleted under it), then what is left.
+      await syscontainerStop(ctx.cli, sysRoot, hostDirs, name).catch(() => undefined);
+      await stopMonitors({ under: sysRoot });
       await runcDelete(name).catch(() => undefined);
       await runcDelete(bareId).catch(() => undefined);
       if (cgroupsPath !== undefined) await removeContainerCgroups(cgroupsPath, name);

@@ -39,6 +39,17 @@ export function syscontainer(cli: string, root: string, dirs: HostFileDirs, args
   };
 }
 
+/**
+ * Stops a container the bench started with `syscontainer start`, as a user would: without
+ * systemd the CLI asks the container's monitor to stop and waits for it, so the monitor's
+ * restart policy cannot bring the container back while the bench deletes it. A bare `runc
+ * delete --force` looks to the monitor like a crash.
+ */
+export async function syscontainerStop(cli: string, root: string, dirs: HostFileDirs, name: string): Promise<void> {
+  const spec = syscontainer(cli, root, dirs, ['stop', name]);
+  await run(spec.argv[0] as string, spec.argv.slice(1), { env: { ...process.env, ...spec.env } });
+}
+
 /** `syscontainer install --system --name NAME --no-start REF`: a deployment linking the image rootfs, config.json, unit; nothing started. */
 export function syscontainerInstall(cli: string, root: string, dirs: HostFileDirs, name: string, ref: string): CommandSpec {
   return syscontainer(cli, root, dirs, ['install', '--system', '--name', name, '--no-start', ref]);
