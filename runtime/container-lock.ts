@@ -4,6 +4,7 @@ import { withLock } from '../common/file-lock.js';
 import { validateContainerName } from './container-name.js';
 import { say, type RuntimeContext } from './context.js';
 import { DeploymentStore } from './deployment.js';
+import { supervisorOf } from './supervisor/choose.js';
 import { publishUnitFiles, unitFilesMatch } from './unit-files.js';
 
 /** ROOT/.NAME.lock: one command at a time changes a container. NAME must be valid. */
@@ -28,10 +29,12 @@ export async function withContainerLock<T>(ctx: RuntimeContext, name: string, bo
 /**
  * Switching deployments changes the symlink and then the host's unit and tmpfiles files, so a
  * command killed in between leaves the host files of the other deployment (or none): make
- * them those of the active deployment again. Nothing to do when nothing is active.
+ * them those of the active deployment again, and loaded. Nothing to do when nothing is active.
  */
 async function repairHostFiles(ctx: RuntimeContext, name: string): Promise<void> {
   const active = await new DeploymentStore(ctx.root).active(name);
   if (active === undefined) return;
-  if (!(await unitFilesMatch(ctx, name, active.dir, active.info))) await publishUnitFiles(ctx, name, active.dir, active.info);
+  if (await unitFilesMatch(ctx, name, active.dir, active.info)) return;
+  // systemd may hold the other deployment's unit, loaded before the kill.
+  await (await supervisorOf(ctx)).reload(await publishUnitFiles(ctx, name, active.dir, active.info));
 }

@@ -1,6 +1,7 @@
 // Switching a container to another of its deployments: the image's host files, the ROOT/NAME
 // symlink, the host's unit and tmpfiles file, in that order (a kill in between is repaired by
-// container-lock.ts), then the supervisor reloads the units.
+// container-lock.ts), then the supervisor reloads the units that changed
+// (systemd: a daemon-reload only when it holds an older version of one).
 import type { RuntimeContext } from './context.js';
 import { DeploymentStore, type ActiveDeployment } from './deployment.js';
 import { switchDeploymentHostFiles } from './deployment-host-files.js';
@@ -14,7 +15,7 @@ export async function switchDeployment(ctx: RuntimeContext, supervisor: Supervis
   const from = await deployments.active(name);
   await switchDeploymentHostFiles(ctx, name, target, from);
   await deployments.activate(name, target.slot);
-  await publishUnitFiles(ctx, name, target.dir, target.info);
+  const changes = await publishUnitFiles(ctx, name, target.dir, target.info);
   if (target.info.hasTmpfiles) await ctx.systemd.tmpfilesCreate(tmpfilesFile(ctx, name));
-  await supervisor.reload();
+  await supervisor.reload(changes);
 }

@@ -64,6 +64,34 @@ function firstLines(text: string, count = 3): string {
   return text.trim().split('\n').slice(0, count).join(' / ').slice(0, 500);
 }
 
+/**
+ * Which of the units just written (`written`) or removed (`removed`) this manager holds another
+ * version of, from `systemctl show -p Id,LoadState,NeedDaemonReload` of them all (one block per
+ * unit, in order). Asking loads a unit it never loaded, from the file as it is now, so that one
+ * needs nothing. A written unit needs a reload when systemd has an older version loaded
+ * (NeedDaemonReload=yes) or answers not-found although the file is there (systemd before 246
+ * keeps not-found until a reload; 252 looks again when the unit directory changed); a removed
+ * one when an old version is still loaded. A unit the answer does not name counts as stale. Pure.
+ */
+export function unitsToReload(showOutput: string, written: readonly string[], removed: readonly string[]): string[] {
+  const asked = [...written, ...removed];
+  const answers = new Map<string, Record<string, string>>();
+  showOutput
+    .split(/\n\s*\n/)
+    .filter((block) => block.includes('='))
+    .forEach((block, index) => {
+      const props = propertiesOf(block);
+      const unit = props.Id !== undefined && asked.includes(props.Id) ? props.Id : asked[index];
+      if (unit !== undefined) answers.set(unit, props);
+    });
+  const stale = (unit: string, isWritten: boolean) => {
+    const props = answers.get(unit);
+    if (props === undefined || props.NeedDaemonReload === 'yes') return true;
+    return isWritten && props.LoadState !== 'loaded';
+  };
+  return [...written.filter((unit) => stale(unit, true)), ...removed.filter((unit) => !written.includes(unit) && stale(unit, false))];
+}
+
 export interface JournalEntry {
   /** Microseconds since the epoch. */
   timeUsec: number;
@@ -113,14 +141,39 @@ export class Systemd {
     await this.systemctl(['daemon-reload'], 'systemctl daemon-reload');
   }
 
-  async enable(unit: string): Promise<void> {
-    await this.systemctl(['enable', unit], `systemctl enable ${unit}`);
+  /**
+   * The units of `written` and `removed` (unitsToReload) systemd holds another version of: one
+   * `systemctl show` for all, none when both are empty. When systemctl fails, all of them.
+   */
+  async unitsNeedingReload(written: readonly string[], removed: readonly string[]): Promise<string[]> {
+    if (written.length === 0 && removed.length === 0) return [];
+    const all = [...written, ...removed];
+    const [cmd, argv] = withPrefix(this.prefix, 'systemctl', ['--no-pager', 'show', '--property=Id,LoadState,NeedDaemonReload', '--', ...all]);
+    const result = await capture(cmd, argv);
+    if (result.failed) return all;
+    return unitsToReload(String(result.stdout ?? ''), written, removed);
   }
 
-  /** Idempotent: disabling a unit that is not enabled (or does not exist any more) is fine. */
+  /**
+   * Makes the unit start at boot. Without the reload `systemctl enable` does by itself: its
+   * [Install] links are read at boot, and the unit file is loaded by whoever wrote it
+   * (Supervisor.reload). The manager's UnitFileState then stays as it was until a reload: ask
+   * isEnabled.
+   */
+  async enable(unit: string): Promise<void> {
+    await this.systemctl(['enable', '--no-reload', unit], `systemctl enable ${unit}`);
+  }
+
+  /** As enable, undone. Idempotent: disabling a unit that is not enabled (or does not exist any more) is fine. */
   async disable(unit: string): Promise<void> {
-    const [cmd, argv] = withPrefix(this.prefix, 'systemctl', ['--no-pager', 'disable', unit]);
+    const [cmd, argv] = withPrefix(this.prefix, 'systemctl', ['--no-pager', 'disable', '--no-reload', unit]);
     await capture(cmd, argv);
+  }
+
+  /** Whether the unit is enabled, read from the unit directory (`systemctl is-enabled`), not the manager's cached UnitFileState. */
+  async isEnabled(unit: string): Promise<boolean> {
+    const [cmd, argv] = withPrefix(this.prefix, 'systemctl', ['is-enabled', unit]);
+    return String((await capture(cmd, argv)).stdout ?? '').trim() === 'enabled';
   }
 
   async start(unit: string): Promise<void> {

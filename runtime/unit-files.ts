@@ -9,6 +9,7 @@ import { pathExists } from '../common/path-exists.js';
 import type { RuntimeContext } from './context.js';
 import type { DeploymentInfo } from './deployment.js';
 import { healthServiceName, healthTimerName } from './health/health-units.js';
+import type { UnitChanges } from './supervisor/supervisor.js';
 
 export const unitName = (name: string): string => `${name}.service`;
 export const unitFile = (ctx: RuntimeContext, name: string): string => path.join(ctx.unitDir, unitName(name));
@@ -28,17 +29,34 @@ async function writeAtomically(file: string, content: string): Promise<void> {
   await writeFileAtomic(file, content);
 }
 
-/** Copies the slot's unit and tmpfiles file to where systemd reads them (or removes stale ones). */
-export async function publishUnitFiles(ctx: RuntimeContext, name: string, dir: string, info: DeploymentInfo): Promise<void> {
-  if (info.noContainerService) await rm(unitFile(ctx, name), { force: true });
-  else await writeAtomically(unitFile(ctx, name), await readFile(path.join(dir, unitName(name)), 'utf8'));
+/**
+ * Copies the slot's unit and tmpfiles file to where systemd reads them (or removes stale ones).
+ * Returns the units it wrote with new contents and those it removed: a unit file rewritten as it
+ * was would only make a loaded unit look changed to systemd (NeedDaemonReload compares times).
+ */
+export async function publishUnitFiles(ctx: RuntimeContext, name: string, dir: string, info: DeploymentInfo): Promise<UnitChanges> {
+  const written: string[] = [];
+  const removed: string[] = [];
+  const publish = async (unit: string, wanted: boolean) => {
+    const file = path.join(ctx.unitDir, unit);
+    const now = await readFile(file, 'utf8').catch(() => undefined);
+    if (!wanted) {
+      if (now === undefined && !(await pathExists(file))) return;
+      await rm(file, { force: true });
+      removed.push(unit);
+      return;
+    }
+    const content = await readFile(path.join(dir, unit), 'utf8');
+    if (content === now) return;
+    await writeAtomically(file, content);
+    written.push(unit);
+  };
+  await publish(unitName(name), !info.noContainerService);
   if (info.hasTmpfiles) await writeAtomically(tmpfilesFile(ctx, name), await readFile(await slotTmpfilesPath(dir, name), 'utf8'));
   else await rm(tmpfilesFile(ctx, name), { force: true });
   // The health check's timer and service come and go with the unit that Wants= the timer.
-  for (const unit of healthUnitNames(name)) {
-    if (hasHealthUnits(info)) await writeAtomically(path.join(ctx.unitDir, unit), await readFile(path.join(dir, unit), 'utf8'));
-    else await rm(path.join(ctx.unitDir, unit), { force: true });
-  }
+  for (const unit of healthUnitNames(name)) await publish(unit, hasHealthUnits(info));
+  return { written, removed };
 }
 
 /** NAME-healthcheck.timer and NAME-healthcheck.service. */

@@ -80,8 +80,13 @@ export interface Supervisor {
    */
   restart(name: string, bundle: string): Promise<StartOutcome>;
 
-  /** The published unit files changed (written or removed): read them again. Idempotent. */
-  reload(): Promise<void>;
+  /**
+   * The published unit files in `changes` were just written or removed: makes the supervisor
+   * run what they say now. systemd: a daemon-reload (it re-reads every unit on the host, and
+   * is serialised host-wide) only when it holds an older version of one of them; a unit it never
+   * loaded is read at its start. Idempotent.
+   */
+  reload(changes: UnitChanges): Promise<void>;
 
   /**
    * Makes the container start at boot. Resolves false when nothing here starts containers at
@@ -146,6 +151,12 @@ export interface Supervisor {
    * Read-only.
    */
   outputEntries(name: string, bundle: string, query: OutputEntriesQuery): Promise<{ entries: JournalEntry[]; cursor: string | undefined }>;
+}
+
+/** Unit files (names: NAME.service, …) just written with new contents, and just removed. */
+export interface UnitChanges {
+  written: readonly string[];
+  removed: readonly string[];
 }
 
 export interface OutputEntriesQuery {

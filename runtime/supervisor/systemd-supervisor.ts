@@ -10,7 +10,7 @@ import type { Runc } from '../runc.js';
 import type { JournalEntry, Systemd, UnitState } from '../systemd.js';
 import { unitName } from '../unit-files.js';
 import { killAndDelete, runcStates } from './runc-supervisor.js';
-import type { LaunchOutcome, OutputEntriesQuery, StartOutcome, SupervisedState, Supervisor } from './supervisor.js';
+import type { LaunchOutcome, OutputEntriesQuery, StartOutcome, SupervisedState, Supervisor, UnitChanges } from './supervisor.js';
 import { removeUnitCgroups } from './unit-cgroups.js';
 import { isOneshotBundle } from '../oneshot.js';
 import { podUnitName } from '../container-spec.js';
@@ -95,8 +95,8 @@ export class SystemdSupervisor implements Supervisor {
     return 'exited';
   }
 
-  reload(): Promise<void> {
-    return this.systemd.daemonReload();
+  async reload(changes: UnitChanges): Promise<void> {
+    if ((await this.systemd.unitsNeedingReload(changes.written, changes.removed)).length > 0) await this.systemd.daemonReload();
   }
 
   async startHostUnit(unit: string): Promise<boolean> {
@@ -116,10 +116,12 @@ export class SystemdSupervisor implements Supervisor {
   }
 
   async forget(name: string): Promise<void> {
-    await this.systemd.daemonReload();
-    await this.systemd.resetFailed(unitName(name));
-    // A failed check leaves its oneshot loaded as failed until reset: nothing of it may stay.
-    for (const unit of [healthTimerName(name), healthServiceName(name)]) await this.systemd.resetFailed(unit);
+    const units = [unitName(name), healthTimerName(name), healthServiceName(name)];
+    // A failed unit (a failed check's oneshot too) stays loaded until reset: nothing of it may
+    // stay. Reset first: systemd then drops a stopped unit nothing refers to, and only one still
+    // loaded (an enabled unit the boot pulled in) needs the reload.
+    for (const unit of units) await this.systemd.resetFailed(unit);
+    await this.reload({ written: [], removed: units });
     // systemd removes the unit's cgroup where it manages the hierarchy; the `container` child
     // runc made (and on cgroup v1 the hierarchies systemd does not manage) stay otherwise.
     await removeUnitCgroups(name);
@@ -129,7 +131,7 @@ export class SystemdSupervisor implements Supervisor {
     if ((await readFile(unit.file, 'utf8').catch(() => undefined)) !== unit.text) {
       await mkdir(path.dirname(unit.file), { recursive: true });
       await writeFileAtomic(unit.file, unit.text);
-      await this.systemd.daemonReload();
+      await this.reload({ written: [podUnitName(pod)], removed: [] });
     }
     await this.systemd.enable(podUnitName(pod));
     await this.systemd.start(podUnitName(pod));
@@ -140,8 +142,8 @@ export class SystemdSupervisor implements Supervisor {
     await this.systemd.stop(unit).catch(() => undefined);
     await this.systemd.disable(unit).catch(() => undefined);
     await rm(unitFile, { force: true });
-    await this.systemd.daemonReload();
     await this.systemd.resetFailed(unit).catch(() => undefined);
+    await this.reload({ written: [], removed: [unit] });
   }
 
   async status(name: string, _bundle: string): Promise<SupervisedState> {
@@ -149,7 +151,8 @@ export class SystemdSupervisor implements Supervisor {
     return {
       state: unit.activeState === 'active' ? unit.subState : unit.activeState,
       pid: (await this.runc.state(name))?.pid,
-      enabled: unit.unitFileState === 'enabled',
+      // Not unit.unitFileState: the manager keeps that from before an enable without reload.
+      enabled: await this.systemd.isEnabled(unitName(name)),
       details: await this.systemd.statusText(unitName(name)),
       restarts: unit.nRestarts,
     };

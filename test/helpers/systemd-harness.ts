@@ -4,7 +4,9 @@
 //    bind-mounted over /etc/systemd/system, so the host's enabled units are not seen and what
 //    tests enable persists in that directory across a "reboot";
 //  - every generator is disabled (symlinks to /dev/null in /run/systemd/system-generators):
-//    the sysv and fstab generators would start the host's init scripts and mounts;
+//    the sysv and fstab generators would start the host's init scripts and mounts; one of ours
+//    takes their place: it appends a line to reloadLog at boot and at every daemon-reload,
+//    which is how a test counts reloads (countReloads);
 //  - every unit the distribution's *.wants directories pull in is masked in /run/systemd/system
 //    (sysctl, binfmt, sysusers, tmpfiles-setup … act on the shared kernel and filesystem),
 //    except journald, so `journalctl` works inside;
@@ -79,6 +81,10 @@ async function generatorNames(): Promise<string[]> {
   return [...names].sort();
 }
 
+/** Inside the harness (its private /run): one line per generator run, the boot's first. */
+const reloadLog = '/run/syscontainer-test-reloads';
+const reloadCounter = 'syscontainer-test-reload-counter';
+
 const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 async function bootScript(unitDir: string, cgroupV2: boolean): Promise<string> {
@@ -100,6 +106,8 @@ async function bootScript(unitDir: string, cgroupV2: boolean): Promise<string> {
     'mkdir -p /run/systemd/system /run/systemd/system-generators',
     ...generators.map((g) => `ln -sf /dev/null /run/systemd/system-generators/${quote(g)}`),
     ...masks.map((u) => `ln -sf /dev/null /run/systemd/system/${quote(u)}`),
+    `printf '#!/bin/sh\\necho reload >> ${reloadLog}\\n' > /run/systemd/system-generators/${reloadCounter}`,
+    `chmod 755 /run/systemd/system-generators/${reloadCounter}`,
     "printf '[Unit]\\nDescription=syscontainer test harness\\nAllowIsolate=yes\\n' > /run/systemd/system/multi-user.target",
     'exec env container=syscontainer-test /lib/systemd/systemd --system --unit=multi-user.target',
     '',
@@ -198,6 +206,13 @@ export class SystemdHarness {
     for (let i = 0; i < 50 && existsSync(`/proc/${this.pid}`); i++) await sleep(100);
     this.pid = 0;
     this.unsharePid = 0;
+  }
+
+  /** How many daemon-reloads (and re-execs) systemd ran since it booted. */
+  async countReloads(): Promise<number> {
+    const out = await this.exec(['cat', reloadLog]);
+    if (out.exitCode !== 0) throw new Error(`no ${reloadLog} in the harness: ${out.stderr.trim()}`);
+    return out.stdout.split('\n').filter((line) => line === 'reload').length - 1;
   }
 
   /** Stop, then boot again with the same unit directory: what was enabled starts by itself. */

@@ -1,6 +1,6 @@
 // A slot's tmpfiles copy is named as Atomic named it (tmpfiles-NAME.conf); slots written by
 // syscontainer before hold NAME.conf, and rollback to one must still publish its file.
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import test, { type ExecutionContext } from 'ava';
@@ -37,4 +37,20 @@ test('a slot written before (NAME.conf) is published and then matches the host',
   t.true(await unitFilesMatch(ctx, 'web', slot, info));
   await writeFile(path.join(ctx.tmpfilesDir, 'web.conf'), 'changed\n');
   t.false(await unitFilesMatch(ctx, 'web', slot, info), 'the comparison reads the old name too');
+});
+
+test('publish reports the units it wrote with new contents and those it removed; a unit as it was is not rewritten', async (t) => {
+  const { slot, ctx, info } = await setUp(t);
+  await writeFile(path.join(slot, 'tmpfiles-web.conf'), 'd /run/web 0755 - - -\n');
+  for (const unit of ['web-healthcheck.timer', 'web-healthcheck.service']) await writeFile(path.join(slot, unit), `[Unit]\nDescription=${unit}\n`);
+  const checked = { ...info, healthcheck: { test: ['CMD', 'true'] } } as unknown as DeploymentInfo;
+  t.deepEqual(await publishUnitFiles(ctx, 'web', slot, checked), { written: ['web.service', 'web-healthcheck.timer', 'web-healthcheck.service'], removed: [] });
+  const before = (await stat(path.join(ctx.unitDir, 'web.service'))).mtimeMs;
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  t.deepEqual(await publishUnitFiles(ctx, 'web', slot, checked), { written: [], removed: [] });
+  t.is((await stat(path.join(ctx.unitDir, 'web.service'))).mtimeMs, before, 'systemd would see a change otherwise');
+  await writeFile(path.join(slot, 'web.service'), '[Service]\nExecStart=/bin/false\n');
+  t.deepEqual(await publishUnitFiles(ctx, 'web', slot, info), { written: ['web.service'], removed: ['web-healthcheck.timer', 'web-healthcheck.service'] });
+  t.is(await readFile(path.join(ctx.unitDir, 'web.service'), 'utf8'), '[Service]\nExecStart=/bin/false\n');
+  t.deepEqual(await publishUnitFiles(ctx, 'web', slot, { ...info, noContainerService: true } as DeploymentInfo), { written: [], removed: ['web.service'] });
 });
