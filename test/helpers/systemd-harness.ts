@@ -14,7 +14,7 @@
 //    with WantedBy=multi-user.target start at boot and nothing else does.
 // Shared paths for tests must be outside /tmp and /var/tmp (private inside): use testBaseDir().
 // cgroup hierarchies are shared with the host: run one harness at a time.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { lstat, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -30,6 +30,18 @@ export async function testBaseDir(label: string): Promise<string> {
   await rm(dir, { recursive: true, force: true });
   await mkdir(dir, { recursive: true, mode: 0o755 });
   return dir;
+}
+
+/**
+ * Removes the empty cgroups a harness' systemd left for units named `prefix*.service` (and
+ * runc's `container` child of each) in the hierarchies it shares with the host. rmdir only: a
+ * cgroup that still holds a process stays. Call it after the harness stopped.
+ */
+export function removeHarnessUnitCgroups(prefix: string): void {
+  for (const hierarchy of existsSync('/sys/fs/cgroup') ? execFileSync('ls', ['/sys/fs/cgroup'], { encoding: 'utf8' }).split('\n') : []) {
+    if (hierarchy === '') continue;
+    execFileSync('sh', ['-c', `rmdir /sys/fs/cgroup/${hierarchy}/system.slice/${prefix}*.service/container /sys/fs/cgroup/${hierarchy}/system.slice/${prefix}*.service 2>/dev/null || true`]);
+  }
 }
 
 /** Every path under `dir` (relative, sorted; symlinks not followed), minus top-level `exclude`. */

@@ -5,7 +5,6 @@
 // updates only its users, a pod removed from the directory is pruned, --dry-run changes
 // nothing, bad files change nothing, generate kube is read back, delete -f removes it all.
 // Serial: one harness.
-import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -13,7 +12,7 @@ import { applyCli, harnessEnv, pushPodImage, startTimes, writeTree } from '../he
 import { cleanupRunc } from '../helpers/fault-kit.js';
 import { needs, testNeeding } from '../helpers/host-requirements.js';
 import { startRegistry, type RegistryServer } from '../helpers/registry-server.js';
-import { SystemdHarness, testBaseDir } from '../helpers/systemd-harness.js';
+import { removeHarnessUnitCgroups, SystemdHarness, testBaseDir } from '../helpers/systemd-harness.js';
 import { waitFor as waitForCheck } from '../helpers/wait-for.js';
 
 const test = testNeeding(needs.systemd, needs.registry, needs.busybox, { tools: ['ip'] });
@@ -112,10 +111,7 @@ test.after.always(async () => {
   await cleanupRunc(pod);
   await registry?.stop();
   if (base !== '') await rm(base, { recursive: true, force: true });
-  for (const hierarchy of existsSync('/sys/fs/cgroup') ? execFileSync('ls', ['/sys/fs/cgroup'], { encoding: 'utf8' }).split('\n') : []) {
-    if (hierarchy === '') continue;
-    execFileSync('sh', ['-c', `rmdir /sys/fs/cgroup/${hierarchy}/system.slice/${pod}*.service/container /sys/fs/cgroup/${hierarchy}/system.slice/${pod}*.service 2>/dev/null || true`]);
-  }
+  removeHarnessUnitCgroups(pod);
 });
 
 test.serial('bad files change nothing: each problem one line naming file, object and field', async (t) => {

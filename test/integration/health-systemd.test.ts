@@ -1,7 +1,6 @@
 // Health checks that act, restart policies, ordering, health-gated updates and sd_notify,
 // under a real systemd (the harness), with the real registry, ostree and runc, driven through
 // the CLI as a user would. One harness boot for the file; checks every second.
-import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
@@ -10,7 +9,7 @@ import { cleanupRunc, cli, isolatedEnv, pushImage } from '../helpers/fault-kit.j
 import { healthImage, systemdNotifyFiles } from '../helpers/health-image.js';
 import { needs, testNeeding } from '../helpers/host-requirements.js';
 import { startRegistry, type RegistryServer } from '../helpers/registry-server.js';
-import { SystemdHarness, testBaseDir } from '../helpers/systemd-harness.js';
+import { removeHarnessUnitCgroups, SystemdHarness, testBaseDir } from '../helpers/systemd-harness.js';
 import { waitFor as waitForCheck } from '../helpers/wait-for.js';
 
 const test = testNeeding(needs.systemd, needs.registry, needs.busybox);
@@ -51,10 +50,7 @@ test.after.always(async () => {
   await cleanupRunc(prefix);
   await registry?.stop();
   if (base !== '') await rm(base, { recursive: true, force: true });
-  for (const hierarchy of existsSync('/sys/fs/cgroup') ? execFileSync('ls', ['/sys/fs/cgroup'], { encoding: 'utf8' }).split('\n') : []) {
-    if (hierarchy === '') continue;
-    execFileSync('sh', ['-c', `rmdir /sys/fs/cgroup/${hierarchy}/system.slice/${prefix}*.service/container /sys/fs/cgroup/${hierarchy}/system.slice/${prefix}*.service 2>/dev/null || true`]);
-  }
+  removeHarnessUnitCgroups(prefix);
 });
 
 const run = (args: string[]) => cli(args, env);

@@ -1,7 +1,6 @@
 // The systemd path against a real systemd (test/helpers/systemd-harness.ts): runc as the unit's
 // main process, the container in the unit's cgroup. Needs root, runc, systemd and /bin/busybox.
 // Serial: one harness, and the cgroup hierarchies are shared with the host.
-import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { appendFile, mkdir, readFile, readlink, rm } from 'node:fs/promises';
 import path from 'node:path';
@@ -11,7 +10,7 @@ import { Runc } from '../../runtime/runc.js';
 import { Systemd } from '../../runtime/systemd.js';
 import { etcdMarker, etcdShapedImage } from '../helpers/atomic-etcd-image.js';
 import { busyboxStore, testImage, type TestImage } from '../helpers/busybox-image.js';
-import { listTree, SystemdHarness, testBaseDir } from '../helpers/systemd-harness.js';
+import { listTree, removeHarnessUnitCgroups, SystemdHarness, testBaseDir } from '../helpers/systemd-harness.js';
 import { needs, testNeeding, toolPath } from '../helpers/host-requirements.js';
 import { waitFor } from '../helpers/wait-for.js';
 
@@ -57,11 +56,7 @@ test.before(async () => {
 test.after.always(async () => {
   await harness?.stop();
   if (base !== '') await rm(base, { recursive: true, force: true });
-  // The harness' systemd made the unit's cgroups in the shared hierarchies: remove empty ones.
-  for (const hierarchy of existsSync('/sys/fs/cgroup') ? execFileSync('ls', ['/sys/fs/cgroup'], { encoding: 'utf8' }).split('\n') : []) {
-    if (hierarchy === '') continue;
-    execFileSync('sh', ['-c', `rmdir /sys/fs/cgroup/${hierarchy}/system.slice/${name}*.service/container /sys/fs/cgroup/${hierarchy}/system.slice/${name}*.service 2>/dev/null || true`]);
-  }
+  removeHarnessUnitCgroups(name);
 });
 
 test.serial('install enables and starts the unit; status lists the container process; the journal has its output', async (t) => {

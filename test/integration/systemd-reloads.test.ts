@@ -2,8 +2,6 @@
 // every unit on the host and is serialised host-wide): counted by the harness' generator, which
 // runs at every reload (countReloads). Each test also checks what systemd runs, as a user would.
 // Needs root, runc, systemd and /bin/busybox. Serial: one harness, shared cgroup hierarchies.
-import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { copyFile, mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { RuntimeContext } from '../../runtime/context.js';
@@ -11,7 +9,7 @@ import { install, status, stop, start, uninstall, update } from '../../runtime/i
 import { Runc } from '../../runtime/runc.js';
 import { Systemd } from '../../runtime/systemd.js';
 import { busyboxStore, testImage, type TestImage } from '../helpers/busybox-image.js';
-import { SystemdHarness, testBaseDir } from '../helpers/systemd-harness.js';
+import { removeHarnessUnitCgroups, SystemdHarness, testBaseDir } from '../helpers/systemd-harness.js';
 import { needs, testNeeding, toolPath } from '../helpers/host-requirements.js';
 import { waitFor } from '../helpers/wait-for.js';
 
@@ -64,10 +62,7 @@ test.before(async () => {
 test.after.always(async () => {
   await harness?.stop();
   if (base !== '') await rm(base, { recursive: true, force: true });
-  for (const hierarchy of existsSync('/sys/fs/cgroup') ? execFileSync('ls', ['/sys/fs/cgroup'], { encoding: 'utf8' }).split('\n') : []) {
-    if (hierarchy === '') continue;
-    execFileSync('sh', ['-c', `rmdir /sys/fs/cgroup/${hierarchy}/system.slice/${name}*.service/container /sys/fs/cgroup/${hierarchy}/system.slice/${name}*.service 2>/dev/null || true`]);
-  }
+  removeHarnessUnitCgroups(name);
 });
 
 test.serial('the harness counts reloads', async (t) => {
