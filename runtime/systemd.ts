@@ -17,7 +17,6 @@ export interface UnitState {
   subState: string;
   mainPid: number;
   nRestarts: number;
-  unitFileState: string;
   loadState: string;
   /** How the last run ended: success, exit-code, signal, … */
   result: string;
@@ -27,7 +26,7 @@ export interface UnitState {
   pidFile: string;
 }
 
-const unitStateProperties = 'ActiveState,SubState,MainPID,NRestarts,UnitFileState,LoadState,Result,ExecMainStatus,PIDFile';
+const unitStateProperties = 'ActiveState,SubState,MainPID,NRestarts,LoadState,Result,ExecMainStatus,PIDFile';
 
 /** `KEY=VALUE` lines (systemctl show) as a record. */
 function propertiesOf(text: string): Record<string, string> {
@@ -45,7 +44,6 @@ function unitStateOf(props: Record<string, string>): UnitState {
     subState: props.SubState ?? 'unknown',
     mainPid: Number(props.MainPID ?? 0) || 0,
     nRestarts: Number(props.NRestarts ?? 0) || 0,
-    unitFileState: props.UnitFileState ?? '',
     loadState: props.LoadState ?? 'unknown',
     result: props.Result ?? 'unknown',
     execMainStatus: Number(props.ExecMainStatus ?? -1),

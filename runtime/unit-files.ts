@@ -39,15 +39,14 @@ export async function publishUnitFiles(ctx: RuntimeContext, name: string, dir: s
   const removed: string[] = [];
   const publish = async (unit: string, wanted: boolean) => {
     const file = path.join(ctx.unitDir, unit);
-    const now = await readFile(file, 'utf8').catch(() => undefined);
     if (!wanted) {
-      if (now === undefined && !(await pathExists(file))) return;
+      if (!(await pathExists(file))) return;
       await rm(file, { force: true });
       removed.push(unit);
       return;
     }
     const content = await readFile(path.join(dir, unit), 'utf8');
-    if (content === now) return;
+    if (content === (await readFile(file, 'utf8').catch(() => undefined))) return;
     await writeAtomically(file, content);
     written.push(unit);
   };

@@ -151,7 +151,7 @@ export class SystemdSupervisor implements Supervisor {
     return {
       state: unit.activeState === 'active' ? unit.subState : unit.activeState,
       pid: (await this.runc.state(name))?.pid,
-      // Not unit.unitFileState: the manager keeps that from before an enable without reload.
+      // From the unit directory: the manager's UnitFileState is from before an enable without reload.
       enabled: await this.systemd.isEnabled(unitName(name)),
       details: await this.systemd.statusText(unitName(name)),
       restarts: unit.nRestarts,
